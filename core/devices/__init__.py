@@ -1,0 +1,87 @@
+"""Devices: where tensors live and ops run.
+
+``webgpu`` is the adapter wgpu-py finds on the desktop or the page's ``navigator.gpu`` under
+Pyodide; ``numpy`` runs the ops' NumPy references. The default is WebGPU when an adapter exists,
+else NumPy with a warning; ``WEBGRAD_DEVICE=numpy`` or ``set_default_device`` choose explicitly.
+
+    >>> import webgrad as wg
+    >>> wg.devices()            # doctest: +SKIP
+    ['webgpu:llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, CPU)', 'numpy']
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+_devices: dict[str, object] = {}
+_default = None
+
+
+def in_browser() -> bool:
+    return sys.platform == "emscripten"
+
+
+def _open(kind: str):
+    if kind in _devices:
+        return _devices[kind]
+    if kind == "webgpu":
+        from .gpu import GPUDevice
+        if in_browser():
+            from .browser import BrowserBackend
+            dev = GPUDevice(BrowserBackend())
+        else:
+            from .wgpu_native import WgpuBackend
+            dev = GPUDevice(WgpuBackend())
+    elif kind == "numpy":
+        from .numpy_device import NumpyDevice
+        dev = NumpyDevice()
+    else:
+        raise ValueError(f"unknown device {kind!r}: webgrad has 'webgpu' and 'numpy'")
+    _devices[kind] = dev
+    return dev
+
+
+def get_device(device=None):
+    """A device object from a name ('webgpu', 'numpy', 'webgpu:...'), a device, or None (the default)."""
+    if device is None:
+        return default_device()
+    if not isinstance(device, str):
+        return device
+    return _open(device.split(":", 1)[0])
+
+
+def default_device():
+    """The device new tensors go to: WebGPU if an adapter exists, else NumPy (with a warning)."""
+    global _default
+    if _default is None:
+        wanted = os.environ.get("WEBGRAD_DEVICE")
+        if wanted:
+            _default = get_device(wanted)
+        else:
+            try:
+                _default = _open("webgpu")
+            except Exception as e:   # no adapter, no wgpu, no navigator.gpu
+                warnings.warn(f"webgrad: no WebGPU adapter ({e}); running on the NumPy device, "
+                              f"which is much slower. See the README for setting up WebGPU.", stacklevel=2)
+                _default = _open("numpy")
+    return _default
+
+
+def set_default_device(device) -> None:
+    global _default
+    _default = get_device(device)
+
+
+def devices() -> list[str]:
+    """Names of the devices that can be opened here."""
+    names = []
+    try:
+        names.append(_open("webgpu").name)
+    except Exception:
+        pass
+    try:
+        names.append(_open("numpy").name)
+    except ImportError:
+        pass
+    return names

@@ -1,0 +1,312 @@
+"""The WebGPU device: runs registered ops as WGSL kernels on a backend.
+
+Everything here is shared by both hosts; a backend (``wgpu_native`` on the desktop, ``browser``
+in Pyodide) only creates buffers, compiles WGSL, records dispatches and submits them:
+
+    class Backend:
+        name: str; features: set[str]; limits: dict[str, int]
+        def create_buffer(self, nbytes) -> handle
+        def destroy_buffer(self, handle)
+        def write_buffer(self, handle, data: bytes, offset=0)     # queued before later submits
+        def read_buffer(self, handle, offset, nbytes) -> bytes     # after submit(); waits
+        def compile(self, source: str, name: str) -> program       # raises KernelCompileError
+        def dispatch(self, program, handles: list, workgroups: tuple[int, int, int])
+        def submit(self)                                           # sends what dispatch recorded
+        def load_choices(self) -> dict; def save_choices(self, choices: dict)
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from math import prod
+
+from webgpu_kernels.elementwise import elementwise_kernel
+from webgpu_kernels.expr import load
+from webgpu_kernels.kernel import Launch
+from webgpu_kernels.view import View
+
+from ..dtypes import DType
+
+SUBMIT_EVERY = 64            # dispatches recorded before an automatic submit
+PIPELINE_CACHE_SIZE = 2048
+
+
+class KernelCompileError(RuntimeError):
+    """A WGSL shader failed to compile; the message shows the kernel and the lines at fault."""
+
+    @staticmethod
+    def explain(name: str, source: str, message: str) -> "KernelCompileError":
+        lines = source.splitlines()
+        at = re.search(r"wgsl:(\d+):(\d+)", message) or re.search(r":(\d+):(\d+)", message)
+        shown = []
+        if at:
+            line = int(at.group(1))
+            for n in range(max(1, line - 2), min(len(lines), line + 2) + 1):
+                shown.append(f"{'>' if n == line else ' '} {n:4d} | {lines[n - 1]}")
+        first = message.strip().splitlines()
+        reason = next((ln for ln in first if "error" in ln.lower() and "Caused" not in ln), first[-1] if first else "")
+        excerpt = "\n".join(shown) if shown else "\n".join(f"  {n + 1:4d} | {t}" for n, t in enumerate(lines))
+        return KernelCompileError(f"kernel {name!r} failed to compile: {reason.strip()}\n{excerpt}\n\n{message.strip()}")
+
+
+class GPUArray:
+    """A tensor's storage on a WebGPU device: a pooled buffer seen through a view."""
+    __slots__ = ("buffer", "view", "dtype")
+
+    def __init__(self, buffer: "PooledBuffer", view: View, dtype: DType):
+        self.buffer, self.view, self.dtype = buffer, view, dtype
+
+
+class PooledBuffer:
+    """Owns one backend buffer; when no tensor holds it any more it goes back to the pool."""
+    __slots__ = ("handle", "nbytes", "pool", "__weakref__")
+
+    def __init__(self, handle, nbytes: int, pool: "BufferPool"):
+        self.handle, self.nbytes, self.pool = handle, nbytes, pool
+
+    def __del__(self):
+        pool = self.pool
+        if pool is not None:
+            pool.release(self.handle, self.nbytes)
+
+
+class BufferPool:
+    """Buffers by size, reused instead of created: creating one costs far more than a dispatch.
+
+    A buffer released while dispatches that use it are recorded but not submitted waits for the
+    submit, so that a write to it (queued ahead of those dispatches) cannot change their input.
+    """
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.free: dict[int, list] = {}
+        self.waiting: list[tuple[object, int]] = []
+        self.created = 0          # buffers created over the pool's life
+        self.created_bytes = 0    # their total size
+        self.live_bytes = 0       # bytes held by tensors now
+        self.recording = False    # dispatches are recorded and not yet submitted
+
+    @staticmethod
+    def size_class(nbytes: int) -> int:
+        # Round up to 1/8 steps of a power of two: sizes that differ slightly share buffers.
+        n = max(16, (nbytes + 3) & ~3)
+        step = max(16, 1 << max(0, n.bit_length() - 4))
+        return -(-n // step) * step
+
+    def alloc(self, nbytes: int) -> PooledBuffer:
+        size = self.size_class(nbytes)
+        free = self.free.get(size)
+        if free:
+            handle = free.pop()
+        else:
+            handle = self.backend.create_buffer(size)
+            self.created += 1
+            self.created_bytes += size
+        self.live_bytes += size
+        return PooledBuffer(handle, size, self)
+
+    def release(self, handle, size: int) -> None:
+        self.live_bytes -= size
+        if self.recording:
+            self.waiting.append((handle, size))
+        else:
+            self.free.setdefault(size, []).append(handle)
+
+    def submitted(self) -> None:
+        self.recording = False
+        for handle, size in self.waiting:
+            self.free.setdefault(size, []).append(handle)
+        self.waiting.clear()
+
+    def stats(self) -> dict:
+        pooled = sum(size * len(hs) for size, hs in self.free.items())
+        return {"buffers_created": self.created, "bytes_created": self.created_bytes,
+                "live_bytes": self.live_bytes, "pooled_bytes": pooled}
+
+
+class GPUDevice:
+    """A WebGPU adapter as a webgrad device: ops in, kernels dispatched, buffers pooled."""
+
+    kind = "webgpu"
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.name = f"webgpu:{backend.name}"
+        self.pool = BufferPool(backend)
+        self.pipelines: OrderedDict[str, object] = OrderedDict()
+        self.launches: dict[tuple, list[Launch]] = {}
+        self.pending = 0
+        self.dispatches = 0
+        self.choices: dict[str, str] = backend.load_choices()
+        self.forced: dict[str, str] = {}
+        limits = backend.limits
+        self.max_binding = min(limits.get("max_storage_buffer_binding_size", 1 << 27),
+                               limits.get("max_buffer_size", 1 << 28))
+        self.has_f16 = "shader-f16" in backend.features
+
+    def __repr__(self) -> str:
+        return f"<webgrad device {self.name}>"
+
+    # ---- storage ------------------------------------------------------------------------------
+
+    def alloc(self, shape, dtype: DType) -> GPUArray:
+        nbytes = prod(shape) * dtype.itemsize
+        if nbytes > self.max_binding:
+            raise MemoryError(f"a {dtype.name} tensor of shape {tuple(shape)} needs {nbytes:,} bytes, more than "
+                              f"this adapter's limit for one buffer binding ({self.max_binding:,} bytes, "
+                              f"maxStorageBufferBindingSize of {self.backend.name})")
+        if dtype.name == "float16" and not self.has_f16:
+            raise TypeError(f"float16 needs the shader-f16 feature, which {self.backend.name} does not have")
+        return GPUArray(self.pool.alloc(nbytes), View.contiguous(shape), dtype)
+
+    def from_bytes(self, data, shape, dtype: DType) -> GPUArray:
+        out = self.alloc(shape, dtype)
+        if len(data):
+            pad = (-len(data)) % 4
+            self.backend.write_buffer(out.buffer.handle, bytes(data) + b"\0" * pad if pad else data)
+        return out
+
+    def to_bytes(self, x: GPUArray) -> bytes:
+        """Row-major bytes of ``x`` (a strided view is copied to a contiguous buffer first)."""
+        if not x.view.is_contiguous:
+            x = self.contiguous(x)
+        n = x.view.size * x.dtype.itemsize
+        if n == 0:
+            return b""
+        self.submit()
+        start = x.view.offset * x.dtype.itemsize
+        # Reads start and end on 4-byte bounds (WebGPU copies are 4-byte aligned).
+        lo, hi = start & ~3, (start + n + 3) & ~3
+        data = self.backend.read_buffer(x.buffer.handle, lo, hi - lo)
+        return bytes(data[start - lo:start - lo + n])
+
+    def contiguous(self, x: GPUArray) -> GPUArray:
+        out = self.alloc(x.view.shape, x.dtype)
+        t = "bool" if x.dtype.kind == "b" else x.dtype.wgsl
+        k = elementwise_kernel("copy", load(0, t), [(x.view, x.dtype.wgsl)], (out.view, out.dtype.wgsl))
+        self._dispatch(k, [x.buffer.handle, out.buffer.handle])
+        return out
+
+    # ---- running ops --------------------------------------------------------------------------
+
+    def run(self, op, inputs: list[GPUArray], attrs: dict, shape, dtype: DType) -> GPUArray:
+        if op.view is not None:
+            x, = inputs
+            v = op.view(x.view, **attrs)
+            if v is None:
+                x = self.contiguous(x)
+                v = op.view(x.view, **attrs)
+            return GPUArray(x.buffer, v, dtype)
+        out = self.alloc(shape, dtype)
+        if out.view.size == 0:
+            return out
+        key = (op.name, _frozen(attrs), tuple((x.view, x.dtype) for x in inputs), out.view.shape, dtype)
+        launches = self.launches.get(key)
+        if launches is None:
+            launches = self.launches[key] = self._plan(op, inputs, attrs, shape, dtype)
+            if len(self.launches) > PIPELINE_CACHE_SIZE:
+                self.launches.clear()
+        self._launch(launches, inputs, [out])
+        return out
+
+    def _plan(self, op, inputs, attrs, shape, dtype: DType) -> list[Launch]:
+        """The kernel launches that compute ``op`` for these input views (cached by the caller)."""
+        if op.expr is not None:
+            expr = op.expr(*(load(i, "bool" if x.dtype.kind == "b" else x.dtype.wgsl) for i, x in enumerate(inputs)), **attrs)
+            ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]
+            k = elementwise_kernel(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))
+            return [Launch(k, [f"in{i}" for i in range(len(inputs))] + ["out0"])]
+        if getattr(op, "variants", None):
+            attrs = dict(attrs, variant=self.variant(op))
+        return op.kernel([(x.view, x.dtype) for x in inputs], _Meta(shape, dtype), **attrs)
+
+    def _launch(self, launches, inputs, outputs) -> None:
+        named = {f"in{i}": x.buffer.handle for i, x in enumerate(inputs)}
+        named.update({f"out{i}": x.buffer.handle for i, x in enumerate(outputs)})
+        temps = []
+        for launch in launches:
+            for name, nbytes in launch.temps.items():
+                buf = self.pool.alloc(nbytes)
+                temps.append(buf)          # held until every launch is recorded
+                named[name] = buf.handle
+            self._dispatch(launch.kernel, [named[a] for a in launch.args])
+        del temps
+
+    def _dispatch(self, kernel, handles) -> None:
+        program = self.pipelines.get(kernel.source)
+        if program is None:
+            program = self.backend.compile(kernel.source, kernel.name)
+            self.pipelines[kernel.source] = program
+            if len(self.pipelines) > PIPELINE_CACHE_SIZE:
+                self.pipelines.popitem(last=False)
+        else:
+            self.pipelines.move_to_end(kernel.source)
+        self.backend.dispatch(program, handles, kernel.workgroups)
+        self.pool.recording = True
+        self.pending += 1
+        self.dispatches += 1
+        if self.pending >= SUBMIT_EVERY:
+            self.submit()
+
+    def submit(self) -> None:
+        if self.pending:
+            self.backend.submit()
+            self.pending = 0
+        self.pool.submitted()
+
+    def synchronize(self) -> None:
+        """Submit recorded work and wait for the adapter to finish it."""
+        self.submit()
+        self.backend.wait()
+
+    # ---- kernel variants, chosen by measurement ------------------------------------------------
+
+    def variant(self, op) -> str:
+        if op.name in self.forced:
+            return self.forced[op.name]
+        if op.name not in self.choices:
+            self.choices[op.name] = self.measure_variants(op)
+            self.backend.save_choices(self.choices)
+        return self.choices[op.name]
+
+    def measure_variants(self, op) -> str:
+        """Time each variant of ``op`` on a mid-sized problem and return the fastest."""
+        from ..dtypes import float32
+        a = self.alloc((256, 256), float32)
+        b = self.alloc((256, 256), float32)
+        timings = {}
+        for v in op.variants:
+            best = float("inf")
+            for _ in range(3):
+                out = self.alloc((256, 256), float32)
+                self.synchronize()
+                t = time.perf_counter()
+                self._launch(op.kernel([(a.view, float32), (b.view, float32)], _Meta((256, 256), float32), variant=v),
+                             [a, b], [out])
+                self.synchronize()
+                best = min(best, time.perf_counter() - t)
+            timings[v] = best
+        return min(timings, key=timings.get)
+
+    def force_variant(self, opname: str, variant: str | None) -> None:
+        """Use ``variant`` for ``opname`` from now on (None: back to the measured choice)."""
+        if variant is None:
+            self.forced.pop(opname, None)
+        else:
+            self.forced[opname] = variant
+        self.launches.clear()
+
+    def stats(self) -> dict:
+        return dict(self.pool.stats(), pipelines=len(self.pipelines), dispatches=self.dispatches)
+
+
+def _frozen(attrs: dict) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attrs.items()))
+
+
+class _Meta:
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = tuple(shape), dtype

@@ -1,0 +1,102 @@
+"""Composite ops: Python over the primitives, so gradients come for free.
+
+    >>> import webgrad as wg
+    >>> p = wg.softmax(wg.tensor([[1.0, 2.0, 3.0]]))
+    >>> round(p.sum().item(), 5)
+    1.0
+"""
+from __future__ import annotations
+
+import math
+
+from .tensor import Tensor, _axes
+
+
+def logsumexp(x: Tensor, axes=None, keepdims=False) -> Tensor:
+    """log(sum(exp(x))) without overflow: the max is taken out first."""
+    m = x.max(axes, keepdims=True).detach()
+    out = (x - m).exp().sum(axes, keepdims=True).log() + m
+    return out if keepdims else out.squeeze(_axes(axes) if axes is not None else None) if x.ndim else out
+
+
+def softmax(x: Tensor, axis=-1) -> Tensor:
+    e = (x - x.max(axis, keepdims=True).detach()).exp()
+    return e / e.sum(axis, keepdims=True)
+
+
+def log_softmax(x: Tensor, axis=-1) -> Tensor:
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of (N, C) logits against integer class labels (N,), as in PyTorch."""
+    logp = log_softmax(logits, -1)
+    if isinstance(labels, Tensor) and labels.dtype.is_float and labels.shape == logits.shape:
+        per = -(labels * logp).sum(-1)              # soft or one-hot targets
+    else:
+        per = -(logp * Tensor.one_hot(labels if isinstance(labels, Tensor) else
+                                      __import__("webgrad").tensor(labels, device=logits.device), logits.shape[-1])).sum(-1)
+    return _reduce(per, reduction)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
+    """Sigmoid cross-entropy, stable for large |logits|: max(x, 0) - x*y + log(1 + exp(-|x|))."""
+    per = logits.relu() - logits * targets + (1 + (-logits.abs()).exp()).log()
+    return _reduce(per, reduction)
+
+
+def mse(pred: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    return _reduce((pred - target).square(), reduction)
+
+
+def _reduce(per: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return per.mean()
+    if reduction == "sum":
+        return per.sum()
+    if reduction == "none":
+        return per
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def var(x: Tensor, axes=None, keepdims=False, correction=0) -> Tensor:
+    from math import prod
+    from .ops.registry import normalize_axes
+    n = prod(x.shape[a] for a in normalize_axes("var", _axes(axes), x.ndim))
+    d = x - x.mean(axes, keepdims=True)
+    return (d * d).sum(axes, keepdims) * (1.0 / max(n - correction, 1))
+
+
+def std(x: Tensor, axes=None, keepdims=False, correction=0) -> Tensor:
+    return var(x, axes, keepdims, correction).sqrt()
+
+
+def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5,
+               axes=-1) -> Tensor:
+    """Normalize over ``axes`` to zero mean and unit variance, then scale and shift."""
+    mu = x.mean(axes, keepdims=True)
+    d = x - mu
+    out = d * ((d * d).mean(axes, keepdims=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def gelu(x: Tensor, approximate: bool = True) -> Tensor:
+    """GELU; the tanh approximation (as in GPT-2 and jax.nn.gelu's default)."""
+    c = math.sqrt(2 / math.pi)
+    return 0.5 * x * (1 + (c * (x + 0.044715 * x * x * x)).tanh())
+
+
+def silu(x: Tensor) -> Tensor:
+    return x * x.sigmoid()
+
+
+def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
+    return x.maximum(x * slope)
+
+
+def mean(x: Tensor, axes=None, keepdims=False) -> Tensor:
+    return x.mean(axes, keepdims)

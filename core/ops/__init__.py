@@ -1,0 +1,5 @@
+"""The primitives, by name. Importing this package registers all of them."""
+from . import elementwise, indexing, matmul, movement, random, reduce  # noqa: F401  (registration)
+from .registry import OPS, Meta, Op, ShapeError
+
+__all__ = ["OPS", "Meta", "Op", "ShapeError"]

@@ -1,0 +1,631 @@
+"""The Tensor: an n-dimensional array on a device, with gradients.
+
+    >>> import webgrad as wg
+    >>> x = wg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> y = (x @ x.T).relu().sum()
+    >>> y.backward()
+    >>> y.item(), x.grad.tolist()
+    (52.0, [[8.0, 12.0], [8.0, 12.0]])
+
+Methods only build calls to ``apply`` with a registered op; the math lives in ``ops/``.
+"""
+from __future__ import annotations
+
+import struct
+from array import array
+from math import prod
+
+from . import autograd
+from .autograd import apply
+from .devices import get_device
+from .dtypes import DType, as_dtype, bool_, float16, float32, int32
+from .ops import OPS, ShapeError
+from .ops.registry import fmt, normalize_axes
+from .random import default_generator
+
+
+class Tensor:
+    __slots__ = ("data", "shape", "dtype", "device", "requires_grad", "grad", "_node", "__weakref__")
+    __array_priority__ = 100   # numpy_array * tensor goes to Tensor.__rmul__
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        t = tensor(data, dtype=dtype, device=device)
+        self.data, self.shape, self.dtype, self.device = t.data, t.shape, t.dtype, t.device
+        self.requires_grad, self.grad, self._node = requires_grad, None, None
+
+    @staticmethod
+    def _make(data, shape, dtype, device) -> "Tensor":
+        t = object.__new__(Tensor)
+        t.data, t.shape, t.dtype, t.device = data, tuple(shape), dtype, device
+        t.requires_grad, t.grad, t._node = False, None, None
+        return t
+
+    # ---- reading back ---------------------------------------------------------------------------
+
+    def _host(self):
+        """Elements as a flat memoryview of Python numbers (no NumPy needed)."""
+        raw = self.device.to_bytes(self.data)
+        if self.dtype is float16:
+            return list(struct.unpack(f"<{len(raw) // 2}e", raw))
+        return memoryview(raw).cast(self.dtype.fmt)
+
+    def numpy(self):
+        """A NumPy copy of the values (reads back from the device)."""
+        import numpy as np
+        from .dtypes import numpy_dtype
+        raw = self.device.to_bytes(self.data)
+        host = np.frombuffer(raw, dtype=np.dtype(self.dtype.fmt)).reshape(self.shape)
+        return host != 0 if self.dtype is bool_ else host.astype(numpy_dtype(self.dtype))
+
+    def tolist(self):
+        flat = list(self._host())
+        if self.dtype is bool_:
+            flat = [bool(v) for v in flat]
+        for d in reversed(self.shape[1:]):
+            flat = [flat[i:i + d] for i in range(0, len(flat), d)]
+        return flat[0] if not self.shape else flat
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"item: only a one-element tensor has an item, this one has shape {fmt(self.shape)}")
+        v = self._host()[0]
+        return bool(v) if self.dtype is bool_ else v
+
+    def __repr__(self) -> str:
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        if self.numel() > 64:
+            return f"tensor(shape={fmt(self.shape)}, dtype={self.dtype.name}, device={self.device.name}{extra})"
+        return f"tensor({self.tolist()}, dtype={self.dtype.name}{extra})"
+
+    def __float__(self): return float(self.item())
+    def __int__(self): return int(self.item())
+    def __index__(self): return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor of shape {fmt(self.shape)} is ambiguous; use .any() or .all()")
+        return bool(self.item())
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = object.__hash__
+
+    # ---- attributes -----------------------------------------------------------------------------
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def numel(self) -> int:
+        return prod(self.shape)
+
+    size = property(numel)
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(tuple(reversed(range(self.ndim))))
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        self.requires_grad = flag
+        return self
+
+    def detach(self) -> "Tensor":
+        return Tensor._make(self.data, self.shape, self.dtype, self.device)
+
+    def backward(self, grad=None) -> None:
+        autograd.backward(self, grad)
+
+    def to(self, device) -> "Tensor":
+        dev = get_device(device)
+        if dev is self.device:
+            return self
+        data = dev.from_bytes(self.device.to_bytes(self.data), self.shape, self.dtype)
+        return Tensor._make(data, self.shape, self.dtype, dev)
+
+    # ---- elementwise ----------------------------------------------------------------------------
+
+    def _binary(self, name, other, reverse=False):
+        other = _lift(other, self)
+        a, b = (other, self) if reverse else (self, other)
+        return apply(OPS[name], a, b)
+
+    def __add__(self, o): return self._binary("add", o)
+    def __radd__(self, o): return self._binary("add", o, True)
+    def __sub__(self, o): return self._binary("sub", o)
+    def __rsub__(self, o): return self._binary("sub", o, True)
+    def __mul__(self, o): return self._binary("mul", o)
+    def __rmul__(self, o): return self._binary("mul", o, True)
+    def __truediv__(self, o): return self._binary("div", o)
+    def __rtruediv__(self, o): return self._binary("div", o, True)
+    def __pow__(self, o): return self._binary("pow", o)
+    def __rpow__(self, o): return self._binary("pow", o, True)
+    def __matmul__(self, o): return matmul(self, o)
+    def __rmatmul__(self, o): return matmul(_lift(o, self), self)
+    def __neg__(self): return apply(OPS["neg"], self)
+    def __abs__(self): return apply(OPS["abs"], self)
+    def __lt__(self, o): return self._binary("lt", o)
+    def __le__(self, o): return self._binary("le", o)
+    def __gt__(self, o): return self._binary("gt", o)
+    def __ge__(self, o): return self._binary("ge", o)
+    def __eq__(self, o): return self._binary("eq", o)        # noqa: elementwise, as in NumPy
+    def __ne__(self, o): return self._binary("ne", o)
+
+    def __invert__(self):
+        if self.dtype is not bool_:
+            raise TypeError(f"~ is logical not and takes bool tensors, got {self.dtype.name}")
+        return self == False  # noqa: E712
+
+    # In-place forms rebind this tensor to the result's storage (for parameter updates).
+    def __iadd__(self, o): return self.assign(self + o)
+    def __isub__(self, o): return self.assign(self - o)
+    def __imul__(self, o): return self.assign(self * o)
+    def __itruediv__(self, o): return self.assign(self / o)
+
+    def assign(self, value) -> "Tensor":
+        """Replace this tensor's values with ``value``'s (same shape), keeping the object.
+
+        For updates of parameters: ``w.assign(w - lr * w.grad)``, or ``w -= lr * w.grad`` under no_grad.
+        """
+        value = _lift(value, self)
+        if value.shape != self.shape:
+            raise ShapeError(f"assign: value of shape {fmt(value.shape)} does not fit a tensor of shape {fmt(self.shape)}")
+        if self.requires_grad and self._node is None and autograd.is_grad_enabled():
+            raise RuntimeError("a leaf tensor that requires grad is being updated in place while gradients are "
+                               "recorded; do the update inside `with wg.no_grad():`")
+        if value.dtype != self.dtype:
+            value = value.cast(self.dtype)
+        if value.device is not self.device:
+            value = value.to(self.device)
+        self.data = value.data
+        if value._node is not None:
+            self._node, self.requires_grad = value._node, True
+        return self
+
+    def where(self, cond, other) -> "Tensor":
+        return where(cond, self, other)
+
+    def maximum(self, o): return self._binary("maximum", o)
+    def minimum(self, o): return self._binary("minimum", o)
+    def pow(self, o): return self._binary("pow", o)
+    def cast(self, dtype) -> "Tensor":
+        d = as_dtype(dtype)
+        return self if d == self.dtype else apply(OPS["cast"], self, dtype=d.name)
+    def float(self): return self.cast(float32)
+    def half(self): return self.cast(float16)
+    def int(self): return self.cast(int32)
+    def bool(self): return self.cast(bool_)
+    def contiguous(self): return apply(OPS["copy"], self)
+    def clone(self): return apply(OPS["copy"], self)
+    def clip(self, lo=None, hi=None):
+        out = self
+        if lo is not None:
+            out = out.maximum(lo)
+        if hi is not None:
+            out = out.minimum(hi)
+        return out
+    clamp = clip
+
+    def square(self): return self * self
+    def log_softmax(self, axis=-1): return _functional().log_softmax(self, axis)
+    def softmax(self, axis=-1): return _functional().softmax(self, axis)
+    def logsumexp(self, axes=None, keepdims=False): return _functional().logsumexp(self, axes, keepdims)
+
+    # ---- reductions -----------------------------------------------------------------------------
+
+    def sum(self, axes=None, keepdims=False): return apply(OPS["sum"], self, axes=_axes(axes), keepdims=keepdims)
+    def max(self, axes=None, keepdims=False): return apply(OPS["max"], self, axes=_axes(axes), keepdims=keepdims)
+    def min(self, axes=None, keepdims=False): return apply(OPS["min"], self, axes=_axes(axes), keepdims=keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        return apply(OPS["argmax"], self, axes=_axes(axis), keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return (-self).argmax(axis, keepdims)
+
+    def mean(self, axes=None, keepdims=False):
+        n = prod(self.shape[a] for a in normalize_axes("mean", _axes(axes), self.ndim))
+        return self.sum(axes, keepdims) * (1.0 / max(n, 1)) if self.dtype.is_float else \
+            self.float().sum(axes, keepdims) * (1.0 / max(n, 1))
+
+    def var(self, axes=None, keepdims=False, correction=0): return _functional().var(self, axes, keepdims, correction)
+    def std(self, axes=None, keepdims=False, correction=0): return _functional().std(self, axes, keepdims, correction)
+    def any(self, axes=None, keepdims=False): return self.bool().int().max(axes, keepdims) > 0
+    def all(self, axes=None, keepdims=False): return self.bool().int().min(axes, keepdims) > 0
+
+    # ---- movement -------------------------------------------------------------------------------
+
+    def reshape(self, *shape) -> "Tensor":
+        shape = _shape_args(shape)
+        if -1 in shape:
+            known = prod(d for d in shape if d != -1)
+            if shape.count(-1) > 1 or known == 0 or self.numel() % known:
+                raise ShapeError(f"reshape: cannot reshape {fmt(self.shape)} ({self.numel()} elements) into {fmt(shape)}")
+            shape = tuple(self.numel() // known if d == -1 else d for d in shape)
+        if shape == self.shape:
+            return self
+        return apply(OPS["reshape"], self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start=0, end=-1) -> "Tensor":
+        if not self.shape:
+            return self.reshape(1)
+        start, end = start % self.ndim, end % self.ndim
+        return self.reshape(self.shape[:start] + (prod(self.shape[start:end + 1]),) + self.shape[end + 1:])
+
+    def squeeze(self, axis=None) -> "Tensor":
+        axes = normalize_axes("squeeze", axis, self.ndim) if axis is not None else \
+            tuple(i for i, d in enumerate(self.shape) if d == 1)
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ShapeError(f"squeeze: axis {a} of {fmt(self.shape)} has size {self.shape[a]}, not 1")
+        return self.reshape(tuple(d for i, d in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis) -> "Tensor":
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def permute(self, *order) -> "Tensor":
+        order = tuple(o % max(self.ndim, 1) for o in _shape_args(order))
+        if order == tuple(range(self.ndim)):
+            return self
+        return apply(OPS["permute"], self, order=order)
+
+    def transpose(self, a=-2, b=-1) -> "Tensor":
+        order = list(range(self.ndim))
+        order[a], order[b] = order[b], order[a]
+        return self.permute(order)
+
+    def expand(self, *shape) -> "Tensor":
+        shape = _shape_args(shape)
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if d == -1 else d for i, d in enumerate(shape))
+        if shape == self.shape:
+            return self
+        return apply(OPS["expand"], self, shape=shape)
+
+    broadcast_to = expand
+
+    def pad(self, widths, value=0.0) -> "Tensor":
+        """Constant padding; ``widths`` has a (before, after) pair for each axis, from the first."""
+        widths = tuple((int(a), int(b)) for a, b in widths)
+        widths = widths + ((0, 0),) * (self.ndim - len(widths))
+        return apply(OPS["pad"], self, widths=widths, value=value)
+
+    def gather(self, index, axis=0) -> "Tensor":
+        """Entries of ``index`` along ``axis`` (``numpy.take``): out shape is
+        ``shape[:axis] + index.shape + shape[axis+1:]``."""
+        return apply(OPS["gather"], self, _index_tensor(index, self, self.shape[axis % self.ndim]), axis=axis % self.ndim)
+
+    index_select = gather
+
+    def scatter_add(self, index, axis, size) -> "Tensor":
+        return apply(OPS["scatter_add"], self, _index_tensor(index, self, size), axis=axis % self.ndim, size=size)
+
+    def one_hot(self, num_classes) -> "Tensor":
+        return apply(OPS["one_hot"], self.int(), num_classes=num_classes)
+
+    def __getitem__(self, key) -> "Tensor":
+        return _index(self, key)
+
+    def __setitem__(self, key, value):
+        raise TypeError("webgrad tensors do not support item assignment; build the new tensor with where(), "
+                        "pad() or cat() and assign it")
+
+
+def _functional():
+    from . import functional
+    return functional
+
+
+def _unary(name):
+    def method(self):
+        return apply(OPS[name], self)
+    method.__name__ = name
+    method.__doc__ = f"Elementwise {name} (the registered op {name!r})."
+    return method
+
+
+for _name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal", "sign",
+              "abs", "neg", "floor", "isnan"):
+    setattr(Tensor, _name, _unary(_name))
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+def _axes(axes):
+    if axes is None or isinstance(axes, int):
+        return axes
+    return tuple(axes)
+
+
+def _shape_args(shape) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(d) for d in shape)
+
+
+_constants: dict = {}
+
+
+def _lift(x, like: Tensor) -> Tensor:
+    """A Python scalar as a 0-d tensor on ``like``'s device, in the dtype NumPy would pick.
+
+    Constants are cached per device, so ``x * 0.5`` in a loop uploads 0.5 once.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, bool):
+        dtype = bool_ if like.dtype is bool_ else like.dtype
+    elif isinstance(x, int):
+        dtype = like.dtype if like.dtype is not bool_ else int32
+    elif isinstance(x, float):
+        dtype = like.dtype if like.dtype.is_float else float32
+    else:
+        return tensor(x, device=like.device)
+    key = (x, type(x), dtype.name, id(like.device))
+    t = _constants.get(key)
+    if t is None:
+        if len(_constants) > 512:
+            _constants.clear()
+        t = _constants[key] = tensor(x, dtype=dtype, device=like.device)
+    return t
+
+
+def _index_tensor(index, like: Tensor, size: int) -> Tensor:
+    if isinstance(index, Tensor):
+        return index if index.dtype is int32 else index.int()
+    values = index if isinstance(index, (list, tuple)) else [index]
+    flat = _flatten(values)[0]
+    for v in flat:
+        if not -size <= int(v) < size:
+            raise IndexError(f"index {int(v)} is out of range for an axis of size {size}")
+    return tensor(index, dtype=int32, device=like.device)
+
+
+def _index(x: Tensor, key) -> Tensor:
+    """Basic indexing (ints, slices, None, ...) as views, plus one integer-array index as a gather."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_real > x.ndim:
+        raise IndexError(f"too many indices ({n_real}) for a tensor of shape {fmt(x.shape)}")
+    rest = (slice(None),) * (x.ndim - n_real)
+    if any(k is Ellipsis for k in key):
+        i = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + rest + key[i + 1:]
+    else:
+        key = key + rest
+    starts, stops, steps, out_shape, gathers, axis = [], [], [], [], [], 0
+    for k in key:
+        if k is None:
+            out_shape.append(1)
+            continue
+        d = x.shape[axis]
+        if isinstance(k, slice):
+            b, e, s = k.indices(d)
+            starts.append(b); stops.append(e); steps.append(s)
+            out_shape.append(len(range(b, e, s)))
+        elif isinstance(k, (Tensor, list)):
+            starts.append(0); stops.append(d); steps.append(1)
+            gathers.append((len(out_shape), k))
+            out_shape.append(d)
+        else:
+            i = int(k)
+            if not -d <= i < d:
+                raise IndexError(f"index {i} is out of range for axis {axis} of size {d}")
+            i %= d
+            starts.append(i); stops.append(i + 1); steps.append(1)
+        axis += 1
+    if len(gathers) > 1:
+        raise IndexError("webgrad supports one integer-array index per indexing expression; index twice instead")
+    out = x
+    if (tuple(starts), tuple(stops), tuple(steps)) != (tuple([0] * x.ndim), x.shape, tuple([1] * x.ndim)):
+        out = apply(OPS["slice"], x, starts=tuple(starts), stops=tuple(stops), steps=tuple(steps))
+    out = out.reshape(tuple(out_shape))
+    for ax, index in gathers:
+        out = out.gather(index, ax)
+    return out
+
+
+# ---- creation ---------------------------------------------------------------------------------
+
+def _flatten(data):
+    """Nested lists of numbers -> (flat list, shape)."""
+    if isinstance(data, (list, tuple)):
+        if not data:
+            return [], (0,)
+        parts = [_flatten(d) for d in data]
+        shape = parts[0][1]
+        if any(p[1] != shape for p in parts):
+            raise ValueError(f"tensor: nested lists must be rectangular; got rows of shapes {[p[1] for p in parts]}")
+        return [v for p in parts for v in p[0]], (len(data),) + shape
+    if isinstance(data, Tensor):
+        return _flatten(data.tolist())
+    return [data], ()
+
+
+def _infer_dtype(flat) -> DType:
+    if flat and all(isinstance(v, bool) for v in flat):
+        return bool_
+    if flat and all(isinstance(v, int) for v in flat):
+        return int32
+    return float32
+
+
+def _pack(flat, dtype: DType) -> bytes:
+    if dtype is float16:
+        return struct.pack(f"<{len(flat)}e", *flat)
+    if dtype is bool_:
+        return array("I", [1 if v else 0 for v in flat]).tobytes()
+    if dtype is int32:
+        return array("i", [int(v) for v in flat]).tobytes()
+    return array("f", flat).tobytes()
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor from nested lists, a number, a NumPy array, a buffer (memoryview, array) or a tensor.
+
+        >>> import webgrad as wg
+        >>> wg.tensor([[1, 2], [3, 4]]).dtype
+        webgrad.int32
+    """
+    dev = get_device(device)
+    d = as_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        t = data.to(dev)
+        t = t.cast(d) if d is not None else t.detach()
+    elif hasattr(data, "__array_interface__") or type(data).__module__ == "numpy":
+        import numpy as np
+        from .dtypes import numpy_dtype
+        arr = np.asarray(data)
+        d = d or as_dtype(arr.dtype)
+        host = np.ascontiguousarray(arr.astype(numpy_dtype(d)))
+        raw = host.astype(np.uint32).tobytes() if d is bool_ else host.tobytes()
+        t = Tensor._make(dev.from_bytes(raw, arr.shape, d), arr.shape, d, dev)
+    elif isinstance(data, (memoryview, bytes, bytearray, array)):
+        view = memoryview(data)
+        fmt_ = view.format if view.format in ("f", "i", "I", "e", "?") else "f"
+        d = d or {"f": float32, "i": int32, "I": int32, "e": float16, "?": bool_}[fmt_]
+        flat = view.cast("B").cast(fmt_).tolist() if view.format in ("B", "b", "c") or view.ndim != 1 else view.tolist()
+        shape = view.shape if view.ndim > 1 and view.format == fmt_ else (len(flat),)
+        t = Tensor._make(dev.from_bytes(_pack(flat, d), shape, d), shape, d, dev)
+    else:
+        flat, shape = _flatten(data)
+        d = d or _infer_dtype(flat)
+        t = Tensor._make(dev.from_bytes(_pack(flat, d), shape, d), shape, d, dev)
+    t.requires_grad = requires_grad
+    return t
+
+
+def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = _shape_args(shape if isinstance(shape, (tuple, list)) else (shape,))
+    d = as_dtype(dtype) if dtype is not None else (bool_ if isinstance(value, bool) else
+                                                   int32 if isinstance(value, int) else float32)
+    t = apply(OPS["full"], shape=shape, value=value, dtype=d.name, device=device)
+    return t.requires_grad_(requires_grad)
+
+
+def zeros(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
+    return full(_shape_args(shape), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
+    return full(_shape_args(shape), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def zeros_like(x: Tensor, dtype=None) -> Tensor:
+    return full(x.shape, 0, dtype=dtype or x.dtype, device=x.device)
+
+
+def ones_like(x: Tensor, dtype=None) -> Tensor:
+    return full(x.shape, 1, dtype=dtype or x.dtype, device=x.device)
+
+
+def full_like(x: Tensor, value, dtype=None) -> Tensor:
+    return full(x.shape, value, dtype=dtype or x.dtype, device=x.device)
+
+
+def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
+    """Evenly spaced values in [start, stop), as ``numpy.arange``."""
+    if stop is None:
+        start, stop = 0, start
+    n = max(0, -(-(stop - start) // step)) if all(isinstance(v, int) for v in (start, stop, step)) else \
+        max(0, int(-(-(stop - start) // step)))
+    d = as_dtype(dtype) if dtype else (int32 if all(isinstance(v, int) for v in (start, stop, step)) else float32)
+    return apply(OPS["arange"], start=start, step=step, n=int(n), dtype=d.name, device=device)
+
+
+def linspace(start, stop, num, device=None) -> Tensor:
+    step = (stop - start) / max(num - 1, 1)
+    return apply(OPS["arange"], start=float(start), step=float(step), n=int(num), dtype="float32", device=device)
+
+
+def eye(n, m=None, dtype=float32, device=None) -> Tensor:
+    return apply(OPS["eye"], n=n, m=m or n, dtype=as_dtype(dtype).name, device=device)
+
+
+def _random(kind, shape, device, generator=None, **attrs) -> Tensor:
+    shape = _shape_args(shape)
+    params = [p - (1 << 32) if p >= 1 << 31 else p for p in (generator or default_generator).take(prod(shape))]
+    return apply(OPS[f"random_{kind}"], tensor(params, dtype=int32, device=device), shape=shape, **attrs)
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the default generator: the same seed gives the same numbers on every device."""
+    default_generator.manual_seed(seed)
+
+
+def rand(*shape, device=None, requires_grad=False) -> Tensor:
+    """Uniform on [0, 1), float32, from the counter-based generator."""
+    return _random("uniform", shape, device).requires_grad_(requires_grad)
+
+
+def randn(*shape, device=None, requires_grad=False) -> Tensor:
+    """Standard normal, float32 (Box-Muller on Philox words)."""
+    return _random("normal", shape, device).requires_grad_(requires_grad)
+
+
+def randint(low, high=None, shape=(), device=None) -> Tensor:
+    """Integers in [low, high), int32."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    return _random("int", shape if isinstance(shape, (tuple, list)) else (shape,), device, low=int(low), high=int(high))
+
+
+# ---- functions of several tensors -------------------------------------------------------------
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with batch broadcasting; 1-D operands are promoted as in NumPy."""
+    b = _lift(b, a)
+    va, vb = a.ndim == 1, b.ndim == 1
+    out = apply(OPS["matmul"], a.reshape(1, -1) if va else a, b.reshape(-1, 1) if vb else b)
+    if va:
+        out = out.squeeze(-2)
+    if vb:
+        out = out.squeeze(-1)
+    return out
+
+
+def where(cond, a, b) -> Tensor:
+    """Elementwise ``a`` where ``cond`` else ``b``, with broadcasting."""
+    like = next(t for t in (a, b, cond) if isinstance(t, Tensor))
+    return apply(OPS["where"], _lift(cond, like).bool(), _lift(a, like), _lift(b, like))
+
+
+def maximum(a, b) -> Tensor: return a.maximum(b) if isinstance(a, Tensor) else _lift(a, b).maximum(b)
+def minimum(a, b) -> Tensor: return a.minimum(b) if isinstance(a, Tensor) else _lift(a, b).minimum(b)
+
+
+def cat(tensors, axis=0) -> Tensor:
+    """Join tensors along an existing axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: needs at least one tensor")
+    if len(tensors) == 1:
+        return tensors[0]
+    return apply(OPS["cat"], *tensors, axis=axis)
+
+
+concat = cat
+
+
+def stack(tensors, axis=0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    tensors = list(tensors)
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ShapeError(f"stack: all tensors need one shape, got {', '.join(fmt(s) for s in shapes)}")
+    return cat([t.unsqueeze(axis) for t in tensors], axis=axis)

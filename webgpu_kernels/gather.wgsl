@@ -1,0 +1,18 @@
+// out[p, i, q] = x[p, index[i], q]: x is (P, N, Q), the index holds I entries (negative counts
+// from the end, out-of-range is clamped; the host checks indices it knows before upload).
+${HEADER}
+@group(0) @binding(0) var<storage, read> x: array<${T}>;
+@group(0) @binding(1) var<storage, read> index: array<i32>;
+@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = i32(gid.x + gid.y * nwg.x * 64u);
+    if (t >= ${P} * ${I} * ${Q}) { return; }
+    let q = t % ${Q};
+    let i = (t / ${Q}) % ${I};
+    let p = t / (${Q} * ${I});
+    var j = index[i];
+    j = clamp(select(j, j + ${N}, j < 0), 0, ${N} - 1);
+    out[t] = x[(p * ${N} + j) * ${Q} + q];
+}

@@ -1,0 +1,50 @@
+"""A kernel is data: WGSL source, how many workgroups to launch, and what to bind.
+
+Bindings are numbered in order: the inputs, then the outputs. The source is the cache key of
+the compiled pipeline, so two launches with equal source share one pipeline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+
+_SOURCES = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str                        # what the kernel does, shown in errors and profiles
+    source: str                      # WGSL
+    workgroups: tuple[int, int, int]
+    n_inputs: int
+    n_outputs: int = 1
+
+
+@dataclass
+class Launch:
+    """One kernel launch: ``args`` name buffers ('in0', 'out0', or a temporary from ``temps``)."""
+    kernel: Kernel
+    args: list[str]
+    temps: dict[str, int] = field(default_factory=dict)   # temporary name -> bytes
+
+
+@lru_cache(maxsize=None)
+def _read(name: str) -> Template:
+    return Template((_SOURCES / name).read_text())
+
+
+def template(name: str, **subs) -> str:
+    """A ``.wgsl`` file of this folder with its ``${NAME}`` placeholders filled in."""
+    return _read(name).substitute({k: str(v) for k, v in subs.items()})
+
+
+def header(*types: str) -> str:
+    """``enable f16;`` when any binding or value is half precision."""
+    return "enable f16;\n" if "f16" in types else ""
+
+
+def storage(binding: int, name: str, type: str, write: bool = False) -> str:
+    access = "read_write" if write else "read"
+    return f"@group(0) @binding({binding}) var<storage, {access}> {name}: array<{type}>;"

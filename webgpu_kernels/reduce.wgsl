@@ -1,0 +1,25 @@
+// Reduce: each thread folds one run of elements into one value, with no workgroup barriers
+// (they cost milliseconds per dispatch on CPU adapters). A large reduction is split in chunks
+// (THREADS = outputs x CHUNKS) and a second launch of this kernel folds the chunks.
+${HEADER}
+@group(0) @binding(0) var<storage, read> x: array<${IN_T}>;
+@group(0) @binding(1) var<storage, read_write> out: array<${OUT_T}>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = i32(gid.x + gid.y * nwg.x * 64u);
+    if (t >= ${THREADS}) { return; }
+    let o = t / ${CHUNKS};
+    let first = (t % ${CHUNKS}) * ${CHUNK};
+    let last = min(first + ${CHUNK}, ${INNER});
+    ${OUTER_COORDS}
+    let base = ${BASE};
+    var acc: ${ACC_T} = ${INIT};
+    var arg = 0;
+    for (var j = first; j < last; j++) {
+        ${INNER_COORDS}
+        let v = ${ACC_T}(x[base + ${INNER_OFFSET}]);
+        ${UPDATE}
+    }
+    out[t] = ${RESULT};
+}

@@ -1,0 +1,117 @@
+"""Strided views of a flat buffer, and the WGSL that turns a position into an element offset.
+
+A view is (shape, strides, offset) in elements: transpose, expand, slice and reshape of a
+contiguous tensor are views of the same buffer, so they cost no kernel. Kernels read their
+inputs through views; the index math is baked into the shader as constants.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+
+@dataclass(frozen=True)
+class View:
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    offset: int = 0
+
+    @staticmethod
+    def contiguous(shape) -> "View":
+        shape = tuple(shape)
+        strides, s = [], 1
+        for d in reversed(shape):
+            strides.append(s if d != 1 else 0)
+            s *= d
+        return View(shape, tuple(reversed(strides)), 0)
+
+    @property
+    def size(self) -> int:
+        return prod(self.shape)
+
+    @property
+    def is_contiguous(self) -> bool:
+        return all(a == b or d == 1 for a, b, d in zip(self.strides, View.contiguous(self.shape).strides, self.shape))
+
+    def permute(self, order) -> "View":
+        return View(tuple(self.shape[i] for i in order), tuple(self.strides[i] for i in order), self.offset)
+
+    def expand(self, shape) -> "View":
+        """Broadcast to ``shape`` (NumPy rules): new leading axes and size-1 axes get stride 0."""
+        shape = tuple(shape)
+        lead = len(shape) - len(self.shape)
+        strides = [0] * lead + [0 if s == 1 and n != 1 else st
+                                for s, n, st in zip(self.shape, shape[lead:], self.strides)]
+        return View(shape, tuple(strides), self.offset)
+
+    def slice(self, starts, stops, steps) -> "View":
+        offset = self.offset + sum(b * st for b, st in zip(starts, self.strides))
+        shape = tuple(max(0, -(-(e - b) // s)) for b, e, s in zip(starts, stops, steps))
+        return View(shape, tuple(st * s for st, s in zip(self.strides, steps)), offset)
+
+    def reshape(self, shape) -> "View | None":
+        """The same elements under a new shape without copying, or None when a copy is needed."""
+        shape = tuple(shape)
+        if self.is_contiguous:
+            v = View.contiguous(shape)
+            return View(v.shape, v.strides, self.offset)
+        # Adding or removing size-1 axes keeps a strided view; anything else copies.
+        old = [(d, st) for d, st in zip(self.shape, self.strides) if d != 1]
+        if [d for d in shape if d != 1] != [d for d, _ in old]:
+            return None
+        kept = iter(st for _, st in old)
+        return View(shape, tuple(0 if d == 1 else next(kept) for d in shape), self.offset)
+
+
+def collapse(shape, views: list[View]) -> tuple[tuple[int, ...], list[View]]:
+    """Merge neighbouring axes that every view walks as one, and drop size-1 axes.
+
+    Fewer axes means less index math in the kernel: a contiguous op becomes rank 1, a bias
+    broadcast over rows rank 2.
+    """
+    keep = [i for i, d in enumerate(shape) if d != 1]
+    dims = [shape[i] for i in keep]
+    strides = [[v.strides[i] for i in keep] for v in views]
+    i = len(dims) - 1
+    while i > 0:
+        if all(st[i - 1] == st[i] * dims[i] for st in strides):
+            dims[i - 1] *= dims[i]
+            del dims[i]
+            for st in strides:
+                st[i - 1] = st[i]
+                del st[i]
+        i -= 1
+    return tuple(dims), [View(tuple(dims), tuple(st), v.offset) for v, st in zip(views, strides)]
+
+
+def render_coords(shape, pos: str, prefix: str = "c") -> list[str]:
+    """WGSL lines that split the flat row-major position ``pos`` into coordinates c0, c1, ..."""
+    if len(shape) <= 1:
+        return [f"let {prefix}0 = {pos};"] if shape else []
+    lines = [f"var {prefix}_rest = {pos};"]
+    for d in range(len(shape) - 1, 0, -1):
+        lines.append(f"let {prefix}{d} = {prefix}_rest % {shape[d]}; {prefix}_rest = {prefix}_rest / {shape[d]};")
+    lines.append(f"let {prefix}0 = {prefix}_rest;")
+    return lines
+
+
+def offset_expr(view: View, prefix: str = "c") -> str:
+    """The element offset of ``view`` at coordinates named by ``render_coords``."""
+    terms = [str(view.offset)] if view.offset else []
+    for d, st in enumerate(view.strides):
+        if st == 1:
+            terms.append(f"{prefix}{d}")
+        elif st:
+            terms.append(f"{prefix}{d} * {st}")
+    return " + ".join(terms) or "0"
+
+
+def grid(n_threads: int, workgroup: int, max_per_dim: int = 65535) -> tuple[int, int, int]:
+    """Workgroup counts covering ``n_threads`` (a second dimension past the per-dimension limit)."""
+    groups = max(1, -(-n_threads // workgroup))
+    if groups <= max_per_dim:
+        return (groups, 1, 1)
+    return (max_per_dim, -(-groups // max_per_dim), 1)
+
+
+LINEAR_ID = "i32(gid.x + gid.y * nwg.x * {wg}u)"
