@@ -1,0 +1,65 @@
+"""Each kernel variant against NumPy on this adapter: a valid shader can compute wrong results
+on one adapter and raise nothing, so every variant is checked, not only the one the device picks."""
+import numpy as np
+import pytest
+
+import webgrad as wg
+from webgpu_kernels.matmul import VARIANTS
+
+from conftest import assert_close
+
+CASES = [((1, 1), (1, 1)), ((37, 19), (19, 53)), ((64, 64), (64, 64)), ((130, 7), (7, 129)),
+         ((3, 33, 17), (17, 65)), ((2, 1, 5, 9), (3, 9, 4)), ((4, 70, 66), (4, 66, 3))]
+
+
+@pytest.fixture(params=VARIANTS + ("naive",))
+def matmul_variant(request, gpu):
+    gpu.force_variant("matmul", request.param)
+    yield request.param
+    gpu.force_variant("matmul", None)
+
+
+@pytest.mark.parametrize("sa,sb", CASES)
+def test_matmul_variant_matches_numpy(gpu, matmul_variant, sa, sb):
+    rng = np.random.default_rng(sum(sa) + sum(sb))
+    a, b = rng.normal(size=sa).astype(np.float32), rng.normal(size=sb).astype(np.float32)
+    got = wg.tensor(a, device=gpu) @ wg.tensor(b, device=gpu)
+    assert_close(got.numpy(), a.astype(np.float64) @ b, 1e-4, f"{matmul_variant} {sa} @ {sb}")
+
+
+def test_matmul_variant_reads_strided_views(gpu, matmul_variant):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(45, 30)).astype(np.float32), rng.normal(size=(45, 20)).astype(np.float32)
+    ta, tb = wg.tensor(a, device=gpu), wg.tensor(b, device=gpu)
+    assert_close((ta.T @ tb).numpy(), a.T.astype(np.float64) @ b, 1e-4, "a.T @ b")
+    assert_close((tb[::2].T @ ta[::2][:, 1:]).numpy(), b[::2].T.astype(np.float64) @ a[::2][:, 1:], 1e-4, "slices")
+
+
+def test_matmul_variant_in_half_precision(gpu, matmul_variant):
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(20, 36)).astype(np.float16), rng.normal(size=(36, 12)).astype(np.float16)
+    got = (wg.tensor(a, device=gpu) @ wg.tensor(b, device=gpu)).numpy()
+    assert got.dtype == np.float16
+    assert_close(got.astype(np.float32), a.astype(np.float64) @ b.astype(np.float64), 2e-2, "f16")
+
+
+def test_the_device_measured_and_kept_a_variant(gpu):
+    (wg.ones(8, 8, device=gpu) @ wg.ones(8, 8, device=gpu)).numpy()
+    assert gpu.choices.get("matmul") in VARIANTS
+
+
+@pytest.mark.parametrize("n_out,n_in", [(1, 100_000), (3, 5000), (300, 3000), (7, 1)])
+def test_reduction_paths(gpu, n_out, n_in):
+    """Short and long reductions take different launch plans (one pass, or chunks then a fold)."""
+    a = np.random.default_rng(n_in).normal(size=(n_out, n_in)).astype(np.float32)
+    x = wg.tensor(a, device=gpu)
+    assert_close(x.sum(1).numpy(), a.astype(np.float64).sum(1), 1e-4, "sum")
+    assert_close(x.max(1).numpy(), a.max(1), 0, "max")
+    assert_close(x.min(0).numpy(), a.min(0), 0, "min over the first axis")
+    assert x.argmax(1).tolist() == a.argmax(1).tolist()
+
+
+def test_large_elementwise_uses_a_second_grid_dimension(gpu):
+    n = 65535 * 256 + 1000          # more workgroups than one dimension allows
+    x = wg.ones(n, device=gpu) * 2
+    assert x.sum().item() == 2 * n
