@@ -12,6 +12,7 @@ from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .devices import default_device, devices, get_device, set_default_device
 from .devices.gpu import KernelCompileError
 from .dtypes import DType, bool_, float16, float32, int32
+from .graph import Function, TraceError, function
 from .functional import (binary_cross_entropy_with_logits, cross_entropy, gelu, layer_norm, leaky_relu,
                          log_softmax, logsumexp, mean, mse, silu, softmax, std, var)
 from .ops import OPS, ShapeError

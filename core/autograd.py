@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from .ops.registry import Meta, Op, ShapeError, unbroadcast_axes
 
 _grad_enabled = True
+_tracer = None   # the active graph.trace.Tracer while a function is being traced
 
 
 def is_grad_enabled() -> bool:
@@ -52,6 +53,9 @@ def apply(op: Op, *inputs, device=None, **attrs):
     """Run ``op`` on tensors ``inputs``; the result records how to differentiate it."""
     from .devices import get_device
     from .tensor import Tensor
+    if _tracer is not None:
+        inputs = tuple(_tracer.symbolic(x) for x in inputs)
+        device = _tracer.device
     meta = op.infer(*(Meta(x.shape, x.dtype) for x in inputs), **attrs)
     dev = inputs[0].device if inputs else get_device(device)
     for x in inputs[1:]:

@@ -147,7 +147,10 @@ class Tensor:
     def __rmul__(self, o): return self._binary("mul", o, True)
     def __truediv__(self, o): return self._binary("div", o)
     def __rtruediv__(self, o): return self._binary("div", o, True)
-    def __pow__(self, o): return self._binary("pow", o)
+    def __pow__(self, o):
+        if isinstance(o, (int, float)) and o == 2:   # exact, and cheaper than exp2(2 * log2|x|)
+            return self * self
+        return self._binary("pow", o)
     def __rpow__(self, o): return self._binary("pow", o, True)
     def __matmul__(self, o): return matmul(self, o)
     def __rmatmul__(self, o): return matmul(_lift(o, self), self)
@@ -557,8 +560,17 @@ def eye(n, m=None, dtype=float32, device=None) -> Tensor:
 
 def _random(kind, shape, device, generator=None, **attrs) -> Tensor:
     shape = _shape_args(shape)
-    params = [p - (1 << 32) if p >= 1 << 31 else p for p in (generator or default_generator).take(prod(shape))]
-    return apply(OPS[f"random_{kind}"], tensor(params, dtype=int32, device=device), shape=shape, **attrs)
+    generator = generator or default_generator
+    if autograd._tracer is not None:      # a traced function draws new numbers on every call
+        params = autograd._tracer.random_params(generator, prod(shape))
+    else:
+        params = tensor(signed_params(generator.take(prod(shape))), dtype=int32, device=device)
+    return apply(OPS[f"random_{kind}"], params, shape=shape, **attrs)
+
+
+def signed_params(words) -> list[int]:
+    """Philox key/counter words as int32 values with the same bits."""
+    return [w - (1 << 32) if w >= 1 << 31 else w for w in words]
 
 
 def manual_seed(seed: int) -> None:

@@ -61,6 +61,9 @@ def test_operators_and_scalars(gpu):
     assert (2 * x + 1).tolist() == [3.0, 5.0, 7.0]
     assert (1 / x).tolist() == pytest.approx([1.0, 0.5, 1 / 3])
     assert (x ** 2).tolist() == [1.0, 4.0, 9.0]
+    n = wg.tensor([-2.0, -1.5, 0.0, 2.0], device=gpu)
+    assert (n ** 2).tolist() == [4.0, 2.25, 0.0, 4.0] and (n ** 3).tolist() == pytest.approx([-8.0, -3.375, 0.0, 8.0])
+    assert np.isnan((n ** 0.5).tolist()[0]) and (n ** 0.5).tolist()[3] == pytest.approx(2 ** 0.5)
     assert (-x).tolist() == [-1.0, -2.0, -3.0]
     assert (x > 1.5).tolist() == [False, True, True]
     assert (x == 2.0).tolist() == [False, True, False]

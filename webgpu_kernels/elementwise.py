@@ -23,31 +23,36 @@ def value_type(stored: str) -> str:
     return "bool" if stored == "u32" else stored
 
 
-def elementwise_kernel(name: str, expr: Expr, inputs: list[tuple[View, str]], out: tuple[View, str]) -> Kernel:
-    """One thread per element of ``out``: evaluates ``expr`` on the inputs seen through their views.
+def elementwise_kernel(name: str, expr: "Expr | list[Expr]", inputs: list[tuple[View, str]],
+                       out: "tuple[View, str] | list[tuple[View, str]]") -> Kernel:
+    """One thread per output element: evaluates ``expr`` on the inputs seen through their views.
 
     ``inputs`` and ``out`` pair a view (already broadcast to the output's shape) with the WGSL
-    storage type of its buffer.
+    storage type of its buffer. A fused kernel passes several expressions and as many outputs,
+    all of one shape: subexpressions they share are computed once.
     """
-    out_view, out_type = out
-    shape, views = collapse(out_view.shape, [v for v, _ in inputs] + [out_view])
-    n = out_view.size
-    lines = [header(out_type, *(t for _, t in inputs), expr.type)]
+    exprs = [expr] if isinstance(expr, Expr) else list(expr)
+    outs = [out] if isinstance(out, tuple) else list(out)
+    shape, views = collapse(outs[0][0].shape, [v for v, _ in inputs] + [v for v, _ in outs])
+    n = outs[0][0].size
+    lines = [header(*(t for _, t in outs), *(t for _, t in inputs), *(e.type for e in exprs))]
     for i, (_, t) in enumerate(inputs):
         lines.append(storage(i, f"in{i}", t))
-    lines.append(storage(len(inputs), "out", out_type, write=True))
+    for k, (_, t) in enumerate(outs):
+        lines.append(storage(len(inputs) + k, f"out{k}" if len(outs) > 1 else "out", t, write=True))
     body = [f"let idx = {LINEAR_ID.format(wg=WORKGROUP)};", f"if (idx >= {n}) {{ return; }}"]
     body += render_coords(shape, "idx")
     names = []
     for i, (v, t) in enumerate(zip(views, [t for _, t in inputs])):
         body.append(f"let v{i} = {load_text(f'in{i}', offset_expr(v), t, value_type(t))};")
         names.append(f"v{i}")
-    lets, value = render_body(expr, names)
+    lets, values = render_body(exprs, names)
     body += lets
-    body.append(f"out[{offset_expr(views[-1])}] = {store_value(value, expr.type, out_type)};")
+    for k, (value, e, (_, t), v) in enumerate(zip(values, exprs, outs, views[len(inputs):])):
+        buf = f"out{k}" if len(outs) > 1 else "out"
+        body.append(f"{buf}[{offset_expr(v)}] = {store_value(value, e.type, t)};")
     lines.append(f"@compute @workgroup_size({WORKGROUP})")
     lines.append("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {")
     lines += ["    " + b for b in body]
     lines.append("}")
-    return Kernel(name, "\n".join(lines), grid(n, WORKGROUP), len(inputs))
-
+    return Kernel(name, "\n".join(lines), grid(n, WORKGROUP), len(inputs), len(outs))

@@ -135,8 +135,11 @@ def render_value(e: Expr, load_names: list[str], names: dict | None = None) -> s
     raise ValueError(f"unknown expression node {e.op!r}")
 
 
-def render_body(e: Expr, load_names: list[str]) -> tuple[list[str], str]:
-    """Let-bind every subexpression used more than once, so shared work is computed once."""
+def render_body(exprs: "Expr | list[Expr]", load_names: list[str]) -> tuple[list[str], list[str]]:
+    """Let-bind every subexpression used more than once (within or across ``exprs``), so shared
+    work is computed once; returns the let lines and the text of each expression."""
+    single = isinstance(exprs, Expr)
+    exprs = [exprs] if single else list(exprs)
     counts: dict[Expr, int] = {}
 
     def visit(x: Expr):
@@ -144,16 +147,21 @@ def render_body(e: Expr, load_names: list[str]) -> tuple[list[str], str]:
         if counts[x] == 1:
             for a in x.args:
                 visit(a)
-    visit(e)
+    for e in exprs:
+        visit(e)
     names: dict[Expr, str] = {}
     lines: list[str] = []
 
     def bind(x: Expr):
+        if x in names:
+            return
         for a in x.args:
             bind(a)
-        if x.args and counts[x] > 1 and x not in names:
+        if x.args and counts[x] > 1:
             name = f"t{len(names)}"
             lines.append(f"let {name} = {render_value(x, load_names, names)};")
             names[x] = name
-    bind(e)
-    return lines, render_value(e, load_names, names)
+    for e in exprs:
+        bind(e)
+    texts = [render_value(e, load_names, names) for e in exprs]
+    return lines, texts[0] if single else texts

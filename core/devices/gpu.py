@@ -233,7 +233,8 @@ class GPUDevice:
             self._dispatch(launch.kernel, [named[a] for a in launch.args])
         del temps
 
-    def _dispatch(self, kernel, handles) -> None:
+    def program(self, kernel):
+        """The compiled pipeline of ``kernel``, from the cache keyed by its source."""
         program = self.pipelines.get(kernel.source)
         if program is None:
             program = self.backend.compile(kernel.source, kernel.name)
@@ -242,12 +243,26 @@ class GPUDevice:
                 self.pipelines.popitem(last=False)
         else:
             self.pipelines.move_to_end(kernel.source)
-        self.backend.dispatch(program, handles, kernel.workgroups)
+        return program
+
+    def _dispatch(self, kernel, handles) -> None:
+        self.backend.dispatch(self.program(kernel), handles, kernel.workgroups)
         self.pool.recording = True
         self.pending += 1
         self.dispatches += 1
         if self.pending >= SUBMIT_EVERY:
             self.submit()
+
+    def replay(self, dispatches) -> None:
+        """Record precompiled dispatches, (program, handles, workgroups), and submit them at once:
+        how a traced graph runs."""
+        dispatch = self.backend.dispatch
+        for program, handles, workgroups in dispatches:
+            dispatch(program, handles, workgroups)
+        self.pool.recording = True
+        self.pending += len(dispatches)
+        self.dispatches += len(dispatches)
+        self.submit()
 
     def submit(self) -> None:
         if self.pending:

@@ -129,7 +129,17 @@ binary("sub", lambda a, b: a - b, lambda a, b: _np().subtract(a, b), lambda g, o
 binary("mul", lambda a, b: a * b, lambda a, b: _np().multiply(a, b), lambda g, out, a, b: (g * b, g * a))
 binary("div", lambda a, b: a / b, lambda a, b: _np().true_divide(a, b),
        lambda g, out, a, b: (g / b, -g * out / b), domain=(0.5, 3.0), float_result=True)
-binary("pow", lambda a, b: E.call("pow", a, b), lambda a, b: _np().power(a, b),
+def _pow(a, b):
+    # WGSL's pow is undefined for a < 0; NumPy's is defined when b is an integer: (-2) ** 3 = -8.
+    r = E.call("pow", E.call("abs", a), b)
+    t = a.type
+    is_int = E.infix("==", E.call("floor", b), b)
+    odd = E.infix("==", E.call("abs", b - E.const(2.0, t) * E.call("floor", b * E.const(0.5, t))), E.const(1.0, t))
+    negative = E.select(is_int, E.select(odd, -r, r), E.const(float("nan"), t))
+    return E.select(E.infix("<", a, E.const(0.0, t)), negative, r)
+
+
+binary("pow", _pow, lambda a, b: _np().power(a, b),
        lambda g, out, a, b: (g * b * a ** (b - 1), g * out * a.log()), domain=(0.5, 2.0), tolerance=3e-4)
 binary("maximum", lambda a, b: E.call("max", a, b), lambda a, b: _np().maximum(a, b),
        lambda g, out, a, b: (g * (a >= b), g * (a < b)))

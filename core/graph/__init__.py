@@ -1,0 +1,6 @@
+"""Graph mode: trace -> passes -> lower -> replay (see function.py)."""
+from .function import Function, function
+from .ir import Graph, Node
+from .trace import TraceError
+
+__all__ = ["Function", "function", "Graph", "Node", "TraceError"]

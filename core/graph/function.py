@@ -1,0 +1,130 @@
+"""``@wg.function``: trace once per input signature, optimize, lower, and replay on every call.
+
+    >>> import webgrad as wg
+    >>> w = wg.ones(3, requires_grad=True)
+    >>> @wg.function
+    ... def step(x):
+    ...     loss = ((x * w).sum() - 1.0) ** 2
+    ...     loss.backward()
+    ...     with wg.no_grad():
+    ...         w.assign(w - 0.1 * w.grad)
+    ...         w.grad = None
+    ...     return loss
+    >>> step(wg.ones(3)).item(), step(wg.ones(3)).item()      # w is updated on the device
+    (4.0, 0.64...)
+
+Tensors the function reads from outside (parameters, optimizer state) are captured and stay on
+the device; updates to them (``assign``, ``-=`` under ``no_grad``) are written back after each
+call, and ``.grad`` is set as the function left it. Tensor arguments are traced by shape and
+dtype: a new shape or dtype traces again. Other arguments (numbers, strings) are part of the
+signature: a new value traces again, as with ``tf.function``.
+"""
+from __future__ import annotations
+
+import functools
+
+from ..devices import default_device
+from ..devices.gpu import GPUDevice
+from .lower import Plan, StalePlan
+from .passes import optimize
+from .trace import rebuild, trace
+
+
+def _signature(args):
+    from ..tensor import Tensor
+    out, tensors = [], []
+
+    def walk(a):
+        if isinstance(a, Tensor):
+            tensors.append(a)
+            out.append(("T", a.shape, a.dtype.name, a.requires_grad))
+        elif isinstance(a, (list, tuple)):
+            out.append((type(a).__name__, len(a)))
+            for b in a:
+                walk(b)
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise TypeError(f"@wg.function: argument {a!r} is neither a tensor nor hashable; pass tensors, "
+                                f"lists of tensors, or plain values (numbers, strings)") from None
+            out.append(("V", type(a).__name__, a))
+    for a in args:
+        walk(a)
+    return tuple(out), tensors
+
+
+class _Entry:
+    __slots__ = ("graph", "structure", "plan", "raw")
+
+    def __init__(self, graph, structure, plan, raw):
+        self.graph, self.structure, self.plan, self.raw = graph, structure, plan, raw
+
+
+class Function:
+    """A traced function. Call it like the original; ``.graph`` shows what it runs."""
+
+    def __init__(self, fn, optimize_graph: bool = True, passes=None):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.optimize_graph = optimize_graph
+        self.passes = passes
+        self._cache: dict[tuple, _Entry] = {}
+        self._last: _Entry | None = None
+        self.traces = 0
+
+    def __call__(self, *args):
+        key, tensors = _signature(args)
+        device = tensors[0].device if tensors else default_device()
+        if not isinstance(device, GPUDevice):
+            return self.fn(*args)           # the NumPy device runs the function eagerly
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._cache[key] = self._build(args, device)
+        try:
+            outputs, grads = entry.plan.run(tensors)
+        except StalePlan:
+            entry = self._cache[key] = self._build(args, device)
+            outputs, grads = entry.plan.run(tensors)
+        for cap in entry.graph.captures:
+            if id(cap.payload) in grads:
+                cap.payload.grad = grads[id(cap.payload)]
+        self._last = entry
+        return rebuild(entry.structure, outputs)
+
+    def _build(self, args, device) -> _Entry:
+        raw, structure = trace(self.fn, args, getattr(self.fn, "__name__", "function"))
+        self.traces += 1
+        graph = raw
+        if self.optimize_graph:
+            graph = optimize(raw, device, self.passes) if self.passes is not None else optimize(raw, device)
+        else:
+            from .passes import eliminate_dead_code
+            graph = eliminate_dead_code(raw)
+        plan = Plan(graph, device)
+        entry = _Entry(graph, structure, plan, raw)
+        self._last = entry
+        return entry
+
+    @property
+    def graph(self):
+        """The optimized graph of the last traced signature (prints as a listing; ``.to_json()``)."""
+        if self._last is None:
+            raise RuntimeError("this function has not been called yet, so it has no graph; call it once")
+        return self._last.graph
+
+    @property
+    def plan(self):
+        if self._last is None:
+            raise RuntimeError("this function has not been called yet; call it once")
+        return self._last.plan
+
+
+def function(fn=None, *, optimize: bool = True):
+    """Trace ``fn`` into a graph on first call, and replay the optimized graph afterwards.
+
+    Use as ``@wg.function`` or ``@wg.function(optimize=False)`` (no passes: one kernel per op).
+    """
+    if fn is None:
+        return lambda f: Function(f, optimize)
+    return Function(fn, optimize)

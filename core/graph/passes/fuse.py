@@ -1,0 +1,133 @@
+"""Elementwise fusion: connected elementwise ops of one shape become one generated kernel.
+
+Groups grow by merging a producer into its consumer when both are elementwise with the same
+output shape, unless the merge would make the graph of groups cyclic (a path from the producer
+group to the consumer group through some third group). A group may have several outputs: every
+member used outside it (or returned, or written back) is stored; the rest live in registers.
+So ``tanh(x @ W + b)`` is a matmul and one kernel, and the update of a parameter with its
+optimizer state is one kernel however many ops it takes.
+"""
+from __future__ import annotations
+
+from webgpu_kernels.expr import load
+
+from ...ops import OPS
+from ..ir import Graph, Node
+
+
+class FusedGroup:
+    """One generated elementwise kernel: ``members`` (topological), computed from ``inputs``."""
+
+    def __init__(self, gid: int, members: list[Node], graph_roots: set[int], users: dict):
+        self.id = gid
+        self.members = members
+        inside = {m.id for m in members}
+        self.inputs: list[Node] = []
+        exprs = {}
+
+        def expr_of(i: Node):
+            if i.id in exprs:
+                return exprs[i.id]
+            if i not in self.inputs:
+                self.inputs.append(i)
+            return load(self.inputs.index(i), "bool" if i.dtype.kind == "b" else i.dtype.wgsl)
+        for m in members:
+            exprs[m.id] = OPS[m.op].expr(*(expr_of(i) for i in m.inputs), **m.attrs)
+        self.outputs = [m for m in members
+                        if m.id in graph_roots or any(u.id not in inside for u in users.get(m.id, []))]
+        self.exprs = [exprs[m.id] for m in self.outputs]
+        self.shape = members[-1].shape
+
+    def __repr__(self) -> str:
+        return f"<fused kernel k{self.id}: {' '.join(m.op for m in self.members)}>"
+
+
+def _elementwise(n: Node) -> bool:
+    op = OPS.get(n.op)
+    return op is not None and op.expr is not None and bool(n.inputs)
+
+
+def fuse_elementwise(graph: Graph) -> Graph:
+    nodes = graph.nodes
+    users = graph.users()
+    parent = {n.id: n.id for n in nodes if _elementwise(n)}
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_id = {n.id: n for n in nodes}
+
+    def group_of(node_id):
+        return find(node_id) if node_id in parent else node_id
+
+    def successors(gid):
+        out = set()
+        for nid in members_of[gid]:
+            for u in users.get(nid, []):
+                g = group_of(u.id)
+                if g != gid:
+                    out.add(g)
+        return out
+
+    members_of = {n.id: [n.id] for n in nodes}
+
+    def reaches_indirectly(a, b) -> bool:
+        """Is there a path a -> x -> ... -> b at group level with x != b?"""
+        stack = [g for g in successors(a) if g != b]
+        seen = set(stack)
+        while stack:
+            g = stack.pop()
+            if g == b:
+                return True
+            for s in successors(g):
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
+        return False
+
+    for n in nodes:
+        if n.id not in parent:
+            continue
+        for i in n.inputs:
+            if i.id not in parent or i.shape != n.shape:
+                continue
+            a, b = find(i.id), find(n.id)
+            if a == b or reaches_indirectly(a, b):
+                continue
+            parent[a] = b
+            members_of[b] = members_of[b] + members_of.pop(a)
+
+    roots = {r.id for r in graph.roots()}
+    position = {n.id: k for k, n in enumerate(nodes)}
+    groups: dict[int, FusedGroup] = {}
+    for gid, ids in members_of.items():
+        if gid in parent and len(ids) > 1:
+            members = sorted((by_id[i] for i in ids), key=lambda m: position[m.id])
+            groups[gid] = FusedGroup(gid, members, roots, users)
+            for m in members:
+                m.group = gid
+
+    # Schedule: topological order of units (a node, or a fused group as one unit).
+    unit_of = {n.id: groups[group_of(n.id)] if group_of(n.id) in groups else n for n in nodes}
+    schedule, done = [], set()
+    for n in nodes:                        # iterative post-order: graphs can be thousands deep
+        stack = [(unit_of[n.id], False)]
+        while stack:
+            unit, expanded = stack.pop()
+            if id(unit) in done:
+                continue
+            if expanded:
+                done.add(id(unit))
+                schedule.append(unit)
+                continue
+            stack.append((unit, True))
+            stack.extend((unit_of[i.id], False) for i in unit.inputs if id(unit_of[i.id]) not in done)
+
+    out = Graph(graph.name, graph.inputs, graph.captures, graph.outputs, graph.writes, graph.grads, nodes=nodes)
+    out.randoms = getattr(graph, "randoms", [])
+    out.schedule = schedule
+    out.groups = groups
+    return out

@@ -1,0 +1,163 @@
+"""Graph mode: tracing, passes, lowering and replay give the eager results, with fewer dispatches."""
+import numpy as np
+import pytest
+
+import webgrad as wg
+from webgrad.graph import passes as P
+
+from conftest import assert_close
+from test_training import XOR_X, XOR_Y, make_mlp, sgd_step
+
+
+def test_traced_training_follows_the_eager_loss_curve(gpu):
+    x, y = wg.tensor(XOR_X, device=gpu), wg.tensor(XOR_Y, device=gpu)
+    eager_params = make_mlp(gpu, seed=3)
+    eager = [sgd_step(eager_params, x, y)[0].item() for _ in range(60)]
+    params = make_mlp(gpu, seed=3)
+    step = wg.function(lambda x, y: sgd_step(params, x, y)[0])
+    traced = [step(x, y).item() for _ in range(60)]
+    assert step.traces == 1
+    assert_close(np.array(traced), np.array(eager), 1e-5, "loss curve")
+    for p, q in zip(params, eager_params):
+        assert_close(p.numpy(), q.numpy(), 1e-5, "parameters")
+        assert p.grad is None
+
+
+def test_traced_step_uses_fewer_dispatches(gpu):
+    x, y = wg.tensor(XOR_X, device=gpu), wg.tensor(XOR_Y, device=gpu)
+    params = make_mlp(gpu)
+    before = gpu.stats()["dispatches"]
+    sgd_step(params, x, y)
+    eager = gpu.stats()["dispatches"] - before
+    step = wg.function(lambda x, y: sgd_step(params, x, y)[0])
+    step(x, y)
+    before = gpu.stats()["dispatches"]
+    step(x, y)
+    traced = gpu.stats()["dispatches"] - before
+    assert traced == step.plan.summary()["dispatches"]
+    assert traced <= eager * 0.6, (traced, eager)
+    summary = step.plan.summary()
+    assert summary["temp_buffers"] < summary["temp_slots"], summary   # buffers shared by liveness
+
+
+def _random_function(gpu):
+    rng = np.random.default_rng(0)
+    w = wg.tensor(rng.normal(size=(5, 4)).astype(np.float32), device=gpu)
+
+    def f(a, b):
+        h = (a @ w + 1.0).tanh()
+        h2 = (a @ w + 1.0).tanh()              # a common subexpression
+        c = wg.ones(4, device=gpu) * 2 + 1     # constants to fold
+        dead = (a * 100).exp()                 # dead code   # noqa: F841
+        z = (h * c + h2 * 0 + b * 1).sigmoid() - (-(-h))
+        return z.sum(-1), (z.T @ z).reshape(-1)[::3] / 1.0
+    return f, rng
+
+
+@pytest.mark.parametrize("passes", [
+    (P.eliminate_dead_code,), (P.eliminate_common_subexpressions,), (P.simplify,), (P.fold_constants,),
+    (P.fuse_elementwise,), P.PIPELINE], ids=["dce", "cse", "simplify", "fold", "fuse", "all"])
+def test_each_pass_keeps_the_results(gpu, passes):
+    f, rng = _random_function(gpu)
+    for trial in range(3):
+        a = wg.tensor(rng.normal(size=(3, 5)).astype(np.float32), device=gpu)
+        b = wg.tensor(rng.normal(size=(3, 4)).astype(np.float32), device=gpu)
+        want = [t.numpy() for t in f(a, b)]
+        traced = wg.graph.Function(f, passes=passes)
+        got = [t.numpy() for t in traced(a, b)]
+        for g, w in zip(got, want):
+            assert_close(g, w, 1e-5, str([p.__name__ for p in passes]))
+
+
+def test_passes_do_their_job(gpu):
+    f, rng = _random_function(gpu)
+    a = wg.tensor(rng.normal(size=(3, 5)).astype(np.float32), device=gpu)
+    b = wg.tensor(rng.normal(size=(3, 4)).astype(np.float32), device=gpu)
+    raw = wg.function(f, optimize=False)
+    raw(a, b)
+    opt = wg.function(f)
+    opt(a, b)
+    ops = lambda g: [n.op for n in g.nodes]
+    assert "exp" not in ops(raw.graph)                         # dead code is never lowered
+    assert ops(raw.graph).count("matmul") == 3 and ops(opt.graph).count("matmul") == 2   # CSE
+    assert ops(raw.graph).count("neg") == 2 and "neg" not in ops(opt.graph)            # --h is h
+    assert "full" in ops(raw.graph) and "full" not in ops(opt.graph)                   # folded
+    assert opt.plan.summary()["dispatches"] < raw.plan.summary()["dispatches"] - 5
+    assert any(k.startswith("fused_") for k in opt.plan.summary()["kernels"])
+
+
+def test_reading_a_value_while_tracing_names_the_line(gpu):
+    @wg.function
+    def f(x):
+        if x.sum() > 0:       # data-dependent Python control flow
+            return x
+        return -x
+    with pytest.raises(wg.TraceError, match=r"test_graph.py, line \d+.*if x.sum\(\) > 0.*eagerly"):
+        f(wg.ones(3, device=gpu))
+
+
+def test_retraces_on_new_shapes_and_dtypes_only(gpu):
+    f = wg.function(lambda x: x * 2)
+    f(wg.ones(3, device=gpu))
+    f(wg.zeros(3, device=gpu))
+    assert f.traces == 1
+    assert f(wg.ones(2, 2, device=gpu)).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    assert f(wg.tensor([1, 2], device=gpu)).tolist() == [2, 4]
+    assert f.traces == 3
+
+
+def test_pure_functions_trace(gpu):
+    def step(params, x, y):
+        w, b = params
+        loss = ((x @ w + b - y) ** 2).mean()
+        gw, gb = wg.grad(lambda w, b: ((x @ w + b - y) ** 2).mean(), argnums=(0, 1))(w, b)
+        return loss, [w - 0.1 * gw, b - 0.1 * gb]
+    rng = np.random.default_rng(1)
+    x = wg.tensor(rng.normal(size=(8, 3)).astype(np.float32), device=gpu)
+    y = wg.tensor(rng.normal(size=(8, 1)).astype(np.float32), device=gpu)
+    params = [wg.zeros(3, 1, device=gpu), wg.zeros(1, device=gpu)]
+    traced = wg.function(step)
+    p_eager, p_traced = params, params
+    for _ in range(5):
+        le, p_eager = step(p_eager, x, y)
+        lt, p_traced = traced(p_traced, x, y)
+        assert_close(lt.numpy(), le.numpy(), 1e-5, "loss")
+    assert traced.traces == 1
+    assert_close(p_traced[0].numpy(), p_eager[0].numpy(), 1e-5, "w")
+
+
+def test_random_numbers_change_between_calls(gpu):
+    f = wg.function(lambda x: x + wg.rand(4, device=gpu))
+    a, b = f(wg.zeros(4, device=gpu)).tolist(), f(wg.zeros(4, device=gpu)).tolist()
+    assert a != b and f.traces == 1
+
+
+def test_results_stay_valid_after_the_next_call(gpu):
+    f = wg.function(lambda x: x * 3)
+    first = f(wg.ones(2, device=gpu))
+    f(wg.full((2,), 5.0, device=gpu))
+    assert first.tolist() == [3.0, 3.0]
+
+
+def test_graph_listing_and_json(gpu):
+    w = wg.ones(2, 3, device=gpu, requires_grad=True)
+
+    @wg.function
+    def f(x):
+        loss = (x @ w).tanh().sum()
+        loss.backward()
+        with wg.no_grad():
+            w.assign(w - 0.5 * w.grad)
+        w.grad = None
+        return loss
+    f(wg.ones(4, 2, device=gpu))
+    text = str(f.graph)
+    assert text.startswith("{ lambda in0:f32[4,2] ;") and "matmul" in text and "<-" in text
+    import json
+    data = json.loads(f.graph.to_json())
+    assert {"nodes", "edges", "writes"} <= set(data)
+    ops = {n["op"] for n in data["nodes"]}
+    assert {"matmul", "tanh", "input", "capture"} <= ops
+    assert any(n["group"] is not None for n in data["nodes"])
+    ids = {n["id"] for n in data["nodes"]}
+    assert all(e["from"] in ids and e["to"] in ids for e in data["edges"])
