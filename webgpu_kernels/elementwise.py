@@ -24,35 +24,40 @@ def value_type(stored: str) -> str:
 
 
 def elementwise_kernel(name: str, expr: "Expr | list[Expr]", inputs: list[tuple[View, str]],
-                       out: "tuple[View, str] | list[tuple[View, str]]") -> Kernel:
+                       out: "tuple[View, str] | list[tuple[View, str]]", aliases: dict | None = None) -> Kernel:
     """One thread per output element: evaluates ``expr`` on the inputs seen through their views.
 
     ``inputs`` and ``out`` pair a view (already broadcast to the output's shape) with the WGSL
     storage type of its buffer. A fused kernel passes several expressions and as many outputs,
-    all of one shape: subexpressions they share are computed once.
+    all of one shape: subexpressions they share are computed once. ``aliases`` maps an input to
+    the output that overwrites it in place (same buffer, same view): that input is read from the
+    output's binding, since WebGPU cannot bind one buffer as read-only and writable at once.
     """
+    aliases = aliases or {}
     exprs = [expr] if isinstance(expr, Expr) else list(expr)
     outs = [out] if isinstance(out, tuple) else list(out)
     shape, views = collapse(outs[0][0].shape, [v for v, _ in inputs] + [v for v, _ in outs])
     n = outs[0][0].size
     lines = [header(*(t for _, t in outs), *(t for _, t in inputs), *(e.type for e in exprs))]
-    for i, (_, t) in enumerate(inputs):
-        lines.append(storage(i, f"in{i}", t))
+    out_name = lambda k: f"out{k}" if len(outs) > 1 else "out"
+    bound = [i for i in range(len(inputs)) if i not in aliases]
+    for b, i in enumerate(bound):
+        lines.append(storage(b, f"in{i}", inputs[i][1]))
     for k, (_, t) in enumerate(outs):
-        lines.append(storage(len(inputs) + k, f"out{k}" if len(outs) > 1 else "out", t, write=True))
+        lines.append(storage(len(bound) + k, out_name(k), t, write=True))
     body = [f"let idx = {LINEAR_ID.format(wg=WORKGROUP)};", f"if (idx >= {n}) {{ return; }}"]
     body += render_coords(shape, "idx")
     names = []
     for i, (v, t) in enumerate(zip(views, [t for _, t in inputs])):
-        body.append(f"let v{i} = {load_text(f'in{i}', offset_expr(v), t, value_type(t))};")
+        buf = out_name(aliases[i]) if i in aliases else f"in{i}"
+        body.append(f"let v{i} = {load_text(buf, offset_expr(v), t, value_type(t))};")
         names.append(f"v{i}")
     lets, values = render_body(exprs, names)
     body += lets
     for k, (value, e, (_, t), v) in enumerate(zip(values, exprs, outs, views[len(inputs):])):
-        buf = f"out{k}" if len(outs) > 1 else "out"
-        body.append(f"{buf}[{offset_expr(v)}] = {store_value(value, e.type, t)};")
+        body.append(f"{out_name(k)}[{offset_expr(v)}] = {store_value(value, e.type, t)};")
     lines.append(f"@compute @workgroup_size({WORKGROUP})")
     lines.append("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {")
     lines += ["    " + b for b in body]
     lines.append("}")
-    return Kernel(name, "\n".join(lines), grid(n, WORKGROUP), len(inputs), len(outs))
+    return Kernel(name, "\n".join(lines), grid(n, WORKGROUP), len(bound), len(outs))

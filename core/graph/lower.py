@@ -46,7 +46,10 @@ class Plan:
         self.ret: dict[int, str] = {}        # node id -> ret slot
         self.ret_meta: dict[str, tuple] = {}
         self.capture_views: list[View] = []
+        self.recipes: dict[int, tuple] = {}      # step -> how to render its elementwise kernel again
+        self.producer: dict[str, int] = {}       # slot -> the step that writes it
         self._lower()
+        self._write_in_place()
         self._plan_buffers()
         self.programs = [device.program(k) for k, _, _ in self.steps]
 
@@ -63,8 +66,16 @@ class Plan:
         return self._tmp(max(4, _size(node.shape) * node.dtype.itemsize))
 
     def _copy(self, src: tuple[str, View], dtype, dst: tuple[str, View], name="copy"):
-        k = elementwise_kernel(name, load(0, _vt(dtype)), [(src[1], dtype.wgsl)], (dst[1], dtype.wgsl))
-        self.steps.append((k, [src[0], dst[0]], k.workgroups))
+        self._elementwise(name, [load(0, _vt(dtype))], [(src[1], dtype.wgsl)], [src[0]],
+                          [(dst[1], dtype.wgsl)], [dst[0]])
+
+    def _elementwise(self, name, exprs, ins, in_slots, outs, out_slots):
+        """Record an elementwise kernel with what it takes to render it again (in place)."""
+        k = elementwise_kernel(name, exprs, ins, outs)
+        self.recipes[len(self.steps)] = (name, exprs, ins, in_slots, outs, out_slots)
+        for s in out_slots:
+            self.producer[s] = len(self.steps)
+        self.steps.append((k, list(in_slots) + list(out_slots), k.workgroups))
 
     def _lower(self) -> None:
         g = self.graph
@@ -102,8 +113,10 @@ class Plan:
                 dst = (self.ret[n.id], View.contiguous(n.shape))
                 self._copy(self.loc[n.id], n.dtype, dst)
                 self.loc[n.id] = dst
+        self.write_steps = {}
         for cap, value in g.writes:
             k = capture_index[cap.id]
+            self.write_steps[k] = (len(self.steps), value)
             self._copy(self.loc[value.id], value.dtype, (f"cap{k}", self.capture_views[k]), "write_back")
 
     def _lower_op(self, n) -> None:
@@ -120,7 +133,11 @@ class Plan:
             self.loc[n.id] = (slot, v)
             return
         out = self._result_slot(n)
-        if _size(n.shape):
+        if op.expr is not None and _size(n.shape):
+            expr = op.expr(*(load(k, _vt(i.dtype)) for k, i in enumerate(n.inputs)), **n.attrs)
+            self._elementwise(n.op, [expr], [(v.expand(n.shape), i.dtype.wgsl) for (_, v), i in zip(ins, n.inputs)],
+                              [s for s, _ in ins], [(View.contiguous(n.shape), n.dtype.wgsl)], [out])
+        elif _size(n.shape):
             values = [_Value(v, i.dtype) for (_, v), i in zip(ins, n.inputs)]
             launches = self.device._plan(op, values, n.attrs, n.shape, n.dtype)
             named = {f"in{k}": s for k, (s, _) in enumerate(ins)}
@@ -128,6 +145,8 @@ class Plan:
             for launch in launches:
                 for temp, nbytes in launch.temps.items():
                     named[temp] = self._tmp(nbytes)
+                if "out0" in launch.args:
+                    self.producer[out] = len(self.steps)
                 self.steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
         self.loc[n.id] = (out, View.contiguous(n.shape))
 
@@ -139,8 +158,45 @@ class Plan:
             self.loc[m.id] = (slot, View.contiguous(m.shape))
             outs.append(slot)
         name = "fused_" + "_".join(dict.fromkeys(m.op for m in group.members))[:60]
-        k = elementwise_kernel(name, group.exprs, ins, [(View.contiguous(m.shape), m.dtype.wgsl) for m in group.outputs])
-        self.steps.append((k, [self.loc[i.id][0] for i in group.inputs] + outs, k.workgroups))
+        self._elementwise(name, group.exprs, ins, [self.loc[i.id][0] for i in group.inputs],
+                          [(View.contiguous(m.shape), m.dtype.wgsl) for m in group.outputs], outs)
+
+    def _write_in_place(self) -> None:
+        """Let the kernel that computes a captured tensor's new value write it into the tensor's own
+        buffer, instead of a temporary plus a copy, when nothing reads the old value afterwards."""
+        dropped = set()
+        for k, (copy_step, value) in self.write_steps.items():
+            cap, (slot, view) = f"cap{k}", self.loc[value.id]
+            step = self.producer.get(slot)
+            if not slot.startswith("tmp") or view != self.capture_views[k] or step is None:
+                continue
+            later = [j for j in range(step + 1, len(self.steps)) if j != copy_step and j not in dropped]
+            if any(cap in self.steps[j][1] for j in later):
+                continue                       # the old value is still read after the update
+            kernel, slots, wg = self.steps[step]
+            recipe = self.recipes.get(step)
+            if recipe is None:
+                if cap in slots:
+                    continue
+                self.steps[step] = (kernel, [cap if s == slot else s for s in slots], wg)
+            else:
+                name, exprs, ins, in_slots, outs, out_slots = recipe
+                j = out_slots.index(slot)
+                reads = [i for i, s in enumerate(in_slots) if s == cap]
+                if any(ins[i][0] != outs[j][0] for i in reads):
+                    continue                   # read through another view: not the same element
+                out_slots = [cap if s == slot else s for s in out_slots]
+                aliases = {i: j for i in reads}
+                kernel = elementwise_kernel(name, exprs, ins, outs, aliases)
+                kept = [s for i, s in enumerate(in_slots) if i not in aliases]
+                self.recipes[step] = (name, exprs, ins, in_slots, outs, out_slots)
+                self.steps[step] = (kernel, kept + out_slots, kernel.workgroups)
+            for j in later:
+                kj, sj, wj = self.steps[j]
+                self.steps[j] = (kj, [cap if s == slot else s for s in sj], wj)
+            self.loc[value.id] = (cap, view)
+            dropped.add(copy_step)
+        self.steps = [st for j, st in enumerate(self.steps) if j not in dropped]
 
     # ---- buffer planning ------------------------------------------------------------------------
 
@@ -151,8 +207,6 @@ class Plan:
             for s in slots:
                 if s.startswith("tmp"):
                     last_use[s] = k
-        for node_id, (slot, _) in self.loc.items():
-            pass
         free: dict[int, list] = {}
         assigned: dict[str, object] = {}
         self.buffers = []
