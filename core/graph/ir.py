@@ -112,7 +112,8 @@ class Graph:
             attrs = " ".join(f"{a}={_short(v)}" for a, v in n.attrs.items())
             args = " ".join(name(i) for i in n.inputs)
             what = "fused{" + _expr_text(n.payload, [name(i) for i in n.inputs]) + "}" if n.op == FUSED else n.op
-            lines.append(f"{lead}{name(n)}:{n.type_text} = {what} {args}{' ' + attrs if attrs else ''}".rstrip())
+            kernel = f"   # k{n.group}" if n.group is not None else ""
+            lines.append(f"{lead}{name(n)}:{n.type_text} = {what} {args}{' ' + attrs if attrs else ''}".rstrip() + kernel)
         outs = " ".join(name(o) for o in self.outputs)
         writes = ", ".join(f"{name(c)} <- {name(v)}" for c, v in self.writes)
         grads = ", ".join(f"{name(c)}.grad <- {name(v) if v is not None else 'None'}" for c, v in self.grads)
