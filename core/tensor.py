@@ -51,7 +51,11 @@ class Tensor:
 
     def numpy(self):
         """A NumPy copy of the values (reads back from the device)."""
-        import numpy as np
+        try:
+            import numpy as np
+        except ImportError:
+            raise ImportError("Tensor.numpy() needs NumPy, which is not installed here (the browser has none); "
+                              "use .tolist() or .item()") from None
         from .dtypes import numpy_dtype
         raw = self.device.to_bytes(self.data)
         host = np.frombuffer(raw, dtype=np.dtype(self.dtype.fmt)).reshape(self.shape)

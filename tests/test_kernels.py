@@ -32,6 +32,11 @@ def test_matmul_variant_reads_strided_views(gpu, matmul_variant):
     a, b = rng.normal(size=(45, 30)).astype(np.float32), rng.normal(size=(45, 20)).astype(np.float32)
     ta, tb = wg.tensor(a, device=gpu), wg.tensor(b, device=gpu)
     assert_close((ta.T @ tb).numpy(), a.T.astype(np.float64) @ b, 1e-4, "a.T @ b")
+    g = wg.tensor(rng.normal(size=(1, 20)).astype(np.float32), device=gpu)   # stride 0 along rows
+    assert_close((g.expand(45, 20).T @ ta).numpy(), np.broadcast_to(g.numpy(), (45, 20)).T.astype(np.float64) @ a,
+                 1e-4, "expanded (stride-0) operand")
+    assert_close((ta @ wg.ones(1, 1, device=gpu).expand(30, 7)).numpy(), a.astype(np.float64) @ np.ones((30, 7)),
+                 1e-4, "expanded right operand")
     assert_close((tb[::2].T @ ta[::2][:, 1:]).numpy(), b[::2].T.astype(np.float64) @ a[::2][:, 1:], 1e-4, "slices")
 
 

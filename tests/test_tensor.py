@@ -158,6 +158,9 @@ def test_nan_is_not_swallowed(gpu):
     assert x.argmax().item() == 1          # NumPy: the first NaN
     assert x.isnan().tolist() == [False, True, False]
     assert np.isnan((x * 0).numpy()[1])
+    for f in (lambda t: t.relu(), lambda t: t ** 0.5, lambda t: t.maximum(0.0), lambda t: t.minimum(5.0),
+              lambda t: t.exp(), lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: wg.softmax(t)):
+        assert np.isnan(f(x).numpy()[1])
 
 
 def test_errors_name_the_op_and_shapes(gpu):

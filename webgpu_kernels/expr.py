@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .kernel import literal
+
 # WGSL value types: 'f32', 'f16', 'i32', 'bool'.
 
 
@@ -90,21 +92,6 @@ def loads(e: Expr) -> set[int]:
     return set().union(*(loads(a) for a in e.args)) if e.args else set()
 
 
-def _const_text(v, type: str) -> str:
-    if type == "bool":
-        return "true" if v else "false"
-    if type == "i32":
-        return f"i32({int(v)})"
-    v = float(v)
-    if v != v:
-        # WGSL has no NaN literal; a bit pattern makes one.
-        return f"{type}(bitcast<f32>(0x7fc00000u))"
-    if v in (float("inf"), float("-inf")):
-        big = "0x7f800000u" if v > 0 else "0xff800000u"
-        return f"{type}(bitcast<f32>({big}))"
-    return f"{type}({v!r})"
-
-
 def render_value(e: Expr, load_names: list[str], names: dict | None = None) -> str:
     """WGSL text of ``e``; ``names`` maps already-bound subexpressions to let-variables."""
     if names and e in names:
@@ -113,7 +100,7 @@ def render_value(e: Expr, load_names: list[str], names: dict | None = None) -> s
     if e.op == "load":
         return load_names[e.value]
     if e.op == "const":
-        return _const_text(e.value, e.type)
+        return literal(e.value, e.type)
     if e.op == "index":
         return "idx"
     if e.op == "call":

@@ -13,6 +13,13 @@ from string import Template
 _SOURCES = Path(__file__).parent
 
 
+# Infinity and NaN as bit patterns read at run time: Chrome's shader compiler evaluates
+# `bitcast<f32>(0x7f800000u)` while compiling and rejects it ("value inf cannot be represented").
+INF = "bitcast<f32>(F32_INF_BITS)"
+NAN = "bitcast<f32>(F32_NAN_BITS)"
+_SPECIALS = {"F32_INF_BITS": "0x7f800000u", "F32_NAN_BITS": "0x7fc00000u"}
+
+
 @dataclass(frozen=True)
 class Kernel:
     name: str                        # what the kernel does, shown in errors and profiles
@@ -20,6 +27,27 @@ class Kernel:
     workgroups: tuple[int, int, int]
     n_inputs: int
     n_outputs: int = 1
+
+    def __post_init__(self):
+        used = [f"var<private> {k}: u32 = {v};" for k, v in _SPECIALS.items() if k in self.source]
+        if used:
+            lines = self.source.split("\n")
+            at = sum(1 for ln in lines if ln.startswith("enable "))
+            object.__setattr__(self, "source", "\n".join(lines[:at] + used + lines[at:]))
+
+
+def literal(value, type: str) -> str:
+    """WGSL text of a constant of WGSL type ``type`` ('f32', 'f16', 'i32', 'bool')."""
+    if type == "bool":
+        return "true" if value else "false"
+    if type == "i32":
+        return f"i32({int(value)})"
+    value = float(value)
+    if value != value:
+        return f"{type}({NAN})"
+    if value in (float("inf"), float("-inf")):
+        return f"{type}({'-' if value < 0 else ''}{INF})"
+    return f"{type}({value!r})"
 
 
 @dataclass

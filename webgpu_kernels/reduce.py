@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from math import prod
 
-from .kernel import Kernel, Launch, header, template
+from .kernel import INF, Kernel, Launch, header, template
 from .view import View, collapse, grid, offset_expr, render_coords
 
-_F32_INF = "bitcast<f32>(0x7f800000u)"
+_F32_INF = INF
 _INIT = {
     ("sum", "f32"): "0.0", ("sum", "i32"): "0",
     ("max", "f32"): "-" + _F32_INF, ("max", "i32"): "i32(-2147483647 - 1)",

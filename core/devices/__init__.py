@@ -62,6 +62,8 @@ def default_device():
             try:
                 _default = _open("webgpu")
             except Exception as e:   # no adapter, no wgpu, no navigator.gpu
+                if in_browser():
+                    raise                # Pyodide has no NumPy to fall back on: the WebGPU reason is the news
                 warnings.warn(f"webgrad: no WebGPU adapter ({e}); running on the NumPy device, "
                               f"which is much slower. See the README for setting up WebGPU.", stacklevel=2)
                 _default = _open("numpy")

@@ -12,6 +12,7 @@ in Pyodide) only creates buffers, compiles WGSL, records dispatches and submits 
         def compile(self, source: str, name: str) -> program       # raises KernelCompileError
         def dispatch(self, program, handles: list, workgroups: tuple[int, int, int])
         def submit(self)                                           # sends what dispatch recorded
+        def wait(self)                                             # until submitted work is done
         def load_choices(self) -> dict; def save_choices(self, choices: dict)
 """
 from __future__ import annotations

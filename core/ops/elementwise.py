@@ -75,7 +75,7 @@ unary("sin", lambda x: E.call("sin", x), lambda x: _np().sin(x), lambda g, out, 
 unary("cos", lambda x: E.call("cos", x), lambda x: _np().cos(x), lambda g, out, x: (-g * x.sin(),))
 unary("tanh", _tanh, lambda x: _np().tanh(x), lambda g, out, x: (g * (1 - out * out),))
 unary("sigmoid", _sigmoid, _np_sigmoid, lambda g, out, x: (g * out * (1 - out),))
-unary("relu", lambda x: E.call("max", x, E.const(0, x.type)), lambda x: _np().maximum(x, 0),
+unary("relu", lambda x: _nan_through(E.call("max", x, E.const(0, x.type)), x), lambda x: _np().maximum(x, 0),
       lambda g, out, x: (g * (x > 0),), float_only=False)
 unary("reciprocal", lambda x: E.const(1.0, x.type) / x, lambda x: 1 / _np().asarray(x),
       lambda g, out, x: (-g * out * out,), domain=(0.5, 3.0))
@@ -129,6 +129,19 @@ binary("sub", lambda a, b: a - b, lambda a, b: _np().subtract(a, b), lambda g, o
 binary("mul", lambda a, b: a * b, lambda a, b: _np().multiply(a, b), lambda g, out, a, b: (g * b, g * a))
 binary("div", lambda a, b: a / b, lambda a, b: _np().true_divide(a, b),
        lambda g, out, a, b: (g / b, -g * out / b), domain=(0.5, 3.0), float_result=True)
+def _nan_through(result, *xs):
+    """NaN in, NaN out, as in NumPy: WGSL leaves max, min and pow of NaN undefined (lavapipe gives 0)."""
+    if result.type not in ("f32", "f16"):
+        return result
+    nan_in = E.isnan(xs[0])
+    for x in xs[1:]:
+        nan_in = E.Expr("infix", "bool", (nan_in, E.isnan(x)), "||")
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return E.select(nan_in, total, result)
+
+
 def _pow(a, b):
     # WGSL's pow is undefined for a < 0; NumPy's is defined when b is an integer: (-2) ** 3 = -8.
     r = E.call("pow", E.call("abs", a), b)
@@ -136,14 +149,14 @@ def _pow(a, b):
     is_int = E.infix("==", E.call("floor", b), b)
     odd = E.infix("==", E.call("abs", b - E.const(2.0, t) * E.call("floor", b * E.const(0.5, t))), E.const(1.0, t))
     negative = E.select(is_int, E.select(odd, -r, r), E.const(float("nan"), t))
-    return E.select(E.infix("<", a, E.const(0.0, t)), negative, r)
+    return _nan_through(E.select(E.infix("<", a, E.const(0.0, t)), negative, r), a, b)
 
 
 binary("pow", _pow, lambda a, b: _np().power(a, b),
        lambda g, out, a, b: (g * b * a ** (b - 1), g * out * a.log()), domain=(0.5, 2.0), tolerance=3e-4)
-binary("maximum", lambda a, b: E.call("max", a, b), lambda a, b: _np().maximum(a, b),
+binary("maximum", lambda a, b: _nan_through(E.call("max", a, b), a, b), lambda a, b: _np().maximum(a, b),
        lambda g, out, a, b: (g * (a >= b), g * (a < b)))
-binary("minimum", lambda a, b: E.call("min", a, b), lambda a, b: _np().minimum(a, b),
+binary("minimum", lambda a, b: _nan_through(E.call("min", a, b), a, b), lambda a, b: _np().minimum(a, b),
        lambda g, out, a, b: (g * (a <= b), g * (a > b)))
 for _name, _sym, _np_name in (("eq", "==", "equal"), ("ne", "!=", "not_equal"), ("lt", "<", "less"),
                               ("le", "<=", "less_equal"), ("gt", ">", "greater"), ("ge", ">=", "greater_equal")):

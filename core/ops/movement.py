@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from math import prod
 
-from webgpu_kernels.expr import _const_text
 from webgpu_kernels.indexing import cat_launches, pad_launches
+from webgpu_kernels.kernel import literal
 
 from ..dtypes import promote
 from .registry import Meta, Op, ShapeError, fmt, register
@@ -147,7 +147,7 @@ def _pad_infer(x: Meta, widths=(), value=0.0):
 def _pad_kernel(ins, out: Meta, widths=(), value=0.0):
     (view, dtype), = ins
     t = "bool" if dtype.kind == "b" else dtype.wgsl
-    text = _const_text(value, t) if t != "bool" else ("1u" if value else "0u")
+    text = literal(value, t) if t != "bool" else ("1u" if value else "0u")
     return pad_launches(view.shape, widths, text, dtype.wgsl)
 
 
