@@ -1,0 +1,125 @@
+"""The console page as a person uses it: type Python, press Run, read the output."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+READY_TIMEOUT = 90_000    # Pyodide's first start on a cold profile, on a busy two-core machine
+RUN_TIMEOUT = 120_000     # the first matmul measures its kernel variants (seconds on SwiftShader)
+
+EXAMPLE = ("import webgrad as wg; x = wg.tensor([[1.0,2.0],[3.0,4.0]], requires_grad=True); "
+           "y=(x@x.T).relu().sum(); y.backward(); print(y.item(), x.grad.tolist(), wg.default_device())")
+
+BROKEN_KERNEL = '''import webgrad as wg
+wg.default_device().backend.compile("""@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(1)
+fn main() {
+    out[0] = undefined_thing * 2.0;
+}
+""", "broken")
+'''
+
+
+def open_console(page, server):
+    page.goto(server + "/console")
+    expect(page.locator("body")).to_have_attribute("data-state", "ready", timeout=READY_TIMEOUT)
+    return page.evaluate("window.webgradReady")
+
+
+def run(page, code: str, shortcut: bool = False) -> str:
+    """Type ``code``, run it (Run button or Ctrl+Enter), return the output's text once the run ended."""
+    runs = page.locator("#output .meta").count()
+    page.locator("#editor").fill(code)
+    if shortcut:
+        page.locator("#editor").press("Control+Enter")
+    else:
+        page.locator("#run").click()
+    expect(page.locator("#output .meta")).to_have_count(runs + 1, timeout=RUN_TIMEOUT)
+    return page.locator("#output").inner_text()
+
+
+def test_console_runs_autodiff_on_webgpu(page, server, artifacts):
+    ready = open_console(page, server)
+    adapter = ready["device"]
+    assert adapter.startswith("webgpu:") and "swiftshader" in adapter.lower(), adapter
+    expect(page.locator("#device")).to_have_text(adapter)
+
+    out = run(page, EXAMPLE)
+    assert f"52.0 [[8.0, 12.0], [8.0, 12.0]] <webgrad device {adapter}>" in out, out
+    assert "done in" in out
+    page.screenshot(path=str(artifacts / "console.png"))
+    print(f"ready in {ready['total']} ms after navigation; phases {ready['timings']}")
+
+
+EAGER_CHAIN = """
+import time, webgrad as wg
+a, one = wg.zeros(32, 64), wg.ones(32, 64)
+times = []
+for trial in range(5):
+    t = time.perf_counter()
+    s = a
+    for i in range(200):
+        s = s + one
+    total = s.sum().item()
+    times.append(time.perf_counter() - t)
+    assert total == 200 * 32 * 64, total
+times.sort()
+print(f"200 adds + readback: median {times[2] * 1e3:.1f} ms, {times[2] / 200 * 1e6:.0f} us/op")
+"""
+
+
+def test_a_chain_of_eager_ops_spans_several_submits(page, server):
+    # 200 dispatches: several automatic submits, buffers reused from the pool between them.
+    open_console(page, server)
+    out = run(page, EAGER_CHAIN)
+    assert "200 adds + readback: median" in out and "failed in" not in out, out
+    print(out.strip().splitlines()[-2])
+
+
+def test_console_keeps_state_between_runs_and_shows_values_and_output(page, server):
+    open_console(page, server)
+    run(page, "import webgrad as wg\nt = wg.arange(6).reshape(2, 3)")
+    out = run(page, "(t * 2).tolist()", shortcut=True)
+    assert "[[0, 2, 4], [6, 8, 10]]" in out, out
+    out = run(page, 'print("no newline", end="")')      # a partial line still shows
+    assert "no newline\n— done" in out, out
+
+
+def test_measured_kernel_choices_persist_across_page_loads(page, server):
+    open_console(page, server)
+    run(page, "import webgrad as wg\nprint((wg.ones(4, 4) @ wg.ones(4, 4)).sum().item())")
+    open_console(page, server)     # a new worker, a new Python: the choices come from IndexedDB
+    out = run(page, "import webgrad as wg\nprint(sorted(wg.default_device().choices))")
+    assert "'matmul'" in out, out
+
+
+def test_compile_error_is_a_python_exception_with_the_wgsl_line(page, server, artifacts):
+    open_console(page, server)
+    out = run(page, BROKEN_KERNEL)
+    assert "Traceback (most recent call last)" in out, out
+    assert "KernelCompileError: kernel 'broken' failed to compile" in out, out
+    assert re.search(r">\s+4 \|\s+out\[0\] = undefined_thing \* 2\.0;", out), out
+    assert "failed in" in out
+    expect(page.locator("#output .stderr").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "console_compile_error.png"))
+
+
+def test_python_errors_point_at_the_console_code(page, server):
+    open_console(page, server)
+    out = run(page, "import webgrad as wg\nwg.ones(2, 3) @ wg.ones(2, 3)")
+    assert 'File "console.py", line 2' in out, out
+    assert "_pyodide" not in out, out     # Pyodide's own frames are left out
+
+
+def test_without_webgpu_the_page_says_which_browsers_work(page_without_webgpu, server, artifacts):
+    page = page_without_webgpu
+    page.goto(server + "/console")
+    expect(page.locator("body")).to_have_attribute("data-state", "nogpu", timeout=30_000)
+    notice = page.locator("#notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("WebGPU")
+    expect(notice).to_contain_text("Chrome")
+    expect(notice).to_contain_text("--enable-unsafe-webgpu")
+    expect(page.locator("#run")).to_be_disabled()
+    page.screenshot(path=str(artifacts / "console_no_webgpu.png"))

@@ -1,0 +1,108 @@
+"""The Starlette app: the pages of web/, Pyodide from web/node_modules/pyodide, the core's wheel.
+
+Everything the browser loads comes from here: no CDN at run time.
+
+    >>> from webgrad_server.app import create_app
+    >>> app = create_app(logdir="runs")        # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import mimetypes
+import os
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .wheel import core_wheel
+
+# Module scripts and streaming WebAssembly compilation need these types; some systems lack them.
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("application/wasm", ".wasm")
+
+PAGES = {"console": "console.html"}
+
+# Cross-origin isolation: precise performance.now() in the page (5 us, not 100 us) for timing
+# kernels, and SharedArrayBuffer for interrupting a running worker. Everything is same-origin.
+ISOLATION_HEADERS = [(b"cross-origin-opener-policy", b"same-origin"),
+                     (b"cross-origin-embedder-policy", b"require-corp")]
+
+
+class CrossOriginIsolation:
+    """ASGI middleware that adds ISOLATION_HEADERS to every HTTP response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_isolated(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + ISOLATION_HEADERS
+            await send(message)
+        await self.app(scope, receive, send_isolated)
+
+
+class SetupError(RuntimeError):
+    """Something the server needs is missing; the message says how to get it (one line)."""
+
+
+def web_dir() -> Path:
+    """The front end's folder: web/ beside server/ in the checkout, or $WEBGRAD_WEB."""
+    return Path(os.environ.get("WEBGRAD_WEB", Path(__file__).resolve().parent.parent / "web"))
+
+
+def pyodide_dir(web: Path) -> Path:
+    return web / "node_modules" / "pyodide"
+
+
+def check_setup(web: Path) -> None:
+    if not (web / "console.html").is_file():
+        raise SetupError(f"the front end is missing ({web}/console.html): run webgrad from a checkout, "
+                         f"or set WEBGRAD_WEB to its web/ folder")
+    if not (pyodide_dir(web) / "pyodide.mjs").is_file():
+        raise SetupError(f"Pyodide is missing ({pyodide_dir(web)}): run `npm ci --prefix {web}` once")
+
+
+def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> Starlette:
+    web = web or web_dir()
+    check_setup(web)
+
+    async def page(request: Request):
+        name = request.path_params.get("name", "console")
+        if name not in PAGES:
+            raise HTTPException(404, f"no page {name!r}; pages: {', '.join(PAGES)}")
+        return FileResponse(web / PAGES[name], headers={"Cache-Control": "no-cache"})
+
+    async def core(request: Request):
+        """Where the core's wheel for these sources is: the page asks before installing it."""
+        w = core_wheel()
+        return JSONResponse({"wheel": w.url, "sha256": w.digest}, headers={"Cache-Control": "no-store"})
+
+    async def wheel(request: Request):
+        w = core_wheel()
+        if request.path_params["digest"] != w.digest[:16] or request.path_params["name"] != w.name:
+            raise HTTPException(404, "no such wheel (the sources changed: ask /core.json again)")
+        return FileResponse(w.path, media_type="application/zip",
+                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    app = Starlette(routes=[
+        Route("/", lambda request: RedirectResponse("/console")),
+        Route("/core.json", core),
+        Route("/wheels/{digest}/{name}", wheel),
+        Mount("/pyodide", StaticFiles(directory=pyodide_dir(web)), name="pyodide"),
+        Mount("/js", StaticFiles(directory=web / "js"), name="js"),
+        Mount("/css", StaticFiles(directory=web / "css"), name="css"),
+        Route("/{name}", page),
+    ], middleware=[Middleware(CrossOriginIsolation)])
+    app.state.logdir = Path(logdir)
+    app.state.web = web
+    return app

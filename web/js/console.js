@@ -1,0 +1,67 @@
+// The console page: a Python editor, a Run button and the output, on the worker's webgrad.
+import { PythonWorker } from "./python_worker.js";
+
+const $ = (id) => document.getElementById(id);
+const editor = $("editor"), output = $("output"), run = $("run"), status = $("status"), device = $("device");
+
+function append(stream, text) {
+  const span = document.createElement("span");
+  span.className = stream;
+  span.textContent = text;
+  output.append(span);
+  output.scrollTop = output.scrollHeight;
+}
+
+const started = performance.now();
+const tick = setInterval(() => {
+  $("elapsed").textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+}, 100);
+
+const py = new PythonWorker({
+  onStatus: (text) => { status.textContent = text; },
+  onReady: ({ device: name, timings }) => {
+    clearInterval(tick);
+    const total = Math.round(performance.now());   // since navigation started
+    document.body.dataset.state = "ready";
+    device.textContent = name;
+    device.title = Object.entries(timings).map(([k, v]) => `${k}: ${v} ms`).join("\n");
+    status.textContent = `Ready in ${(total / 1000).toFixed(1)} s`;
+    $("elapsed").textContent = "";
+    window.webgradReady = { device: name, timings, total };
+    run.disabled = false;
+    editor.focus();
+  },
+  onUnavailable: ({ kind, reason, help }) => {
+    clearInterval(tick);
+    document.body.dataset.state = kind;
+    $("elapsed").textContent = "";
+    status.textContent = kind === "nogpu" ? "WebGPU is not available" : "Loading failed";
+    device.textContent = kind === "nogpu" ? "no WebGPU" : "no device";
+    $("notice-reason").textContent = reason;
+    $("notice-help").textContent = help || "";
+  },
+  onOutput: append,
+});
+
+async function runEditor() {
+  if (run.disabled) return;
+  run.disabled = true;
+  document.body.dataset.running = "true";
+  const { ok, ms } = await py.run(editor.value);
+  const text = output.textContent;
+  append("meta", `${text && !text.endsWith("\n") ? "\n" : ""}— ${ok ? "done" : "failed"} in ${ms.toFixed(1)} ms\n`);
+  delete document.body.dataset.running;
+  run.disabled = false;
+}
+
+run.addEventListener("click", runEditor);
+$("clear").addEventListener("click", () => { output.textContent = ""; });
+editor.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    runEditor();
+  } else if (e.key === "Tab" && !e.shiftKey) {   // indent instead of leaving the editor
+    e.preventDefault();
+    editor.setRangeText("    ", editor.selectionStart, editor.selectionEnd, "end");
+  }
+});

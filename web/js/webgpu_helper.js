@@ -1,0 +1,231 @@
+// The JS half of webgrad's browser device (core/devices/browser.py).
+//
+// openGPU() requests the adapter and device before Python starts; the worker exposes the result
+// as globalThis.webgradGPU, which Python reaches as `js.webgradGPU`. Buffers and pipelines live
+// here in tables keyed by small ints, so Python holds only ints and crosses the FFI rarely:
+//   createBuffer(nbytes) -> id            destroyBuffer(id)
+//   writeBuffer(id, offset, bytes)        bytes: a Uint8Array or a PyProxy of a Python buffer
+//   compile(source, name) -> Promise<id | "error text">     messages as "wgsl:LINE:COL error: ..."
+//   submit(commands)                      commands: Int32Array of [pipeline, n, id*n, x, y, z]*
+//   read(id, offset, nbytes) -> Promise<Uint8Array>         copy + mapAsync
+//   wait() -> Promise                     all submitted work done
+//   choices / saveChoices(json)           measured kernel choices, kept in IndexedDB
+// Validation errors of a submit are raised by the next read() or wait().
+
+// Limits webgrad asks for at the adapter's maximum (the defaults are smaller), as wgpu_native does.
+const WANTED_LIMITS = ["maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup", "maxStorageBuffersPerShaderStage"];
+const WANTED_FEATURES = ["shader-f16"];
+const BIND_GROUP_CACHE_SIZE = 4096;
+
+export class NoWebGPUError extends Error {}
+
+// Which browsers have WebGPU, for the message shown when this one has none.
+export const WEBGPU_HELP =
+  "webgrad runs on WebGPU. Use Chrome or Edge 113 or newer (Windows, macOS, ChromeOS, Android); " +
+  "on Linux start Chrome/Chromium with --enable-unsafe-webgpu (and --enable-features=Vulkan for a GPU). " +
+  "Safari 26 and Firefox 141 on Windows also have it; elsewhere Firefox needs dom.webgpu.enabled in about:config. " +
+  "Reading results back also needs JavaScript Promise Integration (Chrome/Edge 137 or newer).";
+
+const snake = (s) => s.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase());
+
+export async function openGPU() {
+  if (!("gpu" in navigator) || !navigator.gpu) {
+    throw new NoWebGPUError("This browser has no WebGPU (navigator.gpu is missing).");
+  }
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) {
+    throw new NoWebGPUError("This browser has WebGPU but found no adapter (requestAdapter returned null: " +
+      "WebGPU may be disabled, blocklisted for this GPU, or off in this context).");
+  }
+  const requiredLimits = {};
+  for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  return new WebGPUHelper(adapter, device, await loadChoices());
+}
+
+export class WebGPUHelper {
+  constructor(adapter, device, choices) {
+    const info = adapter.info || {};
+    this.info = { vendor: info.vendor || "", architecture: info.architecture || "",
+                  device: info.device || "", description: info.description || "" };
+    const what = this.info.description || [this.info.vendor, this.info.architecture, this.info.device]
+      .filter(Boolean).join(" ") || "unknown adapter";
+    this.name = `${what} (browser WebGPU)`;
+    this.features = [...device.features];
+    this.limits = {};
+    for (const k in device.limits) {
+      if (typeof device.limits[k] === "number") this.limits[snake(k)] = device.limits[k];
+    }
+    this.choices = JSON.stringify(choices[this.name] || {});
+    this._allChoices = choices;
+    this.device = device;
+    this.buffers = [];          // id -> GPUBuffer
+    this.freeIds = [];
+    this.pipelines = [];        // id -> {pipeline, layout}
+    this.bindGroups = new Map();   // "pipeline:id,id,..." -> GPUBindGroup
+    this.staging = null;        // MAP_READ buffer reused by read()
+    this.error = null;          // first validation error since the last read/wait
+    this.lost = null;
+    device.lost.then((e) => { this.lost = `the WebGPU device was lost (${e.reason}): ${e.message}`; });
+    // Closures, not methods: Python calls them through the FFI without a `this`.
+    for (const m of ["createBuffer", "destroyBuffer", "writeBuffer", "compile", "submit", "read", "wait",
+                     "saveChoices"]) {
+      this[m] = this[m].bind(this);
+    }
+  }
+
+  createBuffer(nbytes) {
+    const buffer = this.device.createBuffer({
+      size: nbytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const id = this.freeIds.length ? this.freeIds.pop() : this.buffers.length;
+    this.buffers[id] = buffer;
+    return id;
+  }
+
+  destroyBuffer(id) {
+    this.buffers[id].destroy();
+    this.buffers[id] = null;
+    this.freeIds.push(id);
+    this.bindGroups.clear();   // some may name this id; destroying is rare
+  }
+
+  writeBuffer(id, offset, data) {
+    if (data.getBuffer) {     // a PyProxy of a Python buffer: copy straight out of the wasm heap
+      const view = data.getBuffer("u8");
+      try {
+        this.device.queue.writeBuffer(this.buffers[id], offset, view.data);
+      } finally {
+        view.release();
+      }
+    } else {
+      this.device.queue.writeBuffer(this.buffers[id], offset, data);
+    }
+  }
+
+  async compile(source, name) {
+    const module = this.device.createShaderModule({ code: source, label: name });
+    const info = await module.getCompilationInfo();
+    if (info.messages.some((m) => m.type === "error")) {
+      return info.messages.map((m) => `wgsl:${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`).join("\n");
+    }
+    let pipeline;
+    try {
+      pipeline = await this.device.createComputePipelineAsync(
+        { label: name, layout: "auto", compute: { module, entryPoint: "main" } });
+    } catch (e) {
+      return `error: ${e.message}`;
+    }
+    this.pipelines.push({ pipeline, layout: pipeline.getBindGroupLayout(0) });
+    return this.pipelines.length - 1;
+  }
+
+  _bindGroup(pid, commands, start, n) {
+    let key = String(pid);
+    for (let i = start; i < start + n; i++) key += "," + commands[i];
+    let group = this.bindGroups.get(key);
+    if (group === undefined) {
+      const entries = [];
+      for (let i = 0; i < n; i++) entries.push({ binding: i, resource: { buffer: this.buffers[commands[start + i]] } });
+      group = this.device.createBindGroup({ layout: this.pipelines[pid].layout, entries });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE_SIZE) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  submit(commands) {
+    if (commands.getBuffer) {   // a PyProxy of an array('i'): read it in place
+      const view = commands.getBuffer("i32");
+      try {
+        return this.submit(view.data);
+      } finally {
+        view.release();
+      }
+    }
+    const device = this.device;
+    device.pushErrorScope("validation");
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (let i = 0; i < commands.length;) {
+      const pid = commands[i], n = commands[i + 1];
+      pass.setPipeline(this.pipelines[pid].pipeline);
+      pass.setBindGroup(0, this._bindGroup(pid, commands, i + 2, n));
+      i += 2 + n;
+      pass.dispatchWorkgroups(commands[i], commands[i + 1], commands[i + 2]);
+      i += 3;
+    }
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    device.popErrorScope().then((e) => { if (e && !this.error) this.error = e.message; });
+  }
+
+  _check() {
+    const error = this.lost || this.error;
+    this.error = null;
+    if (error) throw new Error(`WebGPU: ${error}`);
+  }
+
+  async read(id, offset, nbytes) {
+    if (!this.staging || this.staging.size < nbytes) {
+      if (this.staging) this.staging.destroy();
+      let size = 256;
+      while (size < nbytes) size *= 2;
+      this.staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    }
+    const staging = this.staging;
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(this.buffers[id], offset, staging, 0, nbytes);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ, 0, nbytes);
+    const out = new Uint8Array(staging.getMappedRange(0, nbytes).slice(0));
+    staging.unmap();
+    this._check();
+    return out;
+  }
+
+  async wait() {
+    await this.device.queue.onSubmittedWorkDone();
+    this._check();
+  }
+
+  saveChoices(json) {
+    this.choices = json;
+    this._allChoices[this.name] = JSON.parse(json);
+    storeChoices(this._allChoices);
+  }
+}
+
+// ---- measured kernel choices, kept across page loads (IndexedDB works in workers) -------------
+
+function openStore() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open("webgrad", 1);
+    req.onupgradeneeded = () => req.result.createObjectStore("kv");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function loadChoices() {
+  try {
+    const db = await openStore();
+    return await new Promise((resolve) => {
+      const req = db.transaction("kv").objectStore("kv").get("kernel_choices");
+      req.onsuccess = () => resolve(req.result || {});
+      req.onerror = () => resolve({});
+    });
+  } catch {
+    return {};   // no IndexedDB (private mode): measure again next time
+  }
+}
+
+async function storeChoices(all) {
+  try {
+    const db = await openStore();
+    db.transaction("kv", "readwrite").objectStore("kv").put(all, "kernel_choices");
+  } catch {
+    // as above
+  }
+}
