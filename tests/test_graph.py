@@ -161,3 +161,29 @@ def test_graph_listing_and_json(gpu):
     assert any(n["group"] is not None for n in data["nodes"])
     ids = {n["id"] for n in data["nodes"]}
     assert all(e["from"] in ids and e["to"] in ids for e in data["edges"])
+
+
+@pytest.mark.parametrize("n", [7, 5000])    # one pass, and chunks then a fold
+def test_reductions_take_their_elementwise_tail(gpu, n):
+    rng = np.random.default_rng(n)
+    a = wg.tensor(rng.normal(size=(3, n)).astype(np.float32), device=gpu)
+    bias = wg.tensor(rng.normal(size=(3,)).astype(np.float32), device=gpu)
+
+    def f(x):
+        m = x.mean(-1)                                 # sum, then a scale
+        top = (x.max(-1, keepdims=True).reshape(3) - m).exp()
+        with wg.no_grad():
+            bias.assign(bias - 0.1 * x.min(-1))        # an update of a captured tensor, in place
+        return m, top
+    before = bias.numpy()
+    want = [t.numpy() for t in f(a)]
+    want_bias = bias.numpy()
+    bias.assign(wg.tensor(before, device=gpu))
+    traced = wg.function(f)
+    got = [t.numpy() for t in traced(a)]
+    for g_, w_ in zip(got, want):
+        assert_close(g_, w_, 1e-5, "reduction with a tail")
+    assert_close(bias.numpy(), want_bias, 1e-5, "bias updated in place")
+    kernels = traced.plan.summary()["kernels"]
+    assert len(kernels) == 3 and sum(k.endswith("_fused") for k in kernels) == 2, kernels
+    assert "write_back" not in kernels, kernels

@@ -1,9 +1,10 @@
 // Reduce: each thread folds one run of elements into one value, with no workgroup barriers
 // (they cost milliseconds per dispatch on CPU adapters). A large reduction is split in chunks
-// (THREADS = outputs x CHUNKS) and a second launch of this kernel folds the chunks.
+// (THREADS = outputs x CHUNKS) and a second launch of this kernel folds the chunks. The result
+// goes through store() (epilogue.py): plain, or with the elementwise ops graph mode fused after it.
 ${HEADER}
 @group(0) @binding(0) var<storage, read> x: array<${IN_T}>;
-@group(0) @binding(1) var<storage, read_write> out: array<${OUT_T}>;
+${STORE}
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -21,5 +22,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let v = ${ACC_T}(x[base + ${INNER_OFFSET}]);
         ${UPDATE}
     }
-    out[t] = ${RESULT};
+    store(t, ${RESULT});
 }

@@ -211,8 +211,9 @@ class GPUDevice:
         self._launch(launches, inputs, [out])
         return out
 
-    def _plan(self, op, inputs, attrs, shape, dtype: DType) -> list[Launch]:
-        """The kernel launches that compute ``op`` for these input views (cached by the caller)."""
+    def _plan(self, op, inputs, attrs, shape, dtype: DType, epilogue=None) -> list[Launch]:
+        """The kernel launches that compute ``op`` for these input views (cached by the caller);
+        graph mode passes an ``epilogue`` to ops that can take one (reductions)."""
         if op.expr is not None:
             expr = op.expr(*(load(i, "bool" if x.dtype.kind == "b" else x.dtype.wgsl) for i, x in enumerate(inputs)), **attrs)
             ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]
@@ -220,6 +221,8 @@ class GPUDevice:
             return [Launch(k, [f"in{i}" for i in range(len(inputs))] + ["out0"])]
         if getattr(op, "variants", None):
             attrs = dict(attrs, variant=self.variant(op))
+        if epilogue is not None:
+            attrs = dict(attrs, epilogue=epilogue)
         return op.kernel([(x.view, x.dtype) for x in inputs], _Meta(shape, dtype), **attrs)
 
     def _launch(self, launches, inputs, outputs) -> None:

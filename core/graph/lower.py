@@ -11,6 +11,7 @@ dispatches in one encoder with one submit.
 from __future__ import annotations
 
 from webgpu_kernels.elementwise import elementwise_kernel
+from webgpu_kernels.epilogue import Epilogue
 from webgpu_kernels.expr import load
 from webgpu_kernels.view import View
 
@@ -151,15 +152,42 @@ class Plan:
         self.loc[n.id] = (out, View.contiguous(n.shape))
 
     def _lower_fused(self, group: FusedGroup) -> None:
-        ins = [(self.loc[i.id][1].expand(group.shape), i.dtype.wgsl) for i in group.inputs]
+        extra = group.inputs[1:] if group.head is not None else group.inputs
+        ins = [(self.loc[i.id][1].expand(group.shape), i.dtype.wgsl) for i in extra]
+        in_slots = [self.loc[i.id][0] for i in extra]
         outs = []
         for m in group.outputs:
             slot = self._result_slot(m)
             self.loc[m.id] = (slot, View.contiguous(m.shape))
             outs.append(slot)
+        out_views = [(View.contiguous(m.shape), m.dtype.wgsl) for m in group.outputs]
         name = "fused_" + "_".join(dict.fromkeys(m.op for m in group.members))[:60]
-        self._elementwise(name, group.exprs, ins, [self.loc[i.id][0] for i in group.inputs],
-                          [(View.contiguous(m.shape), m.dtype.wgsl) for m in group.outputs], outs)
+        if group.head is None:
+            self._elementwise(name, group.exprs, ins, in_slots, out_views, outs)
+        else:
+            self._epilogue(group.head, group.exprs, ins, in_slots, out_views, outs)
+
+    def _epilogue(self, head, exprs, ins, in_slots, out_views, out_slots, aliases=None, step=None):
+        """The head's kernel with the group as its epilogue (recorded so it can be redone in place)."""
+        epilogue = Epilogue(tuple(exprs), tuple(ins), tuple(out_views), aliases or {})
+        (slot, view), = [self.loc[i.id] for i in head.inputs]
+        launches = self.device._plan(OPS[head.op], [_Value(view, head.inputs[0].dtype)], head.attrs, head.shape,
+                                     head.dtype, epilogue=epilogue)
+        named = {"in0": slot, **{f"in{k + 1}": s for k, s in enumerate(in_slots)},
+                 **{f"out{j}": s for j, s in enumerate(out_slots)}}
+        steps = []
+        for launch in launches:
+            for temp, nbytes in launch.temps.items():
+                named.setdefault(temp, self._tmp(nbytes))
+            steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
+        if step is not None:          # redoing the last launch in place
+            return steps[-1]
+        self.steps.extend(steps[:-1])
+        last = len(self.steps)
+        self.recipes[last] = ("epilogue", head, exprs, ins, in_slots, out_views, out_slots)
+        for s in out_slots:
+            self.producer[s] = last
+        self.steps.append(steps[-1])
 
     def _write_in_place(self) -> None:
         """Let the kernel that computes a captured tensor's new value write it into the tensor's own
@@ -180,17 +208,24 @@ class Plan:
                     continue
                 self.steps[step] = (kernel, [cap if s == slot else s for s in slots], wg)
             else:
-                name, exprs, ins, in_slots, outs, out_slots = recipe
+                kind, *rest = recipe
+                *_, ins, in_slots, outs, out_slots = recipe
                 j = out_slots.index(slot)
                 reads = [i for i, s in enumerate(in_slots) if s == cap]
                 if any(ins[i][0] != outs[j][0] for i in reads):
                     continue                   # read through another view: not the same element
                 out_slots = [cap if s == slot else s for s in out_slots]
                 aliases = {i: j for i in reads}
-                kernel = elementwise_kernel(name, exprs, ins, outs, aliases)
-                kept = [s for i, s in enumerate(in_slots) if i not in aliases]
-                self.recipes[step] = (name, exprs, ins, in_slots, outs, out_slots)
-                self.steps[step] = (kernel, kept + out_slots, kernel.workgroups)
+                if kind == "epilogue":
+                    head, exprs = rest[0], rest[1]
+                    self.steps[step] = self._epilogue(head, exprs, ins, in_slots, outs, out_slots, aliases, step)
+                    self.recipes[step] = (kind, head, exprs, ins, in_slots, outs, out_slots)
+                else:
+                    exprs = rest[0]
+                    kernel = elementwise_kernel(kind, exprs, ins, outs, aliases)
+                    kept = [s for i, s in enumerate(in_slots) if i not in aliases]
+                    self.recipes[step] = (kind, exprs, ins, in_slots, outs, out_slots)
+                    self.steps[step] = (kernel, kept + out_slots, kernel.workgroups)
             for j in later:
                 kj, sj, wj = self.steps[j]
                 self.steps[j] = (kj, [cap if s == slot else s for s in sj], wj)

@@ -30,10 +30,10 @@ def _infer(name):
 
 
 def _kernel(kind):
-    def kernel(ins, out: Meta, axes=None, keepdims=False):
+    def kernel(ins, out: Meta, axes=None, keepdims=False, epilogue=None):
         (view, dtype), = ins
         ax = normalize_axes(kind, axes, len(view.shape))
-        return reduce_launches(kind, view, dtype.wgsl, ax, out.dtype.wgsl)
+        return reduce_launches(kind, view, dtype.wgsl, ax, out.dtype.wgsl, epilogue)
     return kernel
 
 

@@ -15,15 +15,25 @@ from ...ops import OPS
 from ..ir import Graph, Node
 
 
-class FusedGroup:
-    """One generated elementwise kernel: ``members`` (topological), computed from ``inputs``."""
+HEADS = ("sum", "max", "min")     # kernels whose result a group can take as its first input, in registers
 
-    def __init__(self, gid: int, members: list[Node], graph_roots: set[int], users: dict):
+
+class FusedGroup:
+    """One generated elementwise kernel: ``members`` (topological), computed from ``inputs``.
+
+    With a ``head`` (a reduction whose only consumers are in the group), the group is the head's
+    epilogue: ``inputs[0]`` is the head, computed by the same kernel; ``seen_as_head`` are the head
+    and the reshapes of it the members read.
+    """
+
+    def __init__(self, gid: int, members: list[Node], graph_roots: set[int], users: dict,
+                 head: Node | None = None, seen_as_head: tuple = ()):
         self.id = gid
         self.members = members
+        self.head = head
         inside = {m.id for m in members}
-        self.inputs: list[Node] = []
-        exprs = {}
+        self.inputs: list[Node] = [head] if head is not None else []
+        exprs = {n.id: load(0, "bool" if head.dtype.kind == "b" else head.dtype.wgsl) for n in seen_as_head}
 
         def expr_of(i: Node):
             if i.id in exprs:
@@ -38,8 +48,42 @@ class FusedGroup:
         self.exprs = [exprs[m.id] for m in self.outputs]
         self.shape = members[-1].shape
 
+    @property
+    def deps(self) -> list[Node]:
+        """What must be computed before this kernel runs."""
+        if self.head is None:
+            return self.inputs
+        return list(self.head.inputs) + self.inputs[1:]
+
     def __repr__(self) -> str:
         return f"<fused kernel k{self.id}: {' '.join(m.op for m in self.members)}>"
+
+
+def _head(members, users, roots, absorbed):
+    """A reduction the group can compute in its own kernel: read by the group alone (maybe
+    through reshapes), with as many elements as the group, not returned or written back."""
+    inside = {m.id for m in members}
+    size = _size(members[-1].shape)
+    for m in members:
+        for i in m.inputs:
+            if i.id in inside or i.shape != m.shape:
+                continue
+            seen, r = [], i
+            while r.op == "reshape" and len(users.get(r.id, [])) == 1 and r.id not in roots:
+                seen.append(r)
+                r = r.inputs[0]
+            if (r.op in HEADS and r.id not in roots and r.id not in absorbed and _size(r.shape) == size
+                    and all(u.id in inside or u in seen for u in users.get(r.id, []))
+                    and all(u.id in inside for u in users.get(i.id, []))):
+                return r, tuple(seen) + (r,)
+    return None, ()
+
+
+def _size(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _elementwise(n: Node) -> bool:
@@ -103,15 +147,22 @@ def fuse_elementwise(graph: Graph) -> Graph:
     roots = {r.id for r in graph.roots()}
     position = {n.id: k for k, n in enumerate(nodes)}
     groups: dict[int, FusedGroup] = {}
+    absorbed: dict[int, int] = {}          # head (and its reshapes) -> the group that computes it
     for gid, ids in members_of.items():
-        if gid in parent and len(ids) > 1:
-            members = sorted((by_id[i] for i in ids), key=lambda m: position[m.id])
-            groups[gid] = FusedGroup(gid, members, roots, users)
-            for m in members:
+        if gid not in parent:
+            continue
+        members = sorted((by_id[i] for i in ids), key=lambda m: position[m.id])
+        head, seen = _head(members, users, roots, absorbed)
+        if len(members) > 1 or head is not None:
+            groups[gid] = FusedGroup(gid, members, roots, users, head, seen)
+            for m in members + list(seen):
                 m.group = gid
+            for n in seen:
+                absorbed[n.id] = gid
 
     # Schedule: topological order of units (a node, or a fused group as one unit).
     unit_of = {n.id: groups[group_of(n.id)] if group_of(n.id) in groups else n for n in nodes}
+    unit_of.update({nid: groups[gid] for nid, gid in absorbed.items()})
     schedule, done = [], set()
     for n in nodes:                        # iterative post-order: graphs can be thousands deep
         stack = [(unit_of[n.id], False)]
@@ -124,7 +175,8 @@ def fuse_elementwise(graph: Graph) -> Graph:
                 schedule.append(unit)
                 continue
             stack.append((unit, True))
-            stack.extend((unit_of[i.id], False) for i in unit.inputs if id(unit_of[i.id]) not in done)
+            deps = unit.deps if isinstance(unit, FusedGroup) else unit.inputs
+            stack.extend((unit_of[i.id], False) for i in deps if id(unit_of[i.id]) not in done)
 
     out = Graph(graph.name, graph.inputs, graph.captures, graph.outputs, graph.writes, graph.grads, nodes=nodes)
     out.randoms = getattr(graph, "randoms", [])
