@@ -7,6 +7,7 @@ inputs through views; the index math is baked into the shader as constants.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import prod
 
 
@@ -17,6 +18,7 @@ class View:
     offset: int = 0
 
     @staticmethod
+    @lru_cache(maxsize=4096)
     def contiguous(shape) -> "View":
         shape = tuple(shape)
         strides, s = [], 1
