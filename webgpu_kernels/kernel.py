@@ -19,6 +19,9 @@ INF = "bitcast<f32>(F32_INF_BITS)"
 NAN = "bitcast<f32>(F32_NAN_BITS)"
 _SPECIALS = {"F32_INF_BITS": "0x7f800000u", "F32_NAN_BITS": "0x7fc00000u"}
 
+# Functions a kernel may call, by name: their definitions are appended to the kernels that do.
+FUNCTIONS = {"webgrad_sin": "sin_cos.wgsl", "webgrad_cos": "sin_cos.wgsl"}
+
 
 @dataclass(frozen=True)
 class Kernel:
@@ -34,6 +37,9 @@ class Kernel:
             lines = self.source.split("\n")
             at = sum(1 for ln in lines if ln.startswith("enable "))
             object.__setattr__(self, "source", "\n".join(lines[:at] + used + lines[at:]))
+        files = dict.fromkeys(f for name, f in FUNCTIONS.items() if name + "(" in self.source)
+        if files:
+            object.__setattr__(self, "source", "\n".join([self.source, *(_read(f).template for f in files)]))
 
 
 def literal(value, type: str) -> str:
