@@ -22,7 +22,7 @@ from pathlib import Path
 
 # The packages the browser needs: the server itself stays out (Starlette is not in Pyodide).
 PACKAGES = ("webgrad", "webgpu_kernels")
-SUFFIXES = (".py", ".wgsl")
+SUFFIXES = (".py", ".wgsl", ".gz")
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

@@ -187,3 +187,10 @@ def test_reductions_take_their_elementwise_tail(gpu, n):
     kernels = traced.plan.summary()["kernels"]
     assert sum(k.endswith("_fused") for k in kernels) == 2, kernels
     assert "write_back" not in kernels, kernels
+
+
+def test_lowering_copies_views_for_kernels_that_read_contiguous_inputs(gpu):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    f = wg.function(lambda t: t.T.gather([2, 0], 0) + t[1:].T.pad(((0, 0), (0, 1)))[:2, :3])
+    want = a.T[[2, 0]] + np.pad(a[1:].T, ((0, 0), (0, 1)))[:2, :3]
+    assert f(wg.tensor(a, device=gpu)).tolist() == want.tolist()

@@ -210,3 +210,24 @@ def test_numpy_device_fallback(ref):
 def test_devices_lists_the_adapter():
     names = wg.devices()
     assert names[0].startswith("webgpu:") and "numpy" in names
+
+
+def test_index_kernels_read_views_as_the_view_says(gpu):
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = wg.tensor(a, device=gpu)
+    assert x.T.gather([1, 0], 0).tolist() == a.T[[1, 0]].tolist()
+    assert x[1:].gather([0], 0).tolist() == a[1:][[0]].tolist()
+    assert x.T.pad(((1, 0), (0, 0))).tolist() == np.pad(a.T, ((1, 0), (0, 0))).tolist()
+    assert wg.tensor([[2, 0], [1, 1]], device=gpu).T.one_hot(3).tolist() == np.eye(3)[[[2, 1], [0, 1]]].tolist()
+
+
+def test_a_tensor_dying_in_a_reference_cycle_leaves_the_pool_sound(gpu):
+    import gc
+
+    class Holder:
+        pass
+    h = Holder()
+    h.me, h.t = h, wg.tensor([1.0] * 1000, device=gpu)
+    del h
+    gc.collect()
+    assert (wg.ones(1000, device=gpu) * 3).sum().item() == 3000.0

@@ -82,6 +82,9 @@ class BufferPool:
     def __init__(self, backend):
         self.backend = backend
         self.free: dict[int, list] = {}
+        # Every buffer created, held here: when a tensor dies in a reference cycle, the collector
+        # may finalize its backend buffer together with it, and the pool would hand out a dead one.
+        self.every: list = []
         self.waiting: list[tuple[object, int]] = []
         self.created = 0          # buffers created over the pool's life
         self.created_bytes = 0    # their total size
@@ -102,6 +105,7 @@ class BufferPool:
             handle = free.pop()
         else:
             handle = self.backend.create_buffer(size)
+            self.every.append(handle)
             self.created += 1
             self.created_bytes += size
         self.live_bytes += size
@@ -199,6 +203,8 @@ class GPUDevice:
                 x = self.contiguous(x)
                 v = op.view(x.view, **attrs)
             return GPUArray(x.buffer, v, dtype)
+        if op.kernel is not None and not op.strided:
+            inputs = [x if x.view.is_contiguous and not x.view.offset else self.contiguous(x) for x in inputs]
         out = self.alloc(shape, dtype)
         if out.view.size == 0:
             return out

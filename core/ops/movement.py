@@ -204,4 +204,4 @@ def _cat_sample(rng):
 
 
 register(Op("cat", _cat_infer, lambda *xs, axis=0: _np().concatenate(xs, axis=axis), grad=_cat_grad,
-            kernel=_cat_kernel, sample=_cat_sample, variadic=True))
+            kernel=_cat_kernel, sample=_cat_sample, variadic=True, strided=True))

@@ -77,7 +77,7 @@ def _chooser_grad(g, out, x, axes=None, keepdims=False):
 
 
 for _name, _grad in (("sum", _sum_grad), ("max", _chooser_grad), ("min", _chooser_grad), ("argmax", None)):
-    register(Op(_name, _infer(_name), _reference(_name), grad=_grad, kernel=_kernel(_name), sample=_sample,
+    register(Op(_name, _infer(_name), _reference(_name), grad=_grad, kernel=_kernel(_name), sample=_sample, strided=True,
                 tolerance=1e-4))
 
 del float32

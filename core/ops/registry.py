@@ -43,6 +43,7 @@ class Op:
     kernel: Callable | None = None      # (in_views, out_meta, **attrs) -> list[Launch]
     sample: Callable | None = None      # (rng) -> (list of numpy inputs, attrs) for tests
     variadic: bool = False              # takes any number of inputs (cat)
+    strided: bool = False               # its kernel reads inputs through their views; else they are made contiguous
     tolerance: float = 1e-4             # relative error allowed against the reference in float32
     doc: str = ""
 
