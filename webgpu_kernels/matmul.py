@@ -3,6 +3,11 @@
 Three variants of one contract (see the .wgsl files): ``naive`` (the baseline for benchmarks),
 ``blocked`` (registers only) and ``tiled`` (workgroup memory). The device measures blocked and
 tiled once per adapter and keeps the faster.
+
+``blocked`` reads four neighbours of an input as vec4s wherever its view has stride 1 along one
+of the two inner axes (see ``_operand``): on lavapipe each load is a loop over the SIMD lanes, so
+a vec4 costs little more than one scalar, and loads, not multiply-adds, set the speed there. The
+choice is baked into the source, which is also the pipeline's cache key.
 """
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from .kernel import Kernel, Launch, header, template
 from .view import View, offset_expr, render_coords
 
 VARIANTS = ("blocked", "tiled")
-_OUTPUTS_PER_GROUP = {"naive": (8, 8), "blocked": (32, 32), "tiled": (64, 64)}
+_OUTPUTS_PER_GROUP = {"naive": (8, 8), "tiled": (64, 64)}
+_BLOCK_ROWS, _BLOCK_COLS = 8, 16   # outputs per thread of `blocked`, fixed by matmul_blocked.wgsl
+_BLOCKED_WG = 16                   # threads per workgroup of `blocked`; lavapipe runs 8 as one SIMD vector
 
 
 def matmul_launches(a: View, b: View, type: str, variant: str = "blocked") -> list[Launch]:
@@ -27,8 +34,94 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked") -> li
     else:
         batch_lines, a_base, b_base = [], str(a.offset), str(b.offset)
     batch_text = "\n    ".join(batch_lines + [f"let a_base = {a_base};", f"let b_base = {b_base};"])
-    src = template(f"matmul_{variant}.wgsl", HEADER=header(type), T=type, M=m, N=n, K=k,
-                   SAM=a.strides[-2], SAK=a.strides[-1], SBK=b.strides[-2], SBN=b.strides[-1], BATCH=batch_text)
-    rows, cols = _OUTPUTS_PER_GROUP[variant]
-    groups = (-(-n // cols), -(-m // rows), max(1, prod(batch)))
+    subs = dict(HEADER=header(type), T=type, M=m, N=n, K=k, SAM=a.strides[-2], SAK=a.strides[-1],
+                SBK=b.strides[-2], SBN=b.strides[-1], BATCH=batch_text)
+    nbatch = max(1, prod(batch))
+    if variant == "blocked":
+        threads = -(-m // _BLOCK_ROWS) * -(-n // _BLOCK_COLS)
+        src = template("matmul_blocked.wgsl", **subs, **_blocked_loads(a, b, type, n), K4=k - k % 4,
+                       WG=_BLOCKED_WG, THREADS=threads, COL_BLOCKS=-(-n // _BLOCK_COLS))
+        groups = (-(-threads // _BLOCKED_WG), 1, nbatch)
+    else:
+        src = template(f"matmul_{variant}.wgsl", **subs)
+        rows, cols = _OUTPUTS_PER_GROUP[variant]
+        groups = (-(-n // cols), -(-m // rows), nbatch)
     return [Launch(Kernel(f"matmul_{variant}", src, groups, 2), ["in0", "in1", "out0"])]
+
+
+def vec4_axis(v: View) -> int | None:
+    """The inner axis (-1 or -2) along which ``v`` reads four neighbours as vec4s, or None.
+
+    It needs stride 1 there and batch strides that 4 divides: the rest of an element's offset
+    modulo 4 is then known when the shader is generated (see ``_operand``).
+    """
+    if any(s % 4 for s in v.strides[:-2]):
+        return None
+    return next((axis for axis in (-1, -2) if v.strides[axis] == 1), None)
+
+
+def _blocked_loads(a: View, b: View, type: str, n: int) -> dict[str, str]:
+    """The element types, lane clamps and load/store bodies that specialize matmul_blocked.wgsl."""
+    a_elem, a_last, a_lane, _, a_one = _operand("a", a, -1, _BLOCK_ROWS, type)
+    b_elem, b_last, _, b_k, b_one = _operand("b", b, -2, _BLOCK_COLS, type)
+    if n % 4 == 0:   # rows start on a vec4 and a group of four columns is all in or all out
+        put = f"if (c < {n}) {{ out[i >> 2u] = vec4<{type}>(v); }}"
+    else:
+        put = " ".join(f"if (c + {j} < {n}) {{ out[i + {j}] = {type}(v.{x}); }}" for j, x in enumerate("xyzw"))
+    return dict(A_ELEM=a_elem, B_ELEM=b_elem, OUT_ELEM=f"vec4<{type}>" if n % 4 == 0 else type,
+                A_LAST=a_last, B_LAST=b_last, A_BLOCK=f"return {a_lane};", B_BLOCK=f"return {b_k};",
+                A_COL=f"return {a_one};", B_ROW=f"return {b_one};", PUT4=put)
+
+
+def _operand(name: str, v: View, k_axis: int, block: int, type: str) -> tuple[str, ...]:
+    """How matmul_blocked.wgsl reads operand ``name`` (a: k_axis -1, b: k_axis -2).
+
+    A thread reads it at four offsets ``o`` (vec4<i32>: four rows of a, or four columns of b,
+    called lanes here, at k = 0) and steps k .. k+3, k a multiple of 4. Returns the element type
+    of the binding, the last lane index to clamp to, and three WGSL expressions: the 4x4 matrix
+    whose column i is ``name[o[i]][k .. k+3]`` (by lane), the one whose column j is
+    ``name[o[0 .. 3]][k+j]`` (by k), and the vec4 ``name[o[0 .. 3]][k]`` for the last K % 4 steps.
+
+    Where the operand has stride 1 along k or along the lanes, four neighbours are read as vec4s
+    from a vec4 binding. Lanes start on multiples of 4 (rows 8 apart, columns 16 apart), so the
+    position of each read within its vec4 is known here; an unaligned read takes two vec4s. Those
+    lanes are not clamped to the edge, which would change that position: reads past the end of a
+    binding are defined in WebGPU (zero or an element of the binding), and a row of a or a column
+    of b past the edge only feeds outputs that are not written. Scalar reads clamp.
+    """
+    lane_axis = -3 - k_axis
+    sk, sl, lanes = v.strides[k_axis], v.strides[lane_axis], v.shape[lane_axis]
+    along = {k_axis: "k", lane_axis: "lanes", None: None}[vec4_axis(v)]
+    o = [f"o.{x}" for x in "xyzw"]
+    unclamped = str(-(-lanes // block) * block - 1)   # the last lane any thread reads
+
+    def rest(i, j):   # (offset of lane i at step k + j) % 4
+        return (v.offset + i * sl + j * sk) % 4
+
+    def read4(e, r):  # four neighbours from element e, where e % 4 == r
+        if r == 0:
+            return f"vec4<f32>({name}[({e}) >> 2u])"
+        q = f"({e}) >> 2u"
+        return f"vec4<f32>(vec4<{type}>({name}[{q}].{'xyzw'[r:]}, {name}[({q}) + 1].{'xyzw'[:r]}))"
+
+    def one(e):
+        return f"f32({name}[({e}) >> 2u][({e}) & 3])" if along else f"f32({name}[{e}])"
+
+    def mat(cols):
+        return f"mat4x4<f32>({', '.join(cols)})"
+
+    def vec4(parts):
+        return f"vec4<f32>({', '.join(parts)})"
+
+    scalars_by_k = mat([vec4([one(f"{o[i]} + (k + {j}) * {sk}") for i in range(4)]) for j in range(4)])
+    scalars_by_lane = mat([vec4([one(f"{o[i]} + (k + {j}) * {sk}") for j in range(4)]) for i in range(4)])
+    tail = vec4([one(f"{o[i]} + k * {sk}") for i in range(4)])
+    if along == "k":
+        by_lane = mat([read4(f"{o[i]} + k", rest(i, 0)) for i in range(4)])
+        return f"vec4<{type}>", unclamped, by_lane, f"transpose({by_lane})", tail
+    if along == "lanes":
+        by_k = mat([read4(f"o.x + (k + {j}) * {sk}", rest(0, j)) for j in range(4)])
+        if rest(0, 0) == 0 and sk % 4 == 0:   # every step k is aligned: the last K % 4 steps too
+            tail = read4(f"o.x + k * {sk}", 0)
+        return f"vec4<{type}>", unclamped, f"transpose({by_k})", by_k, tail
+    return type, str(lanes - 1), scalars_by_lane, scalars_by_k, tail
