@@ -40,3 +40,11 @@ for _name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "r
               "abs", "floor", "isnan"):
     globals()[_name] = _unary_function(_name)
 del _name
+
+
+# ---- Keras-style API: layers, models, training, datasets, weights (issue 4) ----------------------
+from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,  # noqa: E402
+               optimizers, regularizers, saving)
+from .convolution import avg_pool2d, conv2d, max_pool2d  # noqa: E402
+from .layers import Input  # noqa: E402
+from .models import Model, Sequential  # noqa: E402

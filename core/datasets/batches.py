@@ -1,0 +1,83 @@
+"""Mini-batches of tensors, shuffled each epoch: what ``fit`` iterates over.
+
+    >>> import webgrad as wg
+    >>> x, y = wg.arange(10, dtype="float32").reshape(10, 1), wg.arange(10)
+    >>> batches = wg.datasets.Batches(x, y, batch_size=4, shuffle=True, seed=0)
+    >>> len(batches), [tuple(b[0].shape) for b in batches]
+    (3, [(4, 1), (4, 1), (2, 1)])
+"""
+from __future__ import annotations
+
+import random
+
+from ..ops import ShapeError
+from ..tensor import Tensor, tensor
+
+
+def as_device_tensor(data, device=None, dtype=None) -> Tensor:
+    """A contiguous tensor on the device from a tensor, NumPy array or nested lists.
+
+    Tensors are copied when they are views (slices, transposes): the batch gather reads its
+    input from the start of the buffer.
+    """
+    if isinstance(data, Tensor):
+        t = data if dtype is None else data.cast(dtype)
+        return t.contiguous() if t is data else t
+    return tensor(data, dtype=dtype, device=device)
+
+
+class Batches:
+    """Iterates over aligned tensors ``arrays`` (same first dimension) in batches of ``batch_size``.
+
+    With ``shuffle`` each pass visits the samples in a new order, drawn from ``seed`` (or from
+    webgrad's generator, so ``wg.manual_seed`` makes it reproducible). Each batch is gathered on
+    the device, so nothing is read back.
+    """
+
+    def __init__(self, *arrays, batch_size: int = 32, shuffle: bool = False, seed: int | None = None,
+                 drop_remainder: bool = False, device=None):
+        if not arrays:
+            raise ValueError("Batches: give at least one array")
+        if int(batch_size) <= 0:
+            raise ValueError(f"Batches: batch_size must be a positive integer, got {batch_size!r}")
+        self.arrays = [as_device_tensor(a, device) for a in arrays]
+        n = {a.shape[0] if a.shape else None for a in self.arrays}
+        if len(n) != 1 or None in n:
+            raise ShapeError(f"Batches: all arrays need the same number of samples (first dimension), got shapes "
+                             f"{', '.join(str(a.shape) for a in self.arrays)}")
+        self.n = n.pop()
+        self.batch_size, self.shuffle, self.drop_remainder = int(batch_size), bool(shuffle), bool(drop_remainder)
+        if seed is None:
+            from ..random import default_generator
+            key0, _, counter, _ = default_generator.take(4)
+            seed = key0 * 1_000_003 + counter
+        self.rng = random.Random(seed)
+
+    def __len__(self) -> int:
+        return self.n // self.batch_size if self.drop_remainder else -(-self.n // self.batch_size)
+
+    def order(self) -> list[int]:
+        """The sample order of the next pass."""
+        order = list(range(self.n))
+        if self.shuffle:
+            self.rng.shuffle(order)
+        return order
+
+    def __iter__(self):
+        order = self.order()
+        device = self.arrays[0].device
+        for b in range(len(self)):
+            chosen = order[b * self.batch_size:(b + 1) * self.batch_size]
+            if not self.shuffle and len(self) == 1:
+                yield tuple(self.arrays)
+                continue
+            index = tensor(chosen, dtype="int32", device=device)
+            yield tuple(a.gather(index, 0) for a in self.arrays)
+
+
+def split(n: int, test_fraction: float, seed: int | None) -> tuple[list[int], list[int]]:
+    """Shuffled indices of a train/test split of ``n`` samples."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    n_test = int(round(n * test_fraction))
+    return order[n_test:], order[:n_test]

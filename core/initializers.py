@@ -1,0 +1,202 @@
+"""Weight initializers, as Keras: ``Dense(8, kernel_initializer="he_normal")``.
+
+Variance-scaling initializers count fans as Keras does: a Dense kernel (in, out) has fan_in = in,
+fan_out = out; a Conv2D kernel (KH, KW, C, F) has fan_in = KH * KW * C and fan_out = KH * KW * F.
+Random numbers come from webgrad's counter-based generator: ``seed=`` gives the same weights on
+every device; without a seed they follow ``wg.manual_seed``.
+
+    >>> import webgrad as wg
+    >>> w = wg.initializers.get("glorot_uniform")((64, 32), seed=1)
+    >>> w.shape, abs(w).max().item() <= (6 / 96) ** 0.5
+    ((64, 32), True)
+"""
+from __future__ import annotations
+
+import math
+from math import prod
+
+from .random import Generator
+from .tensor import Tensor, full, rand, randn
+
+
+def compute_fans(shape) -> tuple[float, float]:
+    """(fan_in, fan_out) of a weight of ``shape``."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1.0, 1.0
+    if len(shape) == 1:
+        return float(shape[0]), float(shape[0])
+    receptive = prod(shape[:-2])
+    return float(shape[-2] * receptive), float(shape[-1] * receptive)
+
+
+def _draw(kind: str, shape, seed, device) -> Tensor:
+    if seed is None:
+        return rand(*shape, device=device) if kind == "uniform" else randn(*shape, device=device)
+    from .tensor import _random    # a generator of its own, so a seed does not disturb the global stream
+    return _random(kind, shape, device, Generator(int(seed)))
+
+
+class Initializer:
+    """Base class: ``init(shape, dtype=None, device=None)`` returns a new tensor."""
+
+    def __init__(self, seed: int | None = None):
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None, device=None, seed=None) -> Tensor:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"seed": self.seed}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Zeros(Initializer):
+    """All zeros: ``Dense(8, bias_initializer="zeros")``."""
+
+    def __call__(self, shape, dtype=None, device=None, seed=None):
+        return full(tuple(shape), 0.0, dtype=dtype or "float32", device=device)
+
+
+class Ones(Initializer):
+    """All ones (BatchNormalization's gamma)."""
+
+    def __call__(self, shape, dtype=None, device=None, seed=None):
+        return full(tuple(shape), 1.0, dtype=dtype or "float32", device=device)
+
+
+class Constant(Initializer):
+    """Every entry ``value``: ``Constant(0.1)``."""
+
+    def __init__(self, value: float = 0.0):
+        super().__init__()
+        self.value = float(value)
+
+    def __call__(self, shape, dtype=None, device=None, seed=None):
+        return full(tuple(shape), self.value, dtype=dtype or "float32", device=device)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class RandomUniform(Initializer):
+    """Uniform on [minval, maxval): ``RandomUniform(-0.05, 0.05)`` (Embedding's default)."""
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed=None):
+        super().__init__(seed)
+        self.minval, self.maxval = float(minval), float(maxval)
+
+    def __call__(self, shape, dtype=None, device=None, seed=None):
+        u = _draw("uniform", tuple(shape), seed if seed is not None else self.seed, device)
+        return u * (self.maxval - self.minval) + self.minval
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class RandomNormal(Initializer):
+    """Normal with ``mean`` and ``stddev``."""
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed=None):
+        super().__init__(seed)
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape, dtype=None, device=None, seed=None):
+        return _draw("normal", tuple(shape), seed if seed is not None else self.seed, device) * self.stddev + self.mean
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class VarianceScaling(Initializer):
+    """Variance ``scale / n`` with n the fan in, out or their average; uniform or truncated normal.
+
+    The truncated normal redraws entries beyond two standard deviations (three rounds, then
+    clips), and its stddev is corrected by 0.8796... as in Keras so the variance is ``scale / n``.
+    """
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal", seed=None):
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"VarianceScaling: distribution must be 'truncated_normal', 'untruncated_normal' or "
+                             f"'uniform', got {distribution!r}")
+        super().__init__(seed)
+        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+
+    def __call__(self, shape, dtype=None, device=None, seed=None):
+        shape = tuple(shape)
+        seed = seed if seed is not None else self.seed
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        var = self.scale / max(1.0, n)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * var)
+            return _draw("uniform", shape, seed, device) * (2 * limit) - limit
+        if self.distribution == "untruncated_normal":
+            return _draw("normal", shape, seed, device) * math.sqrt(var)
+        z = _draw("normal", shape, seed, device)
+        for i in range(3):
+            z = z.where(z.abs() <= 2.0, _draw("normal", shape, None if seed is None else seed + 7919 * (i + 1), device))
+        return z.clip(-2.0, 2.0) * (math.sqrt(var) / 0.87962566103423978)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+class GlorotUniform(VarianceScaling):
+    """Uniform on ±sqrt(6 / (fan_in + fan_out)) (Xavier); Dense's and Conv2D's default kernel initializer."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed)
+
+
+class GlorotNormal(VarianceScaling):
+    """Truncated normal with stddev sqrt(2 / (fan_in + fan_out))."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+
+
+class HeUniform(VarianceScaling):
+    """Uniform on ±sqrt(6 / fan_in), for ReLU networks."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "uniform", seed)
+
+
+class HeNormal(VarianceScaling):
+    """Truncated normal with stddev sqrt(2 / fan_in), for ReLU networks."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+
+
+class LecunUniform(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+
+class LecunNormal(VarianceScaling):
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+
+ALL = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": RandomUniform,
+       "random_normal": RandomNormal, "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform,
+       "glorot_normal": GlorotNormal, "he_uniform": HeUniform, "he_normal": HeNormal,
+       "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal}
+
+
+def get(identifier) -> Initializer:
+    """An initializer from a name ('he_normal'), an Initializer, or any callable ``f(shape, dtype, device)``."""
+    if isinstance(identifier, Initializer) or (callable(identifier) and not isinstance(identifier, type)):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if isinstance(identifier, str) and identifier.lower() in ALL:
+        return ALL[identifier.lower()]()
+    raise ValueError(f"unknown initializer {identifier!r}; valid names: {', '.join(sorted(ALL))}")

@@ -1,0 +1,298 @@
+"""The base Layer: weights, build on first call, the ``training`` flag, input checks.
+
+A layer creates its weights in ``build(input_shape)``, the first time it sees an input (or
+when a model is built with a known input shape), and computes in ``call``. After that it
+checks every input against the shape it was built for, and says which layer, which axis,
+and what it expected:
+
+    >>> import webgrad as wg
+    >>> dense = wg.layers.Dense(3, name="dense")
+    >>> dense(wg.ones(2, 4)).shape
+    (2, 3)
+    >>> dense(wg.ones(2, 5))
+    Traceback (most recent call last):
+    ...
+    webgrad.ops.registry.ShapeError: layer 'dense' (Dense) was built for inputs of shape (None, 4) and got shape (2, 5): axis -1 should have size 4
+"""
+from __future__ import annotations
+
+import inspect
+import re
+
+from ..autograd import no_grad
+from ..ops import ShapeError
+from ..tensor import Tensor
+from .. import initializers, regularizers
+
+_name_counts: dict[str, int] = {}
+
+
+def snake_case(name: str) -> str:
+    """'BatchNormalization' -> 'batch_normalization', 'Conv2D' -> 'conv2d' (Keras' layer names)."""
+    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """'dense', then 'dense_1', 'dense_2', ... within this process, as Keras names layers."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def fmt_shape(shape) -> str:
+    shape = tuple(shape)
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class InputSpec:
+    """What a built layer accepts: a rank (``ndim`` or ``min_ndim``) and sizes of some axes."""
+
+    def __init__(self, ndim: int | None = None, min_ndim: int | None = None, axes: dict | None = None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def expected_shape(self, built_shape) -> tuple:
+        if built_shape is not None:
+            return (None,) + tuple(built_shape[1:])
+        return tuple(None for _ in range(self.ndim or self.min_ndim or 0))
+
+
+class Layer:
+    """Base class of layers and models.
+
+    Subclasses create weights in ``build(input_shape)`` with ``add_weight`` and compute in
+    ``call(inputs, training=None)``; ``compute_output_shape`` gives the output shape for an input
+    shape (batch axis ``None``) so models can be built and summarized without running.
+
+        >>> import webgrad as wg
+        >>> class Scale(wg.layers.Layer):
+        ...     def build(self, input_shape):
+        ...         self.scale = self.add_weight("scale", (input_shape[-1],), initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.scale
+        >>> Scale()(wg.ones(2, 3)).tolist()
+        [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]
+    """
+
+    def __init__(self, name: str | None = None, trainable: bool = True, dtype=None, input_shape=None,
+                 batch_input_shape=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword arguments {sorted(kwargs)}")
+        object.__setattr__(self, "_layers", [])
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self._weights: list[list] = []          # [name, tensor, trainable, regularizer]
+        self.input_spec: InputSpec | None = None
+        self._build_shape = None
+        self._output_shape = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (None,) + tuple(input_shape)
+        else:
+            self._batch_input_shape = None
+        if dtype not in (None, "float32"):
+            raise NotImplementedError(f"{type(self).__name__}: only float32 layers are supported, got dtype={dtype!r}")
+
+    # ---- tracking ------------------------------------------------------------------------------
+
+    _untracked = frozenset({"_input_layer"})   # attributes that hold layers which are not sublayers
+
+    def __setattr__(self, name, value):
+        if name in self._untracked:
+            pass
+        elif isinstance(value, Layer) and value is not self:
+            if all(value is not l for l in self._layers):
+                self._layers.append(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+            for v in value:
+                if all(v is not l for l in self._layers):
+                    self._layers.append(v)
+        object.__setattr__(self, name, value)
+
+    def add_weight(self, name: str, shape, initializer="glorot_uniform", regularizer=None, trainable: bool = True,
+                   dtype=None) -> Tensor:
+        """A new weight tensor, tracked by this layer (saved, optimized when trainable)."""
+        init = initializers.get(initializer)
+        with no_grad():
+            value = init(tuple(shape), dtype=dtype)
+        value = value.detach()
+        value.requires_grad = bool(trainable)
+        self._weights.append([name, value, bool(trainable), regularizers.get(regularizer)])
+        return value
+
+    # ---- the pieces a subclass writes ----------------------------------------------------------
+
+    def build(self, input_shape) -> None:
+        """Create weights for inputs of ``input_shape`` (batch axis may be None)."""
+
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define call()")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    # ---- calling -------------------------------------------------------------------------------
+
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        from .input_layer import KerasTensor, symbolic_call
+        if _any(inputs, KerasTensor):
+            return symbolic_call(self, inputs, args, kwargs)
+        shape = _shapes(inputs)
+        self._ensure_built(shape)
+        self._check_input(shape)
+        if _accepts_training(type(self)):
+            kwargs["training"] = training
+        out = self.call(inputs, *args, **kwargs)
+        if isinstance(out, Tensor):
+            self._output_shape = (None,) + out.shape[1:]
+        return out
+
+    def _ensure_built(self, shape) -> None:
+        if not self.built:
+            self.build(shape)
+            self.built = True
+            self._build_shape = shape
+
+    def _check_input(self, shape) -> None:
+        spec = self.input_spec
+        if spec is None or not isinstance(shape, tuple):
+            return
+        expected = fmt_shape(spec.expected_shape(self._build_shape))
+        if spec.ndim is not None and len(shape) != spec.ndim:
+            raise ShapeError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of rank {spec.ndim}, "
+                             f"shape {expected}, and got shape {fmt_shape(shape)}{self._rank_hint(shape)}")
+        if spec.min_ndim is not None and len(shape) < spec.min_ndim:
+            raise ShapeError(f"layer {self.name!r} ({type(self).__name__}) expects inputs of rank at least "
+                             f"{spec.min_ndim} and got shape {fmt_shape(shape)}{self._rank_hint(shape)}")
+        for axis, size in spec.axes.items():
+            if size is not None and shape[axis] is not None and shape[axis] != size:
+                raise ShapeError(f"layer {self.name!r} ({type(self).__name__}) was built for inputs of shape "
+                                 f"{expected} and got shape {fmt_shape(shape)}: axis {axis} should have size {size}")
+
+    def _rank_hint(self, shape) -> str:
+        return ""
+
+    # ---- weights -------------------------------------------------------------------------------
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def layers(self) -> list["Layer"]:
+        return list(self._layers)
+
+    def _own(self, trainable: bool | None):
+        for name, t, is_trainable, _ in self._weights:
+            if trainable is None or (is_trainable and self._trainable) == trainable:
+                yield name, t
+
+    @property
+    def weights(self) -> list[Tensor]:
+        """All weights, trainable first then the others, this layer's before its sublayers'."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list[Tensor]:
+        return [t for _, t in self._own(True)] + [t for l in self._sublayers() for t in l.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[Tensor]:
+        return [t for _, t in self._own(False)] + [t for l in self._sublayers() for t in l.non_trainable_weights]
+
+    def _sublayers(self) -> list["Layer"]:
+        return self._layers
+
+    def named_weights(self) -> list[tuple[str, Tensor]]:
+        """(path, tensor) of every weight, with paths that depend only on the architecture:
+        'kernel', or for sublayers 'dense/kernel', 'dense_1/kernel' (numbered by class within
+        this layer), so a fresh copy of a model maps onto a saved one."""
+        out = [(name, t) for name, t, _, _ in self._weights]
+        seen: dict[str, int] = {}
+        for layer in self._sublayers():
+            base = snake_case(type(layer).__name__)
+            k = seen.get(base, 0)
+            seen[base] = k + 1
+            prefix = base if k == 0 else f"{base}_{k}"
+            out += [(f"{prefix}/{path}", t) for path, t in layer.named_weights()]
+        return out
+
+    def _layer_of_weights(self) -> dict[int, "Layer"]:
+        found = {id(t): self for _, t, _, _ in self._weights}
+        for layer in self._sublayers():
+            found.update(layer._layer_of_weights())
+        return found
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Regularization penalties of this layer's weights and its sublayers', computed now."""
+        out = [reg(t) for _, t, _, reg in self._weights if reg is not None]
+        return out + [loss for layer in self._sublayers() for loss in layer.losses]
+
+    def count_params(self) -> int:
+        return sum(t.numel() for t in self.weights)
+
+    def get_weights(self) -> list[Tensor]:
+        """Copies of the weights (use ``.numpy()`` or ``.tolist()`` on them)."""
+        return [t.detach().clone() for t in self.weights]
+
+    def set_weights(self, values) -> None:
+        """Replace the weights, in the order of ``weights``, by tensors, arrays or lists of the same shapes."""
+        from ..losses import as_tensor
+        own = self.weights
+        values = list(values)
+        if len(values) != len(own):
+            raise ValueError(f"set_weights: layer {self.name!r} has {len(own)} weights, got {len(values)} values")
+        with no_grad():
+            for t, v in zip(own, values):
+                v = as_tensor(v, t, "float32" if t.dtype.is_float else None)
+                if v.shape != t.shape:
+                    raise ShapeError(f"set_weights: layer {self.name!r} has a weight of shape {fmt_shape(t.shape)}, "
+                                     f"got a value of shape {fmt_shape(v.shape)}")
+                t.assign(v)
+
+    # ---- description ---------------------------------------------------------------------------
+
+    @property
+    def output_shape(self):
+        if self._output_shape is None:
+            raise AttributeError(f"layer {self.name!r} has not been called yet, so its output shape is unknown")
+        return self._output_shape
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _any(x, cls) -> bool:
+    if isinstance(x, (list, tuple)):
+        return any(_any(v, cls) for v in x)
+    return isinstance(x, cls)
+
+
+def _shapes(x):
+    if isinstance(x, (list, tuple)):
+        return [_shapes(v) for v in x]
+    return tuple(x.shape)
+
+
+_training_cache: dict = {}
+
+
+def _accepts_training(cls) -> bool:
+    hit = _training_cache.get(cls)
+    if hit is None:
+        params = inspect.signature(cls.call).parameters
+        hit = _training_cache[cls] = "training" in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return hit

@@ -1,0 +1,149 @@
+"""Dense, Activation, Flatten, Reshape, Dropout and Embedding."""
+from __future__ import annotations
+
+from math import prod
+
+from .. import activations
+from ..ops import ShapeError
+from ..tensor import Tensor, rand
+from .base import InputSpec, Layer, fmt_shape
+
+
+class Dense(Layer):
+    """``activation(inputs @ kernel + bias)``; the kernel is (input features, units).
+
+        >>> import webgrad as wg
+        >>> layer = wg.layers.Dense(8, activation="relu")
+        >>> layer(wg.ones(32, 16)).shape, layer.kernel.shape
+        ((32, 8), (16, 8))
+    """
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if int(units) <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        self.units, self.use_bias = int(units), bool(use_bias)
+        self.activation = activations.get(activation)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.input_spec = InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise ShapeError(f"layer {self.name!r} (Dense) needs inputs of shape (batch, features), got "
+                             f"{fmt_shape(input_shape)}")
+        n_in = input_shape[-1]
+        self.kernel = self.add_weight("kernel", (n_in, self.units), self.kernel_initializer, self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer, self.bias_regularizer) \
+            if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: n_in})
+
+    def call(self, inputs):
+        out = inputs @ self.kernel
+        if self.bias is not None:
+            out = out + self.bias
+        return self.activation(out)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units, activation=activations.name_of(self.activation),
+                    use_bias=self.use_bias)
+
+
+class Activation(Layer):
+    """An activation as a layer: ``Activation("softmax")``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def get_config(self):
+        return dict(super().get_config(), activation=activations.name_of(self.activation))
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+
+    def call(self, inputs):
+        return inputs.reshape(inputs.shape[0], -1) if inputs.ndim != 2 else inputs
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if any(d is None for d in rest) else prod(rest))
+
+
+class Reshape(Layer):
+    """Reshape each sample to ``target_shape`` (one entry may be -1): ``Reshape((8, 8, 1))``."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+
+    def _target(self, input_shape):
+        n = prod(d for d in input_shape[1:])
+        known = prod(d for d in self.target_shape if d != -1)
+        shape = tuple(n // known if d == -1 else d for d in self.target_shape)
+        if prod(shape) != n:
+            raise ShapeError(f"layer {self.name!r} (Reshape) cannot reshape samples of shape "
+                             f"{fmt_shape(input_shape[1:])} ({n} values) into {fmt_shape(self.target_shape)}")
+        return shape
+
+    def call(self, inputs):
+        return inputs.reshape((inputs.shape[0],) + self._target(inputs.shape))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + self._target(input_shape)
+
+
+class Dropout(Layer):
+    """Zeroes a ``rate`` share of the inputs while training and scales the rest by 1 / (1 - rate);
+    the identity at inference."""
+
+    def __init__(self, rate: float, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+        self.rate, self.seed = float(rate), seed
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0.0:
+            return inputs
+        keep = (rand(*inputs.shape, device=inputs.device) >= self.rate).float()
+        return inputs * keep * (1.0 / (1.0 - self.rate))
+
+    def get_config(self):
+        return dict(super().get_config(), rate=self.rate)
+
+
+class Embedding(Layer):
+    """Integer ids (any shape) -> vectors of ``output_dim``: ``Embedding(input_dim=1000, output_dim=16)``."""
+
+    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", embeddings_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings_initializer = "random_uniform" if embeddings_initializer == "uniform" else embeddings_initializer
+        self.embeddings_regularizer = embeddings_regularizer
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim), self.embeddings_initializer,
+                                          self.embeddings_regularizer)
+
+    def call(self, inputs):
+        ids = inputs if isinstance(inputs, Tensor) else Tensor(inputs)
+        # contiguous(): the gather kernel reads its index buffer from the start (see the report on
+        # core/ops/indexing.py), so a sliced view of ids must be copied first.
+        ids = ids.int().contiguous()
+        return self.embeddings.gather(ids, 0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        return dict(super().get_config(), input_dim=self.input_dim, output_dim=self.output_dim)

@@ -1,0 +1,71 @@
+"""Max and average pooling over windows of channels-last images, and their global forms."""
+from __future__ import annotations
+
+from ..convolution import avg_pool2d, max_pool2d, pair
+from .base import InputSpec, Layer
+from .convolutional import _window_out
+
+
+class _Pool2D(Layer):
+    fn = None
+
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last"):
+            raise NotImplementedError(f"{type(self).__name__}: only channels_last (N, H, W, C) images are supported")
+        if str(padding).lower() not in ("valid", "same"):
+            raise ValueError(f"{type(self).__name__}: padding must be 'valid' or 'same', got {padding!r}")
+        self.pool_size = pair(pool_size, "pool_size")
+        self.strides = pair(strides, "strides") if strides is not None else self.pool_size
+        self.padding = str(padding).lower()
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs):
+        return type(self).fn(inputs, self.pool_size, self.strides, self.padding)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        return (n,) + _window_out((h, w), self.pool_size, self.strides, self.padding) + (c,)
+
+    def get_config(self):
+        return dict(super().get_config(), pool_size=self.pool_size, strides=self.strides, padding=self.padding)
+
+
+class MaxPool2D(_Pool2D):
+    """The max of each ``pool_size`` window (stride = pool size by default).
+
+        >>> import webgrad as wg
+        >>> wg.layers.MaxPool2D()(wg.ones(2, 8, 8, 3)).shape
+        (2, 4, 4, 3)
+    """
+    fn = staticmethod(max_pool2d)
+
+
+class AvgPool2D(_Pool2D):
+    """The mean of each ``pool_size`` window; with 'same' padding, of the pixels inside the image."""
+    fn = staticmethod(avg_pool2d)
+
+
+MaxPooling2D, AveragePooling2D = MaxPool2D, AvgPool2D
+
+
+class GlobalAveragePooling2D(Layer):
+    """(N, H, W, C) -> (N, C): the mean over height and width."""
+
+    def __init__(self, keepdims: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.keepdims = keepdims
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs):
+        return inputs.mean((1, 2), keepdims=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 1, 1, input_shape[3]) if self.keepdims else (input_shape[0], input_shape[3])
+
+
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    """(N, H, W, C) -> (N, C): the max over height and width."""
+
+    def call(self, inputs):
+        return inputs.max((1, 2), keepdims=self.keepdims)

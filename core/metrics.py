@@ -1,0 +1,320 @@
+"""Metrics: running statistics over the batches of an epoch, as Keras.
+
+A metric accumulates on the device (``update_state`` dispatches a few ops and reads nothing
+back), so training is not slowed by readbacks; ``result()`` reads the value when it is asked for.
+
+    >>> import webgrad as wg
+    >>> m = wg.metrics.SparseCategoricalAccuracy()
+    >>> m.update_state(wg.tensor([2, 0]), wg.tensor([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]]))
+    >>> m.result()
+    0.5
+"""
+from __future__ import annotations
+
+from . import losses as L
+from .ops import ShapeError
+from .ops.registry import fmt
+from .tensor import Tensor, stack, zeros
+
+
+class Metric:
+    """Base class: ``update_state(y_true, y_pred)``, ``result()`` (a float), ``reset_state()``.
+
+    ``result_tensor()`` gives the value as a 0-d tensor without reading it back.
+    """
+
+    def __init__(self, name: str | None = None):
+        self.name = name or _snake(type(self).__name__)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        raise NotImplementedError
+
+    def result_tensor(self) -> Tensor:
+        raise NotImplementedError
+
+    def result(self) -> float:
+        return float(self.result_tensor().item())
+
+    def reset_state(self) -> None:
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred) -> float:
+        """Update with one batch and return the running result."""
+        self.update_state(y_true, y_pred)
+        return self.result()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+class Mean(Metric):
+    """The mean of the values given to ``update_state(values)``; the sum stays on the device."""
+
+    def __init__(self, name: str = "mean"):
+        super().__init__(name)
+        self.reset_state()
+
+    def reset_state(self):
+        self.total, self.count = None, 0
+
+    def add(self, total: Tensor, count: int) -> None:
+        """Add a sum of ``count`` values (a 0-d tensor)."""
+        with _no_grad():
+            if self.total is None:
+                self.total = zeros((), device=total.device)
+            # assign keeps one state tensor, so a traced training step can update it in place
+            self.total.assign(self.total + total.detach())
+        self.count += int(count)
+
+    def update_state(self, values, sample_weight=None):
+        values = L.as_tensor(values)
+        self.add(values.float().sum(), values.numel())
+
+    def result_tensor(self):
+        if self.total is None:
+            return zeros(())
+        return self.total * (1.0 / max(self.count, 1))
+
+
+class MeanMetricWrapper(Mean):
+    """The mean over samples of ``fn(y_true, y_pred)`` (one value per sample)."""
+
+    def __init__(self, fn, name: str | None = None, **kwargs):
+        super().__init__(name or getattr(fn, "__name__", "metric"))
+        self.fn, self.kwargs = fn, kwargs
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
+        with _no_grad():
+            per = self.fn(y_true, y_pred, **self.kwargs)
+        self.add(per.float().sum(), per.numel())
+
+
+def _no_grad():
+    from .autograd import no_grad
+    return no_grad()
+
+
+# ---- per-sample functions ------------------------------------------------------------------
+
+def binary_accuracy(y_true, y_pred: Tensor, threshold: float = 0.5) -> Tensor:
+    """1 where (y_pred > threshold) equals the 0/1 target, averaged over the last axis."""
+    y = L._align("binary_accuracy", y_true, y_pred)
+    return L.mean_last(((y_pred > threshold) == (y > 0.5)).float())
+
+
+def categorical_accuracy(y_true, y_pred: Tensor) -> Tensor:
+    """1 where the argmax of the one-hot target equals the argmax of the prediction."""
+    y = L._align("categorical_accuracy", y_true, y_pred)
+    return (y.argmax(-1) == y_pred.argmax(-1)).float()
+
+
+def sparse_categorical_accuracy(y_true, y_pred: Tensor) -> Tensor:
+    """1 where the integer label equals the argmax of the prediction."""
+    labels = L._sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
+    return (labels == y_pred.argmax(-1)).float()
+
+
+def accuracy(y_true, y_pred: Tensor) -> Tensor:
+    """1 where the prediction equals the target exactly."""
+    y = L._align("accuracy", y_true, y_pred)
+    return L.mean_last((y == y_pred).float())
+
+
+class Accuracy(MeanMetricWrapper):
+    """Exact equality of prediction and target. (The string "accuracy" in ``compile`` picks
+    binary, categorical or sparse categorical accuracy from the loss, as Keras does.)"""
+
+    def __init__(self, name="accuracy"):
+        super().__init__(accuracy, name)
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    """Share of 0/1 targets predicted right at ``threshold`` (use 0.0 for logits)."""
+
+    def __init__(self, name="binary_accuracy", threshold: float = 0.5):
+        super().__init__(binary_accuracy, name, threshold=threshold)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, name="categorical_accuracy"):
+        super().__init__(categorical_accuracy, name)
+
+
+class SparseCategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, name="sparse_categorical_accuracy"):
+        super().__init__(sparse_categorical_accuracy, name)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    def __init__(self, name="mean_absolute_error"):
+        super().__init__(L.mean_absolute_error, name)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    def __init__(self, name="mean_squared_error"):
+        super().__init__(L.mean_squared_error, name)
+
+
+class RootMeanSquaredError(MeanMetricWrapper):
+    def __init__(self, name="root_mean_squared_error"):
+        super().__init__(L.mean_squared_error, name)
+
+    def result_tensor(self):
+        return super().result_tensor().sqrt()
+
+
+class _Confusion(Metric):
+    """True/false positives and negatives at a set of thresholds, kept on the device."""
+
+    def __init__(self, thresholds: Tensor | list, name=None, from_logits: bool = False):
+        super().__init__(name)
+        self.thresholds, self.from_logits = thresholds, from_logits
+        self.reset_state()
+
+    def reset_state(self):
+        self.counts = None      # (4, T): tp, fp, tn, fn
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
+        with _no_grad():
+            y = L._align(self.name, y_true, y_pred).reshape(-1, 1)
+            p = y_pred.detach().reshape(-1, 1)
+            if self.from_logits:
+                p = p.sigmoid()
+            if not isinstance(self.thresholds, Tensor):
+                self.thresholds = L.as_tensor([float(t) for t in self.thresholds], p)
+            above = (p > self.thresholds.reshape(1, -1)).float()       # (N, T)
+            pos = (y > 0.5).float()
+            tp = (above * pos).sum(0)
+            n_pos = pos.sum()
+            predicted = above.sum(0)
+            fp = predicted - tp
+            fn = n_pos - tp
+            tn = (p.shape[0] - n_pos) - fp
+            counts = stack([tp, fp, tn, fn])
+            if self.counts is None:
+                self.counts = zeros(*counts.shape, device=counts.device)
+            self.counts.assign(self.counts + counts)
+
+
+class AUC(_Confusion):
+    """Area under the ROC curve (or the precision-recall curve, ``curve="PR"``), from counts at
+    ``num_thresholds`` evenly spaced thresholds, summed by the trapezoid rule."""
+
+    def __init__(self, num_thresholds: int = 200, curve: str = "ROC", name="auc", from_logits: bool = False):
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f"AUC: curve must be 'ROC' or 'PR', got {curve!r}")
+        eps = 1e-7
+        inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        super().__init__([0.0 - eps] + inner + [1.0 + eps], name, from_logits)
+        self.curve = curve
+
+    def result_tensor(self):
+        if self.counts is None:
+            return zeros(())
+        tp, fp, tn, fn = self.counts[0], self.counts[1], self.counts[2], self.counts[3]
+        recall = tp / (tp + fn).maximum(1e-7)
+        if self.curve == "ROC":
+            x, y = fp / (fp + tn).maximum(1e-7), recall
+        else:
+            x, y = recall, tp / (tp + fp).maximum(1e-7)
+        # thresholds rise, so x falls: the area is sum((x[i] - x[i+1]) * (y[i] + y[i+1]) / 2)
+        return ((x[:-1] - x[1:]) * (y[:-1] + y[1:]) * 0.5).sum()
+
+
+class Precision(_Confusion):
+    """tp / (tp + fp) at ``threshold``."""
+
+    def __init__(self, threshold: float = 0.5, name="precision", from_logits: bool = False):
+        super().__init__([threshold], name, from_logits)
+
+    def result_tensor(self):
+        if self.counts is None:
+            return zeros(())
+        tp, fp = self.counts[0, 0], self.counts[1, 0]
+        return tp / (tp + fp).maximum(1e-7)
+
+
+class Recall(_Confusion):
+    """tp / (tp + fn) at ``threshold``."""
+
+    def __init__(self, threshold: float = 0.5, name="recall", from_logits: bool = False):
+        super().__init__([threshold], name, from_logits)
+
+    def result_tensor(self):
+        if self.counts is None:
+            return zeros(())
+        tp, fn = self.counts[0, 0], self.counts[3, 0]
+        return tp / (tp + fn).maximum(1e-7)
+
+
+ALL = {
+    "accuracy": Accuracy, "binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": SparseCategoricalAccuracy, "auc": AUC, "precision": Precision,
+    "recall": Recall, "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
+    "rmse": RootMeanSquaredError,
+}
+_LOSS_METRICS = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "huber")
+
+
+def get(identifier, loss=None) -> Metric:
+    """A Metric from a name, a Metric, or a function ``f(y_true, y_pred)`` of per-sample values.
+
+    "accuracy" (or "acc") follows the loss, as in Keras: binary accuracy for binary cross-entropy
+    (at threshold 0 when the loss takes logits), sparse categorical for sparse labels,
+    categorical otherwise.
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if identifier in ("accuracy", "acc"):
+        name = getattr(loss, "name", None)
+        if name == "binary_crossentropy":
+            return BinaryAccuracy(identifier, threshold=0.0 if loss.from_logits else 0.5)
+        if name == "sparse_categorical_crossentropy":
+            return SparseCategoricalAccuracy(identifier)
+        if name == "categorical_crossentropy":
+            return CategoricalAccuracy(identifier)
+        return _AutoAccuracy(identifier)
+    if identifier == "auc" and getattr(loss, "from_logits", False):
+        return AUC(from_logits=True)
+    if isinstance(identifier, str) and identifier in ALL:
+        metric = ALL[identifier]()
+        metric.name = identifier          # logs use the name given, as Keras: "mae" -> "mae"
+        return metric
+    if isinstance(identifier, str) and identifier in _LOSS_METRICS:
+        return MeanMetricWrapper(L.FUNCTIONS[identifier], identifier)
+    if callable(identifier):
+        return MeanMetricWrapper(identifier)
+    raise ValueError(f"unknown metric {identifier!r}; valid names: {', '.join(sorted(set(ALL) | set(_LOSS_METRICS)))}")
+
+
+class _AutoAccuracy(MeanMetricWrapper):
+    """Accuracy chosen by shapes at the first batch: one output -> binary, same shapes -> categorical,
+    else sparse categorical."""
+
+    def __init__(self, name="accuracy"):
+        super().__init__(None, name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self.fn is None:
+            y_shape = y_true.shape if hasattr(y_true, "shape") else L.as_tensor(y_true, y_pred).shape
+            if y_pred.shape[-1] == 1:
+                self.fn = binary_accuracy
+            elif tuple(y_shape) == y_pred.shape:
+                self.fn = categorical_accuracy
+            else:
+                self.fn = sparse_categorical_accuracy
+        super().update_state(y_true, y_pred, sample_weight)
+
+
+del ShapeError, fmt

@@ -1,0 +1,403 @@
+"""Optimizers and learning-rate schedules, as Keras: ``model.compile(optimizer=Adam(1e-3))``.
+
+Each optimizer's rule is one method, ``update(p, g, state, **scalars)``: plain tensor math on one
+parameter, its gradient and its state tensors (momenta), ending in ``assign``s. The per-step
+scalars (the learning rate, Adam's bias-corrected step size) come from ``scalars(lr, step)``,
+computed once per step and passed as 0-d tensors, not Python floats: a changing schedule is an
+input of the computation rather than a constant baked into it. Graph mode traces ``update`` and
+fuses it into one kernel per parameter; ``scalars`` is written with operators only, so it takes
+a Python step or a 0-d tensor step alike.
+
+    >>> import webgrad as wg
+    >>> w = wg.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = wg.optimizers.SGD(learning_rate=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.apply([w.grad], [w])
+    >>> w.tolist()
+    [0.800000011920929, -1.600000023841858]
+"""
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+from .autograd import no_grad
+from .tensor import Tensor, tensor, zeros_like, full_like
+
+
+# ---- learning-rate schedules ---------------------------------------------------------------
+
+def _is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def _floor(x):
+    return x.floor() if _is_tensor(x) else math.floor(x)
+
+
+def _cos(x):
+    return x.cos() if _is_tensor(x) else math.cos(x)
+
+
+def _min(x, v):
+    return x.minimum(v) if _is_tensor(x) else min(x, v)
+
+
+class LearningRateSchedule:
+    """A function of the step count (0 on the first step) giving the learning rate.
+
+    The step may be a Python number (the optimizer computes the rate on the host and uploads it)
+    or a 0-d tensor (inside a traced step), so schedules are written with math that takes both.
+    """
+
+    def __call__(self, step):
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return dict(vars(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """``initial * decay_rate ** (step / decay_steps)``, in whole steps of ``decay_steps`` when ``staircase``.
+
+        >>> s = ExponentialDecay(0.1, decay_steps=100, decay_rate=0.5)
+        >>> round(s(200), 6)
+        0.025
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False):
+        if decay_steps <= 0:
+            raise ValueError(f"ExponentialDecay: decay_steps must be positive, got {decay_steps}")
+        self.initial_learning_rate, self.decay_steps = float(initial_learning_rate), int(decay_steps)
+        self.decay_rate, self.staircase = float(decay_rate), bool(staircase)
+
+    def __call__(self, step):
+        p = step * (1.0 / self.decay_steps)
+        if self.staircase:
+            p = _floor(p)
+        return self.decay_rate ** p * self.initial_learning_rate
+
+
+class CosineDecay(LearningRateSchedule):
+    """Cosine from ``initial`` down to ``alpha * initial`` over ``decay_steps``, after an optional
+    linear warmup from ``initial`` to ``warmup_target`` over ``warmup_steps``.
+
+        >>> s = CosineDecay(0.1, decay_steps=100)
+        >>> round(s(50), 6), round(s(100), 6)
+        (0.05, 0.0)
+    """
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0,
+                 warmup_target: float | None = None, warmup_steps: int = 0):
+        if decay_steps <= 0:
+            raise ValueError(f"CosineDecay: decay_steps must be positive, got {decay_steps}")
+        self.initial_learning_rate, self.decay_steps, self.alpha = float(initial_learning_rate), int(decay_steps), float(alpha)
+        self.warmup_target, self.warmup_steps = warmup_target, int(warmup_steps)
+
+    def __call__(self, step):
+        peak = self.initial_learning_rate if self.warmup_target is None else float(self.warmup_target)
+        if self.warmup_steps and not _is_tensor(step) and step < self.warmup_steps:
+            return self.initial_learning_rate + (peak - self.initial_learning_rate) * step / self.warmup_steps
+        t = _min(step - self.warmup_steps if self.warmup_steps else step, self.decay_steps) * (1.0 / self.decay_steps)
+        cosine = (_cos(t * math.pi) + 1.0) * 0.5
+        decayed = (cosine * (1 - self.alpha) + self.alpha) * peak
+        if self.warmup_steps and _is_tensor(step):
+            warm = (step * (1.0 / self.warmup_steps)) * (peak - self.initial_learning_rate) + self.initial_learning_rate
+            return warm.where(step < self.warmup_steps, decayed)
+        return decayed
+
+
+class StepDecay(LearningRateSchedule):
+    """``initial * factor ** floor(step / step_size)``: drop by ``factor`` every ``step_size`` steps.
+
+        >>> [StepDecay(1.0, step_size=10, factor=0.5)(s) for s in (0, 9, 10, 25)]
+        [1.0, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, initial_learning_rate: float, step_size: int, factor: float = 0.1):
+        if step_size <= 0:
+            raise ValueError(f"StepDecay: step_size must be positive, got {step_size}")
+        self.initial_learning_rate, self.step_size, self.factor = float(initial_learning_rate), int(step_size), float(factor)
+
+    def __call__(self, step):
+        return self.factor ** _floor(step * (1.0 / self.step_size)) * self.initial_learning_rate
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """``values[i]`` while ``step <= boundaries[i]`` (the last value after the last boundary).
+
+        >>> s = PiecewiseConstantDecay([100, 200], [1.0, 0.5, 0.1])
+        >>> s(50), s(150), s(250)
+        (1.0, 0.5, 0.1)
+    """
+
+    def __init__(self, boundaries, values):
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"PiecewiseConstantDecay: needs one more value than boundaries, got "
+                             f"{len(boundaries)} boundaries and {len(values)} values")
+        self.boundaries, self.values = [int(b) for b in boundaries], [float(v) for v in values]
+
+    def __call__(self, step):
+        if _is_tensor(step):
+            out = full_like(step, self.values[-1])
+            for b, v in reversed(list(zip(self.boundaries, self.values))):
+                out = out.where(step > b, v)
+            return out
+        for b, v in zip(self.boundaries, self.values):
+            if step <= b:
+                return v
+        return self.values[-1]
+
+
+schedules = SimpleNamespace(LearningRateSchedule=LearningRateSchedule, ExponentialDecay=ExponentialDecay,
+                            CosineDecay=CosineDecay, StepDecay=StepDecay, PiecewiseConstantDecay=PiecewiseConstantDecay)
+
+
+# ---- optimizers ----------------------------------------------------------------------------
+
+class Optimizer:
+    """Base class. Subclasses name their per-parameter state in ``slots`` and write ``update``.
+
+    Gradient clipping, as Keras: ``clipnorm`` rescales each gradient to at most that norm,
+    ``global_clipnorm`` rescales all of them together, ``clipvalue`` clips each entry.
+    """
+
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate=0.01, clipnorm: float | None = None, global_clipnorm: float | None = None,
+                 clipvalue: float | None = None, name: str | None = None):
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError("pass clipnorm (per gradient) or global_clipnorm (all gradients together), not both")
+        self.learning_rate = learning_rate
+        self.clipnorm, self.global_clipnorm, self.clipvalue = clipnorm, global_clipnorm, clipvalue
+        self.name = name or type(self).__name__.lower()
+        self.iterations = 0                   # steps taken
+        self.state: dict[int, dict[str, Tensor]] = {}
+        self._scalars: dict = {}              # uploaded 0-d tensors, reused while the value holds
+
+    # The learning rate is a float or a schedule; `current_learning_rate` is this step's value.
+    @property
+    def learning_rate(self):
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        if not isinstance(value, LearningRateSchedule) and not callable(value):
+            value = float(value)
+        self._learning_rate = value
+
+    lr = learning_rate
+
+    @property
+    def current_learning_rate(self) -> float:
+        lr = self._learning_rate
+        return float(lr(self.iterations)) if callable(lr) else lr
+
+    def _scalar(self, key: str, value: float, device) -> Tensor:
+        """A 0-d tensor holding ``value``: uploaded when the value changes, never a cached constant."""
+        held = self._scalars.get(key)
+        if held is None or held[0] != value or held[1].device is not device:
+            held = self._scalars[key] = (value, tensor(float(value), device=device))
+        return held[1]
+
+    def build(self, params) -> None:
+        """Create the state of each parameter (zeros, or ``initial_state``)."""
+        for p in params:
+            if id(p) not in self.state:
+                self.state[id(p)] = {name: self.initial_state(name, p) for name in self.slots}
+
+    def initial_state(self, name: str, p: Tensor) -> Tensor:
+        return zeros_like(p)
+
+    def variables(self) -> list[Tensor]:
+        return [t for s in self.state.values() for t in s.values()]
+
+    def clip(self, grads: list[Tensor]) -> list[Tensor]:
+        if self.clipvalue is not None:
+            grads = [g.clip(-self.clipvalue, self.clipvalue) for g in grads]
+        if self.clipnorm is not None:
+            grads = [g * (self.clipnorm / (g * g).sum().sqrt().maximum(self.clipnorm)) for g in grads]
+        if self.global_clipnorm is not None:
+            total = None
+            for g in grads:
+                s = (g * g).sum()
+                total = s if total is None else total + s
+            scale = self.global_clipnorm / total.sqrt().maximum(self.global_clipnorm)
+            grads = [g * scale for g in grads]
+        return grads
+
+    def scalars(self, lr, step) -> dict:
+        """The per-step scalars ``update`` takes, from the learning rate and the step count (1 on
+        the first step): floats on the host, or 0-d tensors when traced."""
+        return {"lr": lr}
+
+    def apply(self, grads, params) -> None:
+        """One step: ``params[i]`` moves along ``grads[i]`` (None gradients are skipped)."""
+        pairs = [(g, p) for g, p in zip(grads, params) if g is not None]
+        if not pairs:
+            return
+        device = pairs[0][1].device
+        lr = self.current_learning_rate
+        self.iterations += 1
+        scalars = {k: self._scalar(k, float(v), device) for k, v in self.scalars(lr, self.iterations).items()}
+        with no_grad():
+            grads = self.clip([g.detach() for g, _ in pairs])
+            self.build([p for _, p in pairs])
+            for g, (_, p) in zip(grads, pairs):
+                self.update(p, g, self.state[id(p)], **scalars)
+
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Keras' form: ``apply_gradients(zip(grads, params))``."""
+        grads, params = zip(*grads_and_vars) if grads_and_vars else ((), ())
+        self.apply(list(grads), list(params))
+
+    def update(self, p: Tensor, g: Tensor, state: dict, lr: Tensor) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        cfg = {"learning_rate": self._learning_rate}
+        for k in ("clipnorm", "global_clipnorm", "clipvalue"):
+            if getattr(self, k) is not None:
+                cfg[k] = getattr(self, k)
+        return cfg
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum, as Keras:
+    ``v = momentum * v - lr * g``; ``p += v`` (or ``p += momentum * v - lr * g`` with nesterov)."""
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"SGD: momentum must be in [0, 1], got {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.slots = ("momentum",) if momentum else ()
+
+    def update(self, p, g, state, lr):
+        if not self.momentum:
+            p.assign(p - lr * g)
+            return
+        v = state["momentum"]
+        v.assign(v * self.momentum - lr * g)
+        p.assign(p + v * self.momentum - lr * g if self.nesterov else p + v)
+
+    def get_config(self):
+        return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba), as Keras: bias-corrected step ``lr * sqrt(1 - b2^t) / (1 - b1^t)``,
+    ``p -= alpha * m / (sqrt(v) + epsilon)``; ``amsgrad`` keeps the running max of ``v``."""
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = float(beta_1), float(beta_2), float(epsilon), bool(amsgrad)
+        self.slots = ("m", "v", "v_max") if amsgrad else ("m", "v")
+
+    def scalars(self, lr, step):
+        return {"lr": lr, "alpha": lr * (1.0 - self.beta_2 ** step) ** 0.5 / (1.0 - self.beta_1 ** step)}
+
+    def update(self, p, g, state, lr, alpha):
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = state["m"], state["v"]
+        m.assign(m + (g - m) * (1.0 - b1))
+        v.assign(v + (g * g - v) * (1.0 - b2))
+        if self.amsgrad:
+            state["v_max"].assign(state["v_max"].maximum(v))
+            v = state["v_max"]
+        p.assign(p - alpha * m / (v.sqrt() + self.epsilon))
+
+    def get_config(self):
+        return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+                    amsgrad=self.amsgrad)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter): ``p -= lr * weight_decay * p``
+    before the Adam step."""
+
+    def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, **kwargs)
+        self.weight_decay = float(weight_decay)
+
+    def update(self, p, g, state, lr, alpha):
+        p.assign(p - p * lr * self.weight_decay)
+        super().update(p, g, state, lr, alpha)
+
+    def get_config(self):
+        return dict(super().get_config(), weight_decay=self.weight_decay)
+
+
+class RMSprop(Optimizer):
+    """RMSprop, as Keras: ``v = rho * v + (1 - rho) * g^2``; ``p -= lr * g / sqrt(v + epsilon)``
+    (``centered`` subtracts the squared running mean of g; ``momentum`` smooths the step)."""
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), bool(centered)
+        self.slots = ("v",) + (("mean_g",) if centered else ()) + (("momentum",) if momentum else ())
+
+    def update(self, p, g, state, lr):
+        rho = self.rho
+        v = state["v"]
+        v.assign(v * rho + g * g * (1.0 - rho))
+        denominator = v
+        if self.centered:
+            mg = state["mean_g"]
+            mg.assign(mg * rho + g * (1.0 - rho))
+            denominator = v - mg * mg
+        increment = lr * g * (denominator + self.epsilon).rsqrt()
+        if self.momentum:
+            mom = state["momentum"]
+            mom.assign(mom * self.momentum + increment)
+            increment = mom
+        p.assign(p - increment)
+
+    def get_config(self):
+        return dict(super().get_config(), rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,
+                    centered=self.centered)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``acc += g^2``; ``p -= lr * g / sqrt(acc + epsilon)``."""
+
+    slots = ("accumulator",)
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
+
+    def initial_state(self, name, p):
+        return full_like(p, self.initial_accumulator_value)
+
+    def update(self, p, g, state, lr):
+        acc = state["accumulator"]
+        acc.assign(acc + g * g)
+        p.assign(p - lr * g * (acc + self.epsilon).rsqrt())
+
+    def get_config(self):
+        return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
+                    epsilon=self.epsilon)
+
+
+ALL = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+
+
+def get(identifier) -> Optimizer:
+    """An optimizer from a name ('adam', with its default settings) or an Optimizer."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str) and identifier.lower() in ALL:
+        return ALL[identifier.lower()]()
+    raise ValueError(f"unknown optimizer {identifier!r}; valid names: {', '.join(sorted(ALL))}")
