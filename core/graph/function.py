@@ -18,6 +18,12 @@ the device; updates to them (``assign``, ``-=`` under ``no_grad``) are written b
 call, and ``.grad`` is set as the function left it. Tensor arguments are traced by shape and
 dtype: a new shape or dtype traces again. Other arguments (numbers, strings) are part of the
 signature: a new value traces again, as with ``tf.function``.
+
+``steps_per_execution=K`` (as in Keras) runs K steps per call: every tensor argument carries a
+leading axis of K (step k gets ``arg[k]``), every returned tensor comes back with one, and a small
+enough step runs as one generated kernel, K steps in one dispatch (see single_kernel.py);
+``single_kernel=True`` asks for that kernel even for one step per call, ``False`` never uses it.
+``fn.plan.summary()`` says which lowering runs and how many dispatches a call makes.
 """
 from __future__ import annotations
 
@@ -25,8 +31,9 @@ import functools
 
 from ..devices import default_device
 from ..devices.gpu import GPUDevice
-from .lower import Plan, StalePlan
+from .lower import StalePlan
 from .passes import optimize
+from .single_kernel import lower, run_eagerly, step_arguments
 from .trace import rebuild, trace
 
 
@@ -64,11 +71,16 @@ class _Entry:
 class Function:
     """A traced function. Call it like the original; ``.graph`` shows what it runs."""
 
-    def __init__(self, fn, optimize_graph: bool = True, passes=None):
+    def __init__(self, fn, optimize_graph: bool = True, passes=None, steps_per_execution: int = 1,
+                 single_kernel: bool | None = None):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.optimize_graph = optimize_graph
         self.passes = passes
+        self.steps_per_execution = int(steps_per_execution)
+        self.single_kernel = single_kernel
+        if self.steps_per_execution < 1:
+            raise ValueError(f"steps_per_execution must be at least 1, got {steps_per_execution}")
         self._cache: dict[tuple, _Entry] = {}
         self._last: _Entry | None = None
         self.traces = 0
@@ -76,8 +88,9 @@ class Function:
     def __call__(self, *args):
         key, tensors = _signature(args)
         device = tensors[0].device if tensors else default_device()
-        if not isinstance(device, GPUDevice):
-            return self.fn(*args)           # the NumPy device runs the function eagerly
+        if not isinstance(device, GPUDevice):   # the NumPy device runs the function eagerly
+            steps = self.steps_per_execution
+            return self.fn(*args) if steps == 1 else run_eagerly(self.fn, args, steps)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._cache[key] = self._build(args, device)
@@ -93,7 +106,9 @@ class Function:
         return rebuild(entry.structure, outputs)
 
     def _build(self, args, device) -> _Entry:
-        raw, structure = trace(self.fn, args, getattr(self.fn, "__name__", "function"))
+        steps = self.steps_per_execution
+        traced_args = args if steps == 1 else step_arguments(args, steps)   # one step's slice of each
+        raw, structure = trace(self.fn, traced_args, getattr(self.fn, "__name__", "function"))
         self.traces += 1
         graph = raw
         if self.optimize_graph:
@@ -101,7 +116,7 @@ class Function:
         else:
             from .passes import eliminate_dead_code
             graph = eliminate_dead_code(raw)
-        plan = Plan(graph, device)
+        plan = lower(graph, device, steps, stacked=steps > 1, single_kernel=self.single_kernel)
         entry = _Entry(graph, structure, plan, raw)
         self._last = entry
         return entry
@@ -120,11 +135,12 @@ class Function:
         return self._last.plan
 
 
-def function(fn=None, *, optimize: bool = True):
+def function(fn=None, *, optimize: bool = True, steps_per_execution: int = 1, single_kernel: bool | None = None):
     """Trace ``fn`` into a graph on first call, and replay the optimized graph afterwards.
 
-    Use as ``@wg.function`` or ``@wg.function(optimize=False)`` (no passes: one kernel per op).
+    Use as ``@wg.function`` or ``@wg.function(optimize=False)`` (no passes: one kernel per op);
+    ``wg.function(step, steps_per_execution=100)`` runs 100 steps per call, arguments and results
+    stacked along a leading axis, in one dispatch where the step is small enough.
     """
-    if fn is None:
-        return lambda f: Function(f, optimize)
-    return Function(fn, optimize)
+    make = lambda f: Function(f, optimize, steps_per_execution=steps_per_execution, single_kernel=single_kernel)
+    return make if fn is None else make(fn)

@@ -49,12 +49,22 @@ class Plan:
         self.capture_views: list[View] = []
         self.recipes: dict[int, tuple] = {}      # step -> how to render its elementwise kernel again
         self.producer: dict[str, int] = {}       # slot -> the step that writes it
+        self._own_captures()
         self._lower()
         self._write_in_place()
         self._plan_buffers()
         self.programs = [device.program(k) for k, _, _ in self.steps]
 
     # ---- lowering -------------------------------------------------------------------------------
+
+    def _own_captures(self) -> None:
+        """Captured tensors that live in a single-kernel plan's arena get their own buffers again
+        when this plan updates captures in place: one dispatch cannot bind a buffer both read-only
+        and writable (the single-kernel plan moves them back on its next call)."""
+        if self.graph.writes:
+            from .single_kernel import leave_arena
+            for node in self.graph.captures:
+                leave_arena(node.payload, self.device)
 
     def _tmp(self, nbytes: int) -> str:
         name = f"tmp{len(self.tmp_bytes)}"
@@ -133,6 +143,12 @@ class Plan:
                 slot, v = dst[0], op.view(dst[1], **n.attrs)
             self.loc[n.id] = (slot, v)
             return
+        if op.kernel is not None and not op.strided:     # its kernel reads inputs as contiguous
+            for k, (i, (slot, view)) in enumerate(zip(n.inputs, ins)):
+                if not view.is_contiguous or view.offset:
+                    dst = (self._tmp(max(4, _size(i.shape) * i.dtype.itemsize)), View.contiguous(i.shape))
+                    self._copy((slot, view), i.dtype, dst)
+                    ins[k] = dst
         out = self._result_slot(n)
         if op.expr is not None and _size(n.shape):
             expr = op.expr(*(load(k, _vt(i.dtype)) for k, i in enumerate(n.inputs)), **n.attrs)
@@ -285,6 +301,7 @@ class Plan:
                 a = a.contiguous()
             keep.append(a)
             handles[f"arg{k}"] = a.data.buffer.handle
+        self._own_captures()
         for k, node in enumerate(g.captures):
             t = node.payload
             if t.device is not device or t.data.view != self.capture_views[k]:
@@ -307,7 +324,7 @@ class Plan:
         return outputs, grads
 
     def summary(self) -> dict:
-        return {"dispatches": len(self.steps), "temp_buffers": self.n_tmp_buffers,
+        return {"lowering": "plan", "dispatches": len(self.steps), "temp_buffers": self.n_tmp_buffers,
                 "temp_slots": len(self.tmp_bytes), "kernels": [k.name for k, _, _ in self.steps]}
 
 
