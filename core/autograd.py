@@ -49,6 +49,25 @@ def enable_grad():
         _grad_enabled = before
 
 
+@contextmanager
+def outside_trace():
+    """Ops inside run for real even while a function is traced: for state that lives across
+    calls (an optimizer's moments and step count), created on the first traced call."""
+    global _tracer
+    tracer, _tracer = _tracer, None
+    try:
+        yield tracer
+    finally:
+        _tracer = tracer
+
+
+def real_device(x):
+    """The device ``x`` lives on outside the trace (a captured tensor is symbolic while traced)."""
+    if _tracer is not None and id(x) in _tracer.captured:
+        return _tracer.captured[id(x)][2]
+    return x.device
+
+
 def apply(op: Op, *inputs, device=None, **attrs):
     """Run ``op`` on tensors ``inputs``; the result records how to differentiate it."""
     from .devices import get_device

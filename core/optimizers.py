@@ -21,8 +21,9 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+from . import autograd
 from .autograd import no_grad
-from .tensor import Tensor, tensor, zeros_like, full_like
+from .tensor import Tensor, full, full_like, tensor, zeros
 
 
 # ---- learning-rate schedules ---------------------------------------------------------------
@@ -174,7 +175,8 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.clipnorm, self.global_clipnorm, self.clipvalue = clipnorm, global_clipnorm, clipvalue
         self.name = name or type(self).__name__.lower()
-        self.iterations = 0                   # steps taken
+        self._iterations = 0                  # steps taken eagerly
+        self._step: Tensor | None = None      # steps taken, on the device, once a traced step uses it
         self.state: dict[int, dict[str, Tensor]] = {}
         self._scalars: dict = {}              # uploaded 0-d tensors, reused while the value holds
 
@@ -188,8 +190,21 @@ class Optimizer:
         if not isinstance(value, LearningRateSchedule) and not callable(value):
             value = float(value)
         self._learning_rate = value
+        if not callable(value) and "lr" in getattr(self, "_scalars", {}):
+            self._scalar("lr", value, self._scalars["lr"][1].device)   # traced steps read the new rate
 
     lr = learning_rate
+
+    @property
+    def iterations(self) -> int:
+        """Steps taken (read back from the device once a traced step counts them there)."""
+        return int(self._step.item()) if self._step is not None else self._iterations
+
+    @iterations.setter
+    def iterations(self, value: int) -> None:
+        self._iterations = int(value)
+        if self._step is not None:
+            self._step.assign(float(value))
 
     @property
     def current_learning_rate(self) -> float:
@@ -199,18 +214,22 @@ class Optimizer:
     def _scalar(self, key: str, value: float, device) -> Tensor:
         """A 0-d tensor holding ``value``: uploaded when the value changes, never a cached constant."""
         held = self._scalars.get(key)
-        if held is None or held[0] != value or held[1].device is not device:
-            held = self._scalars[key] = (value, tensor(float(value), device=device))
+        if held is None or held[1].device is not device:
+            held = self._scalars[key] = [value, tensor(float(value), device=device)]
+        elif held[0] != value:
+            with no_grad():
+                held[1].assign(float(value))       # in place: traced steps that captured it see it
+            held[0] = value
         return held[1]
 
-    def build(self, params) -> None:
-        """Create the state of each parameter (zeros, or ``initial_state``)."""
+    def build(self, params, device=None) -> None:
+        """Create the state of each parameter (zeros, or ``initial_state``) on ``device``."""
         for p in params:
             if id(p) not in self.state:
-                self.state[id(p)] = {name: self.initial_state(name, p) for name in self.slots}
+                self.state[id(p)] = {name: self.initial_state(name, p, device or p.device) for name in self.slots}
 
-    def initial_state(self, name: str, p: Tensor) -> Tensor:
-        return zeros_like(p)
+    def initial_state(self, name: str, p: Tensor, device) -> Tensor:
+        return zeros(p.shape, dtype=p.dtype, device=device)
 
     def variables(self) -> list[Tensor]:
         return [t for s in self.state.values() for t in s.values()]
@@ -239,15 +258,39 @@ class Optimizer:
         pairs = [(g, p) for g, p in zip(grads, params) if g is not None]
         if not pairs:
             return
-        device = pairs[0][1].device
-        lr = self.current_learning_rate
-        self.iterations += 1
-        scalars = {k: self._scalar(k, float(v), device) for k, v in self.scalars(lr, self.iterations).items()}
+        device = autograd.real_device(pairs[0][1])
+        if autograd._tracer is not None:
+            scalars = self._traced_scalars(device)
+        else:
+            lr = self.current_learning_rate
+            self.iterations += 1
+            scalars = {k: self._scalar(k, float(v), device) for k, v in self.scalars(lr, self.iterations).items()}
         with no_grad():
             grads = self.clip([g.detach() for g, _ in pairs])
-            self.build([p for _, p in pairs])
+            with autograd.outside_trace():       # state is real even when first made in a trace
+                self.build([p for _, p in pairs], device)
             for g, (_, p) in zip(grads, pairs):
                 self.update(p, g, self.state[id(p)], **scalars)
+
+    def _traced_scalars(self, device) -> dict:
+        """Inside @wg.function the step count lives on the device and the per-step scalars are
+        computed in the graph, so every call takes its own step (Adam's bias correction, schedules)
+        instead of the values seen while tracing."""
+        with autograd.outside_trace():
+            if self._step is None:
+                self._step = tensor(float(self._iterations), device=device)
+            lr = self._learning_rate
+            lr_const = None if callable(lr) else self._scalar("lr", lr, device)
+        lr = lr(self._step) if lr_const is None else lr_const
+        with no_grad():
+            self._step.assign(self._step + 1.0)
+        out = {}
+        for k, v in self.scalars(lr, self._step).items():
+            if not isinstance(v, Tensor):
+                with autograd.outside_trace():
+                    v = self._scalar(k, float(v), device)
+            out[k] = v
+        return out
 
     def apply_gradients(self, grads_and_vars) -> None:
         """Keras' form: ``apply_gradients(zip(grads, params))``."""
@@ -376,8 +419,8 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate, **kwargs)
         self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
 
-    def initial_state(self, name, p):
-        return full_like(p, self.initial_accumulator_value)
+    def initial_state(self, name, p, device):
+        return full(p.shape, self.initial_accumulator_value, dtype=p.dtype, device=device)
 
     def update(self, p, g, state, lr):
         acc = state["accumulator"]

@@ -194,3 +194,32 @@ def test_lowering_copies_views_for_kernels_that_read_contiguous_inputs(gpu):
     f = wg.function(lambda t: t.T.gather([2, 0], 0) + t[1:].T.pad(((0, 0), (0, 1)))[:2, :3])
     want = a.T[[2, 0]] + np.pad(a[1:].T, ((0, 0), (0, 1)))[:2, :3]
     assert f(wg.tensor(a, device=gpu)).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("make", [lambda: wg.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+                                  lambda: wg.optimizers.Adam(0.05),
+                                  lambda: wg.optimizers.Adam(wg.optimizers.ExponentialDecay(0.05, 5, 0.5))],
+                         ids=["sgd-nesterov", "adam", "adam-schedule"])
+def test_optimizers_inside_a_traced_step_follow_eager(gpu, make):
+    rng = np.random.default_rng(0)
+    x = wg.tensor(rng.normal(size=(32, 2)).astype(np.float32), device=gpu)
+    y = wg.tensor((rng.random((32, 1)) < 0.5).astype(np.float32), device=gpu)
+
+    def losses(traced):
+        wg.manual_seed(0)
+        w1 = wg.randn(2, 16, device=gpu).requires_grad_()
+        w2 = (wg.randn(16, 1, device=gpu) * 0.25).requires_grad_()
+        opt = make()
+
+        def step(x, y):
+            loss = wg.binary_cross_entropy_with_logits((x @ w1).tanh() @ w2, y)
+            loss.backward()
+            opt.apply([w1.grad, w2.grad], [w1, w2])
+            w1.grad = w2.grad = None
+            return loss
+        f = wg.function(step) if traced else step
+        out = [f(x, y).item() for _ in range(12)]
+        return out, opt.iterations
+    (eager, n_eager), (traced, n_traced) = losses(False), losses(True)
+    assert_close(np.array(traced), np.array(eager), 1e-5, "loss curve")
+    assert n_eager == n_traced == 12

@@ -231,7 +231,8 @@ class Plan:
                 if any(ins[i][0] != outs[j][0] for i in reads):
                     continue                   # read through another view: not the same element
                 out_slots = [cap if s == slot else s for s in out_slots]
-                aliases = {i: j for i in reads}
+                # every input now written by this kernel in place (earlier captures too) reads its output
+                aliases = {i: out_slots.index(s) for i, s in enumerate(in_slots) if s in out_slots}
                 if kind == "epilogue":
                     head, exprs = rest[0], rest[1]
                     self.steps[step] = self._epilogue(head, exprs, ins, in_slots, outs, out_slots, aliases, step)
