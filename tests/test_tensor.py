@@ -231,3 +231,15 @@ def test_a_tensor_dying_in_a_reference_cycle_leaves_the_pool_sound(gpu):
     del h
     gc.collect()
     assert (wg.ones(1000, device=gpu) * 3).sum().item() == 3000.0
+
+
+def test_strided_views_read_back_without_a_copy_kernel(gpu):
+    a = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    x = wg.tensor(a, device=gpu)
+    before = gpu.stats()["dispatches"]
+    for key in [np.s_[:, 1], np.s_[..., ::2], np.s_[1, :, 3], np.s_[::2]]:
+        assert x[key].tolist() == a[key].tolist()
+    assert x.T.tolist() == a.T.tolist() and x[:, :, 0].T.numpy().tolist() == a[:, :, 0].T.tolist()
+    assert gpu.stats()["dispatches"] == before
+    assert x[::-1].tolist() == a[::-1].tolist()          # negative strides take the copy kernel
+    assert wg.tensor([True, False, True, True], device=gpu)[::2].tolist() == [True, True]

@@ -175,6 +175,9 @@ class GPUDevice:
     def to_bytes(self, x: GPUArray) -> bytes:
         """Row-major bytes of ``x`` (a strided view is copied to a contiguous buffer first)."""
         if not x.view.is_contiguous:
+            picked = self._read_strided(x)
+            if picked is not None:
+                return picked
             x = self.contiguous(x)
         n = x.view.size * x.dtype.itemsize
         if n == 0:
@@ -185,6 +188,23 @@ class GPUDevice:
         lo, hi = start & ~3, (start + n + 3) & ~3
         data = self.backend.read_buffer(x.buffer.handle, lo, hi - lo)
         return bytes(data[start - lo:start - lo + n])
+
+    def _read_strided(self, x: GPUArray) -> bytes | None:
+        """A small strided view read as its whole span and picked on the host: cheaper than a copy
+        kernel and a second round trip (e.g. the losses of K stacked steps, one every few floats)."""
+        v, size = x.view, x.view.size
+        if size == 0 or size > 65536 or any(st < 0 for st in v.strides):
+            return None
+        span = 1 + sum((d - 1) * st for d, st in zip(v.shape, v.strides))
+        if span > 4 * size + 64:
+            return None
+        item = x.dtype.itemsize
+        base = GPUArray(x.buffer, View((span,), (1,), v.offset), x.dtype)
+        raw = self.to_bytes(base)
+        offsets = [0]
+        for d, st in zip(v.shape, v.strides):
+            offsets = [o + i * st for o in offsets for i in range(d)]
+        return b"".join(raw[o * item:(o + 1) * item] for o in offsets)
 
     def contiguous(self, x: GPUArray) -> GPUArray:
         out = self.alloc(x.view.shape, x.dtype)
