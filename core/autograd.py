@@ -65,6 +65,11 @@ def real_device(x):
     """The device ``x`` lives on outside the trace (a captured tensor is symbolic while traced)."""
     if _tracer is not None and id(x) in _tracer.captured:
         return _tracer.captured[id(x)][2]
+    if getattr(x.device, "kind", None) == "trace":      # a value computed in the trace
+        for _, _, device, _, _ in (_tracer.captured.values() if _tracer else ()):
+            return device
+        from .devices import default_device
+        return default_device()
     return x.device
 
 

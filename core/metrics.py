@@ -11,6 +11,8 @@ back), so training is not slowed by readbacks; ``result()`` reads the value when
 """
 from __future__ import annotations
 
+from . import autograd as _autograd
+
 from . import losses as L
 from .ops import ShapeError
 from .ops.registry import fmt
@@ -59,16 +61,25 @@ class Mean(Metric):
         self.reset_state()
 
     def reset_state(self):
-        self.total, self.count = None, 0
+        # State tensors are kept and zeroed in place: a traced training step captured them.
+        if getattr(self, "total", None) is not None:
+            with _no_grad():
+                self.total.assign(0.0)
+                self.count.assign(0.0)
+        else:
+            self.total = self.count = None
 
     def add(self, total: Tensor, count: int) -> None:
         """Add a sum of ``count`` values (a 0-d tensor)."""
         with _no_grad():
             if self.total is None:
-                self.total = zeros((), device=total.device)
+                device = _autograd.real_device(total)
+                with _autograd.outside_trace():
+                    self.total = zeros((), device=device)
+                    self.count = zeros((), device=device)
             # assign keeps one state tensor, so a traced training step can update it in place
             self.total.assign(self.total + total.detach())
-        self.count += int(count)
+            self.count.assign(self.count + float(count))
 
     def update_state(self, values, sample_weight=None):
         values = L.as_tensor(values)
@@ -77,7 +88,7 @@ class Mean(Metric):
     def result_tensor(self):
         if self.total is None:
             return zeros(())
-        return self.total * (1.0 / max(self.count, 1))
+        return self.total / self.count.maximum(1.0)
 
 
 class MeanMetricWrapper(Mean):
@@ -178,7 +189,11 @@ class _Confusion(Metric):
         self.reset_state()
 
     def reset_state(self):
-        self.counts = None      # (4, T): tp, fp, tn, fn
+        if getattr(self, "counts", None) is not None:      # zeroed in place (see Mean.reset_state)
+            with _no_grad():
+                self.counts.assign(zeros(*self.counts.shape, device=self.counts.device))
+        else:
+            self.counts = None      # (4, T): tp, fp, tn, fn
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         if sample_weight is not None:
@@ -200,7 +215,9 @@ class _Confusion(Metric):
             tn = (p.shape[0] - n_pos) - fp
             counts = stack([tp, fp, tn, fn])
             if self.counts is None:
-                self.counts = zeros(*counts.shape, device=counts.device)
+                device = _autograd.real_device(counts)
+                with _autograd.outside_trace():
+                    self.counts = zeros(*counts.shape, device=device)
             self.counts.assign(self.counts + counts)
 
 

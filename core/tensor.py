@@ -173,17 +173,18 @@ class Tensor:
         return self == False  # noqa: E712
 
     # In-place forms rebind this tensor to the result's storage (for parameter updates).
-    def __iadd__(self, o): return self.assign(self + o)
-    def __isub__(self, o): return self.assign(self - o)
-    def __imul__(self, o): return self.assign(self * o)
-    def __itruediv__(self, o): return self.assign(self / o)
+    def __iadd__(self, o): return self.assign(self + o, copy=False)
+    def __isub__(self, o): return self.assign(self - o, copy=False)
+    def __imul__(self, o): return self.assign(self * o, copy=False)
+    def __itruediv__(self, o): return self.assign(self / o, copy=False)
 
-    def assign(self, value) -> "Tensor":
+    def assign(self, value, copy: bool = True) -> "Tensor":
         """Replace this tensor's values with ``value``'s (same shape), keeping the object.
 
         For updates of parameters: ``w.assign(w - lr * w.grad)``, or ``w -= lr * w.grad`` under no_grad.
         """
-        value = _lift(value, self)
+        if not isinstance(value, Tensor):
+            value = full(self.shape, value, dtype=self.dtype, device=self.device)
         if value.shape != self.shape:
             raise ShapeError(f"assign: value of shape {fmt(value.shape)} does not fit a tensor of shape {fmt(self.shape)}")
         if self.requires_grad and self._node is None and autograd.is_grad_enabled():
@@ -191,6 +192,10 @@ class Tensor:
                                "recorded; do the update inside `with wg.no_grad():`")
         if value.dtype != self.dtype:
             value = value.cast(self.dtype)
+        elif copy:
+            # Storage is never shared: the value may be held elsewhere (a cached constant, another
+            # tensor), and a traced step updates this tensor's buffer in place.
+            value = apply(OPS["copy"], value)
         if value.device is not self.device:
             value = value.to(self.device)
         self.data = value.data

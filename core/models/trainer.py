@@ -62,6 +62,8 @@ class Trainer:
             metrics = [metrics]
         self.compiled_metrics = [metrics_module.get(m, self.loss) for m in (metrics or [])]
         self.run_eagerly = run_eagerly
+        self._stepped = False               # a new optimizer: its first step runs eagerly again
+        self._traced_train_step = None
 
     def _require_compiled(self, what: str) -> None:
         if self.loss is None:
@@ -111,6 +113,20 @@ class Trainer:
         self.optimizer.apply(grads, params)
         self._update_metrics(x, y, y_pred.detach(), loss.detach())
         return loss
+
+    def _train_function(self):
+        """train_step as fit calls it: traced into one graph (forward, backward, optimizer update,
+        metrics) with @wg.function once the model and its optimizer exist, unless compiled with
+        run_eagerly=True. The first step runs eagerly, so that weights and optimizer state are
+        created as real tensors before tracing captures them."""
+        if self.run_eagerly or not getattr(self, "_stepped", False):
+            self._stepped = True
+            return self.train_step
+        traced = getattr(self, "_traced_train_step", None)
+        if traced is None or traced.fn != self.train_step:
+            from ..graph import function
+            traced = self._traced_train_step = function(self.train_step)
+        return traced
 
     def test_step(self, x, y) -> Tensor:
         with no_grad():
@@ -192,7 +208,7 @@ class Trainer:
             step = -1
             for step, (xb, yb) in enumerate(data):
                 cb.on_train_batch_begin(step)
-                loss = self.train_step(xb, yb)
+                loss = self._train_function()(xb, yb)
                 watch.add(step, loss)
                 cb.on_train_batch_end(step, callbacks_module.LazyLogs(watch.read_logs))
                 if self.stop_training:

@@ -15,7 +15,8 @@ from ...ops import OPS
 from ..ir import Graph, Node
 
 
-HEADS = ("sum", "max", "min")     # kernels whose result a group can take as its first input, in registers
+HEADS = ("sum", "max", "min")
+MAX_BINDINGS = 8    # storage buffers one kernel may bind: WebGPU's default limit (SwiftShader has 10)     # kernels whose result a group can take as its first input, in registers
 
 
 class FusedGroup:
@@ -132,6 +133,15 @@ def fuse_elementwise(graph: Graph) -> Graph:
                     stack.append(s)
         return False
 
+    roots = {r.id for r in graph.roots()}
+
+    def bindings(ids) -> int:
+        """Buffers a kernel computing these nodes binds: inputs from outside, and outputs."""
+        inside = set(ids)
+        ins = {i.id for nid in ids for i in by_id[nid].inputs if i.id not in inside}
+        outs = [nid for nid in ids if nid in roots or any(u.id not in inside for u in users.get(nid, []))]
+        return len(ins) + len(outs)
+
     for n in nodes:
         if n.id not in parent:
             continue
@@ -139,12 +149,11 @@ def fuse_elementwise(graph: Graph) -> Graph:
             if i.id not in parent or i.shape != n.shape:
                 continue
             a, b = find(i.id), find(n.id)
-            if a == b or reaches_indirectly(a, b):
+            if a == b or reaches_indirectly(a, b) or bindings(members_of[a] + members_of[b]) > MAX_BINDINGS:
                 continue
             parent[a] = b
             members_of[b] = members_of[b] + members_of.pop(a)
 
-    roots = {r.id for r in graph.roots()}
     position = {n.id: k for k, n in enumerate(nodes)}
     groups: dict[int, FusedGroup] = {}
     absorbed: dict[int, int] = {}          # head (and its reshapes) -> the group that computes it
@@ -153,6 +162,8 @@ def fuse_elementwise(graph: Graph) -> Graph:
             continue
         members = sorted((by_id[i] for i in ids), key=lambda m: position[m.id])
         head, seen = _head(members, users, roots, absorbed)
+        if head is not None and bindings([m.id for m in members] + [x.id for x in seen]) > MAX_BINDINGS:
+            head, seen = None, ()             # the head's own input would be one binding too many
         if len(members) > 1 or head is not None:
             groups[gid] = FusedGroup(gid, members, roots, users, head, seen)
             for m in members + list(seen):
