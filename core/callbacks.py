@@ -432,3 +432,47 @@ class ProgressHook(Callback):
 
     def on_train_end(self, logs=None):
         self.fn({"event": "train_end", "logs": dict(logs or {})})
+
+
+class TensorBoard(Callback):
+    """Writes the epoch logs as TensorBoard scalars, as Keras does: the training metrics under
+    ``<log_dir>/train`` and the ``val_*`` ones under ``<log_dir>/validation``, tagged
+    ``epoch_loss``, ``epoch_accuracy``... with the epoch as the step. Pure Python (runs in Pyodide);
+    view with ``tensorboard --logdir <log_dir>``.
+
+        >>> import webgrad as wg
+        >>> tb = wg.callbacks.TensorBoard("logs/run1")   # then model.fit(..., callbacks=[tb])
+    """
+
+    def __init__(self, log_dir: str = "logs"):
+        super().__init__()
+        self.log_dir = str(log_dir)
+        self._writers = {}
+
+    def _writer(self, name: str):
+        if name not in self._writers:
+            import os
+
+            from .summary import SummaryWriter
+            self._writers[name] = SummaryWriter(os.path.join(self.log_dir, name))
+        return self._writers[name]
+
+    def on_train_begin(self, logs=None):
+        self._close()
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in dict(logs or {}).items():
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                continue
+            name, tag = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            self._writer(name).scalar(f"epoch_{tag}", value, epoch)
+
+    def on_train_end(self, logs=None):
+        self._close()
+
+    def _close(self):
+        for w in self._writers.values():
+            w.close()
+        self._writers = {}
