@@ -265,12 +265,29 @@ class Optimizer:
             lr = self.current_learning_rate
             self.iterations += 1
             scalars = {k: self._scalar(k, float(v), device) for k, v in self.scalars(lr, self.iterations).items()}
+        with autograd.outside_trace():           # state is real even when first made in a trace
+            self.build([p for _, p in pairs], device)
+        if autograd._tracer is not None:
+            self._update_all([g for g, _ in pairs], [p for _, p in pairs], scalars)
+        else:
+            self._fused_update([p for _, p in pairs], scalars)(*(g.detach() for g, _ in pairs))
+
+    def _update_all(self, grads, params, scalars) -> None:
         with no_grad():
-            grads = self.clip([g.detach() for g, _ in pairs])
-            with autograd.outside_trace():       # state is real even when first made in a trace
-                self.build([p for _, p in pairs], device)
-            for g, (_, p) in zip(grads, pairs):
+            grads = self.clip([g.detach() for g in grads])
+            for g, p in zip(grads, params):
                 self.update(p, g, self.state[id(p)], **scalars)
+
+    def _fused_update(self, params, scalars):
+        """The whole update as a traced function, so that eagerly too it runs as fused kernels (one
+        per parameter, state updated in place) rather than a chain of small ops. The scalars are
+        tensors updated in place between steps, so the trace stays valid."""
+        key = tuple(id(p) for p in params) + tuple(sorted(scalars))
+        cache = self.__dict__.setdefault("_fused", {})
+        if key not in cache:
+            from .graph import function
+            cache[key] = function(lambda *grads: self._update_all(list(grads), params, scalars))
+        return cache[key]
 
     def _traced_scalars(self, device) -> dict:
         """Inside @wg.function the step count lives on the device and the per-step scalars are

@@ -243,9 +243,13 @@ class Plan:
                     kept = [s for i, s in enumerate(in_slots) if i not in aliases]
                     self.recipes[step] = (kind, exprs, ins, in_slots, outs, out_slots)
                     self.steps[step] = (kernel, kept + out_slots, kernel.workgroups)
+            rename = lambda slots: [cap if s == slot else s for s in slots]
             for j in later:
                 kj, sj, wj = self.steps[j]
-                self.steps[j] = (kj, [cap if s == slot else s for s in sj], wj)
+                self.steps[j] = (kj, rename(sj), wj)
+                if j in self.recipes:       # a later in-place rewrite of that step starts from its recipe
+                    r = self.recipes[j]
+                    self.recipes[j] = (*r[:-3], rename(r[-3]), r[-2], rename(r[-1]))
             self.loc[value.id] = (cap, view)
             dropped.add(copy_step)
         self.steps = [st for j, st in enumerate(self.steps) if j not in dropped]
