@@ -309,4 +309,4 @@ def test_fit_holds_pool_memory_flat(gpu):
     gpu.synchronize()
     after = gpu.stats()
     assert after["buffers_created"] == warm["buffers_created"], (warm, after)
-    assert after["live_bytes"] <= warm["live_bytes"]
+    assert after["bytes_created"] == warm["bytes_created"]   # no new memory (what is alive right now may differ)
