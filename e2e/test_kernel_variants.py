@@ -1,0 +1,115 @@
+"""Every kernel variant on SwiftShader, not only the one the page's device picks.
+
+A valid shader can compute wrong results on one adapter and raise nothing, so each matmul variant
+and each single-kernel variant runs in the page and is checked: matmuls against NumPy on the inputs
+the test sends, single-kernel training against the normal traced plan in the same page.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .test_console import open_console, run
+from .test_parity import assert_close
+
+MATMUL_CASES = [((1, 1), (1, 1), ""), ((37, 19), (19, 53), ""), ((130, 7), (7, 129), ""),
+                ((30, 45), (30, 20), "a.T"), ((3, 33, 17), (17, 65), ""), ((2, 1, 5, 9), (3, 9, 4), ""),
+                ((45, 20), (45, 20), "expand")]
+
+MATMUL_SCRIPT = """import json
+import webgrad as wg
+dev = wg.default_device()
+cases = json.loads(CASES)
+out = {}
+for variant in ("blocked", "tiled", "naive"):
+    dev.force_variant("matmul", variant)
+    results = []
+    for a, b, how in cases:
+        ta, tb = wg.tensor(a), wg.tensor(b)
+        if how == "a.T":
+            ta = ta.T
+        if how == "expand":
+            ta = ta[:1].expand(*ta.shape).T
+        results.append((ta @ tb).tolist())
+    out[variant] = results
+dev.force_variant("matmul", None)
+print("RESULT " + json.dumps(out))
+"""
+
+SINGLE_KERNEL_SCRIPT = """import json
+import webgrad as wg
+dev = wg.default_device()
+K, B = 20, 10
+
+def train(variant):
+    wg.manual_seed(0)
+    params = [wg.randn(2, 8).requires_grad_(), wg.zeros(8, requires_grad=True),
+              (wg.randn(8, 8) * 8 ** -0.5).requires_grad_(), wg.zeros(8, requires_grad=True),
+              (wg.randn(8, 1) * 8 ** -0.5).requires_grad_(), wg.zeros(1, requires_grad=True)]
+    w1, b1, w2, b2, w3, b3 = params
+
+    def step(x, y):
+        loss = wg.binary_cross_entropy_with_logits(((x @ w1 + b1).tanh() @ w2 + b2).tanh() @ w3 + b3, y)
+        loss.backward()
+        with wg.no_grad():
+            for p in params:
+                p -= 0.1 * p.grad
+                p.grad = None
+        return loss
+    wg.manual_seed(1)
+    xs = wg.randn(K, B, 2)
+    ys = ((xs[..., :1] * xs[..., 1:]) > 0).float()
+    if variant is None:                      # the normal traced plan, one call per step
+        f = wg.function(step, single_kernel=False)
+        losses = [f(xs[k], ys[k]).item() for k in range(K)]
+        lowering = f.plan.summary()["lowering"]
+    else:
+        dev.force_variant("single_kernel", variant)
+        f = wg.function(step, steps_per_execution=K, single_kernel=True)
+        losses = f(xs, ys).tolist()
+        summary = f.plan.summary()
+        lowering = summary["lowering"] + ":" + str(summary.get("variant"))
+        dev.force_variant("single_kernel", None)
+    return {"losses": losses, "w1": w1.tolist(), "lowering": lowering}
+
+print("RESULT " + json.dumps({v or "plan": train(v) for v in (None, "workgroup", "invocation")}))
+"""
+
+
+def _result(text: str) -> dict:
+    line = next(ln for ln in text.splitlines() if ln.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def test_every_matmul_variant_is_right_on_swiftshader(page, server):
+    rng = np.random.default_rng(0)
+    cases = [(rng.normal(size=sa).astype(np.float32), rng.normal(size=sb).astype(np.float32), how)
+             for sa, sb, how in MATMUL_CASES]
+    payload = json.dumps([(a.tolist(), b.tolist(), how) for a, b, how in cases])
+    open_console(page, server)
+    text = run(page, f"CASES = {payload!r}\n" + MATMUL_SCRIPT)
+    assert "Traceback" not in text, text
+    got = _result(text)
+    assert set(got) == {"blocked", "tiled", "naive"}
+    for variant, results in got.items():
+        for (a, b, how), r in zip(cases, results):
+            a = a.astype(np.float64)
+            if how == "a.T":
+                a = a.T
+            if how == "expand":
+                a = np.broadcast_to(a[:1], a.shape).T
+            assert_close(np.array(r), a @ b, 1e-4, f"{variant} {a.shape} @ {b.shape} {how}")
+
+
+def test_every_single_kernel_variant_trains_like_the_plan_on_swiftshader(page, server):
+    open_console(page, server)
+    text = run(page, SINGLE_KERNEL_SCRIPT)
+    assert "Traceback" not in text, text
+    got = _result(text)
+    plan = got.pop("plan")
+    assert plan["lowering"] == "plan"
+    for variant, r in got.items():
+        assert r["lowering"] == f"single_kernel:{variant}", r["lowering"]
+        assert_close(np.array(r["losses"]), np.array(plan["losses"]), 1e-4, f"{variant} losses")
+        assert_close(np.array(r["w1"]), np.array(plan["w1"]), 1e-4, f"{variant} parameters")
