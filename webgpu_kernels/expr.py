@@ -97,39 +97,52 @@ def loads(e: Expr) -> set[int]:
 _PRECISE = {"sin": "webgrad_sin", "cos": "webgrad_cos"}
 
 
-def render_value(e: Expr, load_names: list[str], names: dict | None = None) -> str:
-    """WGSL text of ``e``; ``names`` maps already-bound subexpressions to let-variables."""
+def lanes_type(type: str, lanes: int) -> str:
+    """The WGSL type of ``lanes`` values of ``type`` evaluated together (a vector past one)."""
+    return type if lanes == 1 else f"vec{lanes}<{type}>"
+
+
+def render_value(e: Expr, load_names: list[str], names: dict | None = None, lanes: int = 1) -> str:
+    """WGSL text of ``e``; ``names`` maps already-bound subexpressions to let-variables.
+
+    With ``lanes`` > 1 the expression runs on that many neighbouring elements at once: loads are
+    vectors, constants are splatted, the position is a vector of positions.
+    """
     if names and e in names:
         return names[e]
-    r = lambda a: render_value(a, load_names, names)
+    r = lambda a: render_value(a, load_names, names, lanes)
+    vec = lambda type: lanes_type(type, lanes)
     if e.op == "load":
         return load_names[e.value]
     if e.op == "const":
-        return literal(e.value, e.type)
+        text = literal(e.value, e.type)
+        return text if lanes == 1 else f"{vec(e.type)}({text})"
     if e.op == "index":
-        return "idx"
+        return "idx" if lanes == 1 else f"(vec{lanes}<i32>(idx) + vec{lanes}<i32>({', '.join(map(str, range(lanes)))}))"
     if e.op == "call":
-        if e.value in _PRECISE and e.type == "f32":
+        if e.value in _PRECISE and e.type == "f32" and lanes == 1:
             return f"{_PRECISE[e.value]}({r(e.args[0])})"
         return f"{e.value}({', '.join(r(a) for a in e.args)})"
     if e.op == "infix":
-        return f"({r(e.args[0])} {e.value} {r(e.args[1])})"
+        op = e.value if lanes == 1 else {"&&": "&", "||": "|"}.get(e.value, e.value)   # vector bools
+        return f"({r(e.args[0])} {op} {r(e.args[1])})"
     if e.op == "neg":
         return f"(-{r(e.args[0])})"
     if e.op == "isnan":
-        return f"((bitcast<u32>(f32({r(e.args[0])})) & 0x7fffffffu) > 0x7f800000u)"
+        return (f"((bitcast<{vec('u32')}>({vec('f32')}({r(e.args[0])})) & {vec('u32')}(0x7fffffffu)) > "
+                f"{vec('u32')}(0x7f800000u))")
     if e.op == "select":
         c, a, b = e.args
         return f"select({r(b)}, {r(a)}, {r(c)})"
     if e.op == "cast":
         (a,) = e.args
         if e.type == "bool":
-            return f"({r(a)} != {a.type}(0))"
-        return f"{e.type}({r(a)})"
+            return f"({r(a)} != {vec(a.type)}({literal(0, a.type)}))"
+        return f"{vec(e.type)}({r(a)})"
     raise ValueError(f"unknown expression node {e.op!r}")
 
 
-def render_body(exprs: "Expr | list[Expr]", load_names: list[str]) -> tuple[list[str], list[str]]:
+def render_body(exprs: "Expr | list[Expr]", load_names: list[str], lanes: int = 1) -> tuple[list[str], list[str]]:
     """Let-bind every subexpression used more than once (within or across ``exprs``), so shared
     work is computed once; returns the let lines and the text of each expression."""
     single = isinstance(exprs, Expr)
@@ -153,9 +166,9 @@ def render_body(exprs: "Expr | list[Expr]", load_names: list[str]) -> tuple[list
             bind(a)
         if x.args and counts[x] > 1:
             name = f"t{len(names)}"
-            lines.append(f"let {name} = {render_value(x, load_names, names)};")
+            lines.append(f"let {name} = {render_value(x, load_names, names, lanes)};")
             names[x] = name
     for e in exprs:
         bind(e)
-    texts = [render_value(e, load_names, names) for e in exprs]
+    texts = [render_value(e, load_names, names, lanes) for e in exprs]
     return lines, texts[0] if single else texts

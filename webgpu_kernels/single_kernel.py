@@ -25,7 +25,7 @@ few buffers whatever its size (browsers allow 8 storage buffers per shader stage
 
 What sets the speed on lavapipe, measured: every storage load or store is a loop over the SIMD
 lanes, 5-10 ns each whatever its width, while arithmetic is nearly free. So elementwise work goes
-four elements at a time where the layout allows (vec4 loads, ``render_vec4``), a matmul
+four elements at a time where the layout allows (vec4 loads, ``render_value`` with lanes=4), a matmul
 invocation computes an 8x8 block of outputs from vec4 loads (8 multiply-adds per value loaded),
 and the elementwise ops after a matmul or a reduction run on its result in registers (an
 ``Epilogue``) instead of through memory.
@@ -244,67 +244,6 @@ class _Emit:
 _VEC = {"f32": "vec4<f32>", "i32": "vec4<i32>", "bool": "vec4<bool>", "u32": "vec4<u32>"}
 
 
-def render_vec4(e: Expr, load_names: list[str], names: dict | None = None) -> str:
-    """WGSL of ``e`` evaluated on four neighbouring elements at once (loads are vec4s)."""
-    if names and e in names:
-        return names[e]
-    r = lambda a: render_vec4(a, load_names, names)
-    if e.op == "load":
-        return load_names[e.value]
-    if e.op == "const":
-        return f"{_VEC[e.type]}({literal(e.value, e.type)})"
-    if e.op == "index":
-        return "(vec4<i32>(idx) + vec4<i32>(0, 1, 2, 3))"
-    if e.op == "call":
-        return f"{e.value}({', '.join(r(a) for a in e.args)})"
-    if e.op == "infix":
-        op = {"&&": "&", "||": "|"}.get(e.value, e.value)
-        return f"({r(e.args[0])} {op} {r(e.args[1])})"
-    if e.op == "neg":
-        return f"(-{r(e.args[0])})"
-    if e.op == "isnan":
-        return (f"((bitcast<vec4<u32>>(vec4<f32>({r(e.args[0])})) & vec4<u32>(0x7fffffffu)) > "
-                f"vec4<u32>(0x7f800000u))")
-    if e.op == "select":
-        c, a, b = e.args
-        return f"select({r(b)}, {r(a)}, {r(c)})"
-    if e.op == "cast":
-        (a,) = e.args
-        if e.type == "bool":
-            return f"({r(a)} != {_VEC[a.type]}({literal(0, a.type)}))"
-        return f"{_VEC[e.type]}({r(a)})"
-    raise ValueError(f"unknown expression node {e.op!r}")
-
-
-def _render_body(exprs, load_names, width):
-    """``render_body`` of expr.py, four lanes wide when ``width`` is 4."""
-    if width == 1:
-        return render_body(list(exprs), load_names)
-    counts: dict = {}
-
-    def visit(x):
-        counts[x] = counts.get(x, 0) + 1
-        if counts[x] == 1:
-            for a in x.args:
-                visit(a)
-    for e in exprs:
-        visit(e)
-    names, lines = {}, []
-
-    def bind(x):
-        if x in names:
-            return
-        for a in x.args:
-            bind(a)
-        if x.args and counts[x] > 1:
-            text = render_vec4(x, load_names, names)
-            names[x] = f"t{len(names)}"
-            lines.append(f"let {names[x]} = {text};")
-    for e in exprs:
-        bind(e)
-    return lines, [render_vec4(e, load_names, names) for e in exprs]
-
-
 def _aligned4(view: View) -> bool:
     """Element offsets of ``view`` at coordinates whose last one 4 divides are multiples of 4."""
     return view.offset % 4 == 0 and all(st % 4 == 0 for st in view.strides[:-1])
@@ -353,7 +292,7 @@ def _elementwise(em: _Emit, shape, exprs, inputs, outputs, given: dict, flat: st
             text = em.read(l, offset_expr(v)) if width == 1 else _read4(em, l, v, offset_expr(v))
             body.append(f"let v{i} = {text};")
             names.append(f"v{i}")
-    lets, values = _render_body(exprs, names, width)
+    lets, values = render_body(list(exprs), names, lanes=width)
     body += lets
     for value, locs in zip(values, outputs):
         for loc in locs:
