@@ -6,17 +6,8 @@ from __future__ import annotations
 
 from math import prod
 
-from .kernel import Kernel, Launch, header, template
+from .kernel import Kernel, Launch, header, literal, template
 from .view import View, grid
-
-
-def _literal(value: float, type: str) -> str:
-    value = float(value)
-    if value != value:
-        return f"{type}(bitcast<f32>(0x7fc00000u))"
-    if value in (float("inf"), float("-inf")):
-        return f"{type}(bitcast<f32>({'0x7f800000u' if value > 0 else '0xff800000u'}))"
-    return f"{type}({value!r})"
 
 
 def unfold_launches(x: View, kernel, stride, padding, out_shape, type: str, value: float = 0.0) -> list[Launch]:
@@ -27,7 +18,7 @@ def unfold_launches(x: View, kernel, stride, padding, out_shape, type: str, valu
     xn, xh, xw, xc = x.strides
     src = template("unfold.wgsl", HEADER=header(type), T=type, TOTAL=prod(out_shape), KC=kc, OH=oh, OW=ow,
                    C=c, KW=kw, SH=sh, SW=sw, PT=pt, PL=pl, H=h, W=w, X0=x.offset, XN=xn, XH=xh, XW=xw, XC=xc,
-                   VALUE=_literal(value, type))
+                   VALUE=literal(value, type))
     return [Launch(Kernel("unfold", src, grid(prod(out_shape), 64), 1), ["in0", "out0"])]
 
 

@@ -40,8 +40,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import prod
 
-from .expr import Expr, load, render_body
-from .kernel import Kernel, literal
+from .expr import load, render_body
+from .kernel import Kernel
 from .reduce import _INIT, _UPDATE, _acc_type
 from .view import View, collapse, offset_expr, render_coords
 

@@ -245,7 +245,7 @@ class GPUDevice:
             ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]
             k = elementwise_kernel(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))
             return [Launch(k, [f"in{i}" for i in range(len(inputs))] + ["out0"])]
-        if getattr(op, "variants", None):
+        if op.variants:
             attrs = dict(attrs, variant=self.variant(op))
         if epilogue is not None:
             attrs = dict(attrs, epilogue=epilogue)

@@ -189,7 +189,6 @@ class _Analysis:
         return out
 
     def _node(self, n):
-        g = self.graph
         if n.op == INPUT:
             s = self._store(n.shape, n.dtype, "arg", index=n.payload)
             self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=_vt(n.dtype))

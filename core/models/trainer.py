@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 
 from .. import callbacks as callbacks_module
 from .. import losses as losses_module

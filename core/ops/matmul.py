@@ -40,6 +40,5 @@ def _sample(rng):
             rng.uniform(-1, 1, size=bb + (k, n)).astype("float32")], {}
 
 
-MATMUL = register(Op("matmul", _infer, lambda a, b: __import__("numpy").matmul(a, b), grad=_grad, kernel=_kernel, strided=True,
-                     sample=_sample))
-MATMUL.variants = VARIANTS
+MATMUL = register(Op("matmul", _infer, lambda a, b: __import__("numpy").matmul(a, b), grad=_grad, kernel=_kernel,
+                     strided=True, variants=VARIANTS, sample=_sample))

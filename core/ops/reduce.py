@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from webgpu_kernels.reduce import reduce_launches
 
-from ..dtypes import bool_, float32, int32
+from ..dtypes import bool_, int32
 from .registry import Meta, Op, ShapeError, normalize_axes, register
 
 
@@ -80,4 +80,3 @@ for _name, _grad in (("sum", _sum_grad), ("max", _chooser_grad), ("min", _choose
     register(Op(_name, _infer(_name), _reference(_name), grad=_grad, kernel=_kernel(_name), sample=_sample, strided=True,
                 tolerance=1e-4))
 
-del float32

@@ -16,7 +16,7 @@ Ops are registered once, in the modules of this package, and looked up by name:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from ..dtypes import DType
@@ -43,6 +43,7 @@ class Op:
     kernel: Callable | None = None      # (in_views, out_meta, **attrs) -> list[Launch]
     sample: Callable | None = None      # (rng) -> (list of numpy inputs, attrs) for tests
     variadic: bool = False              # takes any number of inputs (cat)
+    variants: tuple = ()                # kernel variants the device times once per adapter (matmul)
     strided: bool = False               # its kernel reads inputs through their views; else they are made contiguous
     tolerance: float = 1e-4             # relative error allowed against the reference in float32
     doc: str = ""

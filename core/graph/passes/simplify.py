@@ -1,6 +1,4 @@
 """Algebraic simplification: x*1, x+0, x-0, x/1, --x, reshape of reshape, permute of permute."""
-from math import prod
-
 from ..ir import CONST, Graph
 from .values import scalar_value
 
@@ -63,5 +61,3 @@ def simplify(graph: Graph) -> Graph:
     out.randoms = getattr(graph, "randoms", [])
     return out
 
-
-del prod
