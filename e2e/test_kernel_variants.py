@@ -73,7 +73,7 @@ def train(variant):
         dev.force_variant("single_kernel", None)
     return {"losses": losses, "w1": w1.tolist(), "lowering": lowering}
 
-print("RESULT " + json.dumps({v or "plan": train(v) for v in (None, "workgroup", "invocation")}))
+print("RESULT " + json.dumps({v or "plan": train(v) for v in (None, "workgroup", "small_workgroup", "invocation")}))
 """
 
 

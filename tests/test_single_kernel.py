@@ -9,6 +9,7 @@ import pytest
 
 import webgrad as wg
 from webgrad.graph.single_kernel import SingleKernelPlan, measure_variants
+from webgpu_kernels.single_kernel import VARIANTS
 
 from conftest import assert_close
 
@@ -68,7 +69,7 @@ def run_both(gpu, make_step, hidden, batch, steps, params_of=None):
     return ref_losses, ref_params, losses, params, fn
 
 
-@pytest.mark.parametrize("variant", ["workgroup", "invocation"], indirect=True)
+@pytest.mark.parametrize("variant", list(VARIANTS), indirect=True)
 @pytest.mark.parametrize("hidden,batch", [(8, 10), (64, 32)])
 def test_k_steps_in_one_call_match_k_calls_of_the_plan(gpu, variant, hidden, batch):
     ref_losses, ref_params, losses, params, fn = run_both(gpu, sgd_step, hidden, batch, 100)
@@ -98,7 +99,7 @@ def test_lavapipe_loop_budget_splits_the_call(gpu):
         assert s["dispatches"] > 1 and s["loop_trips_per_step"] * s["steps_per_dispatch"] < 65535, s
 
 
-@pytest.mark.parametrize("variant", ["workgroup", "invocation"], indirect=True)
+@pytest.mark.parametrize("variant", list(VARIANTS), indirect=True)
 def test_momentum_optimizer_state_lives_in_the_arena(gpu, variant):
     if not hasattr(wg, "optimizers"):
         pytest.skip("no optimizers module")
@@ -287,7 +288,7 @@ def _kernel_zoo(gpu, seed):
     return {"matmuls": matmuls, "reductions": reductions, "updates": updates}, shapes
 
 
-@pytest.mark.parametrize("variant", ["workgroup", "invocation"], indirect=True)
+@pytest.mark.parametrize("variant", list(VARIANTS), indirect=True)
 @pytest.mark.parametrize("name", ["matmuls", "reductions", "updates"])
 def test_generated_code_paths_match_the_plan(gpu, variant, name):
     fns, shapes = _kernel_zoo(gpu, 0)

@@ -6,8 +6,9 @@ elements (elementwise expressions, a matmul, a reduction, a gather ...), read an
 one step's copy and the next. Units of one phase do not depend on each other; phases are
 separated by a barrier. Two shapes of kernel come from one program:
 
-* ``workgroup``: one workgroup of ``WORKGROUP`` invocations; each unit's elements are striped over
-  the invocations, and a ``storageBarrier()`` separates phases (and steps);
+* ``workgroup``: one workgroup of 64 invocations; each unit's elements are striped over the
+  invocations, and a ``storageBarrier()`` separates phases (and steps);
+* ``small_workgroup``: the same with 4 invocations, one SIMD group of a CPU adapter;
 * ``invocation``: one invocation runs every unit in order, with no barrier at all.
 
     for (var k = 0; k < 100; k++) {                      // the steps of this dispatch
@@ -45,8 +46,11 @@ from .kernel import Kernel
 from .reduce import _INIT, _UPDATE, _acc_type
 from .view import View, collapse, offset_expr, render_coords
 
-WORKGROUP = 64
-VARIANTS = ("workgroup", "invocation")
+# Invocations per workgroup of each variant. CPU adapters run a workgroup's invocations a SIMD
+# group at a time (SwiftShader: 4 lanes), one group after another, and every group walks the whole
+# program, its idle lanes masked: on SwiftShader a 2-8-8-1 step took 447 us at 64 invocations and
+# 40 us at 4; lavapipe's loop limit and barriers favour one invocation for steps that small.
+VARIANTS = {"workgroup": 64, "small_workgroup": 4, "invocation": 1}
 
 
 @dataclass(frozen=True)
@@ -335,15 +339,24 @@ def _map(u: Map, em: _Emit, rotate: int) -> list[str]:
 
 
 BLOCK_ROWS, BLOCK_COLS = 8, 8   # outputs per invocation of a matmul: each value loaded feeds several multiply-adds
+# Matmul blocks shrink until each lane of one SIMD group has one (lavapipe: 8 lanes, SwiftShader 4):
+# past that, smaller blocks only cost more loads (2-64-64-1 on lavapipe: 3,600 steps/s with 4x8
+# blocks for all 64 invocations, 3,950 with 8x8 blocks for half of them).
+SIMD_LANES = 8
 
 
-def _matmul_shape(u: Matmul):
+def _matmul_shape(u: Matmul, lanes: int):
+    """Batch, m, k, n, the block's rows and columns, and the number of blocks. Blocks shrink
+    (rows first, then columns down to 4) until there is one for each of ``lanes``."""
     *batch, m, kk = u.a.view.shape
     n = u.b.view.shape[-1]
     r, c = min(BLOCK_ROWS, m), min(BLOCK_COLS, n)
     if c > 4:
         c -= c % 4                     # whole vec4 groups of columns
-    return tuple(batch), m, kk, n, r, c, prod(batch) * -(-m // r) * -(-n // c)
+    count = lambda r, c: prod(batch) * -(-m // r) * -(-n // c)
+    while count(r, c) < lanes and (r > 1 or c >= 8):
+        r, c = (r // 2, c) if r > 1 else (r, c // 2)
+    return tuple(batch), m, kk, n, r, c, count(r, c)
 
 
 def _vec4_axis(em: _Emit, loc: Loc) -> int | None:
@@ -364,7 +377,7 @@ def _matmul(u: Matmul, em: _Emit, rotate: int) -> list[str]:
     where a layout allows (each load is a loop over SIMD lanes on lavapipe, so loads, not
     multiply-adds, set the speed)."""
     a, b = u.a, u.b
-    batch, m, kk, n, R, C, nblocks = _matmul_shape(u)
+    batch, m, kk, n, R, C, nblocks = _matmul_shape(u, min(em.wg, SIMD_LANES))
     G = -(-C // 4)                                       # vec4 groups of columns
     nbr, nbc = -(-m // R), -(-n // C)
     nb = len(batch)
@@ -445,7 +458,7 @@ def _matmul(u: Matmul, em: _Emit, rotate: int) -> list[str]:
 
 
 def _matmul_trips(u: Matmul, em: _Emit) -> int:
-    *_, kk, _, _, _, nblocks = _matmul_shape(u)
+    *_, kk, _, _, _, nblocks = _matmul_shape(u, min(em.wg, SIMD_LANES))
     return em.trips(nblocks, kk // 4 if kk >= 8 else 0)
 
 
@@ -563,7 +576,7 @@ def loop_budget(adapter_name: str) -> int | None:
 
 def trips_per_step(program: Program, variant: str) -> int:
     """Loop iterations one invocation runs per step of ``program`` rendered as ``variant``."""
-    em = _Emit(program, WORKGROUP if variant == "workgroup" else 1)
+    em = _Emit(program, VARIANTS[variant])
     total = 1                                        # the step loop itself
     for u in units_of(program):
         if isinstance(u, Matmul):
@@ -597,7 +610,7 @@ def render(program: Program, variant: str = "workgroup", per_dispatch: int | Non
     Returns the kernel and the names of the bindings it takes, in order."""
     if variant not in VARIANTS:
         raise ValueError(f"single kernel: unknown variant {variant!r}; there are {', '.join(VARIANTS)}")
-    wg = WORKGROUP if variant == "workgroup" else 1
+    wg = VARIANTS[variant]
     steps = program.steps
     chunked = per_dispatch is not None and per_dispatch < steps
     em = _Emit(program, wg)
