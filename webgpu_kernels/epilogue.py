@@ -61,3 +61,12 @@ def n_bindings(epilogue: Epilogue | None) -> int:
     if epilogue is None:
         return 1
     return len(epilogue.inputs) - len(epilogue.aliases) + len(epilogue.outputs)
+
+
+def tail_args(epilogue: Epilogue | None, n_inputs: int) -> list[str]:
+    """The launch arguments after a kernel's own ``n_inputs`` inputs: its output, or the
+    epilogue's extra inputs ('in<n_inputs>', ...; those it writes in place are left out) and outputs."""
+    if epilogue is None:
+        return ["out0"]
+    extra = [f"in{n_inputs + k}" for k in range(len(epilogue.inputs)) if k not in epilogue.aliases]
+    return extra + [f"out{j}" for j in range(len(epilogue.outputs))]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from math import prod
 
-from .kernel import Kernel, Launch, header, template
+from .epilogue import Epilogue, n_bindings, render_store, tail_args
+from .kernel import Kernel, Launch, header, storage, template
 from .view import View, offset_expr, render_coords
 
 VARIANTS = ("blocked", "tiled")
@@ -22,8 +23,11 @@ _BLOCK_ROWS, _BLOCK_COLS = 8, 16   # outputs per thread of `blocked`, fixed by m
 _BLOCKED_WG = 16                   # threads per workgroup of `blocked`; lavapipe runs 8 as one SIMD vector
 
 
-def matmul_launches(a: View, b: View, type: str, variant: str = "blocked") -> list[Launch]:
-    """``a`` and ``b`` are already broadcast to the output's batch shape (stride 0 where shared)."""
+def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
+                    epilogue: Epilogue | None = None) -> list[Launch]:
+    """``a`` and ``b`` are already broadcast to the output's batch shape (stride 0 where shared).
+    With an ``epilogue`` (graph mode's bias add and activation after the matmul), each output
+    goes through it in registers, and the launch writes the epilogue's outputs instead."""
     *batch, m, k = a.shape
     n = b.shape[-1]
     nb = len(batch)
@@ -34,19 +38,27 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked") -> li
     else:
         batch_lines, a_base, b_base = [], str(a.offset), str(b.offset)
     batch_text = "\n    ".join(batch_lines + [f"let a_base = {a_base};", f"let b_base = {b_base};"])
-    subs = dict(HEADER=header(type), T=type, M=m, N=n, K=k, SAM=a.strides[-2], SAK=a.strides[-1],
-                SBK=b.strides[-2], SBN=b.strides[-1], BATCH=batch_text)
+    extra = [t for _, t in epilogue.inputs + epilogue.outputs] if epilogue else []
+    subs = dict(HEADER=header(type, *extra), T=type, M=m, N=n, K=k, SAM=a.strides[-2], SAK=a.strides[-1],
+                SBK=b.strides[-2], SBN=b.strides[-1], BATCH=batch_text,
+                STORE=render_store(2, type, type, (*batch, m, n), epilogue))
     nbatch = max(1, prod(batch))
     if variant == "blocked":
         threads = -(-m // _BLOCK_ROWS) * -(-n // _BLOCK_COLS)
-        src = template("matmul_blocked.wgsl", **subs, **_blocked_loads(a, b, type, n), K4=k - k % 4,
+        loads = _blocked_loads(a, b, type, n, epilogue is not None)
+        if epilogue is None:      # vec4 stores where rows start on a vec4
+            loads["STORE"] = storage(2, "out", loads.pop("OUT_ELEM"), write=True)
+        else:
+            del loads["OUT_ELEM"]
+        src = template("matmul_blocked.wgsl", **{**subs, **loads}, K4=k - k % 4,
                        WG=_BLOCKED_WG, THREADS=threads, COL_BLOCKS=-(-n // _BLOCK_COLS))
         groups = (-(-threads // _BLOCKED_WG), 1, nbatch)
     else:
         src = template(f"matmul_{variant}.wgsl", **subs)
         rows, cols = _OUTPUTS_PER_GROUP[variant]
         groups = (-(-n // cols), -(-m // rows), nbatch)
-    return [Launch(Kernel(f"matmul_{variant}", src, groups, 2), ["in0", "in1", "out0"])]
+    name = f"matmul_{variant}" + ("_fused" if epilogue else "")
+    return [Launch(Kernel(name, src, groups, 2, n_bindings(epilogue)), ["in0", "in1"] + tail_args(epilogue, 2))]
 
 
 def vec4_axis(v: View) -> int | None:
@@ -60,11 +72,13 @@ def vec4_axis(v: View) -> int | None:
     return next((axis for axis in (-1, -2) if v.strides[axis] == 1), None)
 
 
-def _blocked_loads(a: View, b: View, type: str, n: int) -> dict[str, str]:
+def _blocked_loads(a: View, b: View, type: str, n: int, through_store: bool) -> dict[str, str]:
     """The element types, lane clamps and load/store bodies that specialize matmul_blocked.wgsl."""
     a_elem, a_last, a_lane, _, a_one = _operand("a", a, -1, _BLOCK_ROWS, type)
     b_elem, b_last, _, b_k, b_one = _operand("b", b, -2, _BLOCK_COLS, type)
-    if n % 4 == 0:   # rows start on a vec4 and a group of four columns is all in or all out
+    if through_store:
+        put = " ".join(f"if (c + {j} < {n}) {{ store(i + {j}, {type}(v.{x})); }}" for j, x in enumerate("xyzw"))
+    elif n % 4 == 0:   # rows start on a vec4 and a group of four columns is all in or all out
         put = f"if (c < {n}) {{ out[i >> 2u] = vec4<{type}>(v); }}"
     else:
         put = " ".join(f"if (c + {j} < {n}) {{ out[i + {j}] = {type}(v.{x}); }}" for j, x in enumerate("xyzw"))

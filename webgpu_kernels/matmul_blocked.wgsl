@@ -10,7 +10,7 @@
 ${HEADER}
 @group(0) @binding(0) var<storage, read> a: array<${A_ELEM}>;
 @group(0) @binding(1) var<storage, read> b: array<${B_ELEM}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${OUT_ELEM}>;
+${STORE}
 
 // o holds the offsets of four rows of a, or of four columns of b, at k = 0.
 fn a_block(o: vec4<i32>, k: i32) -> mat4x4<f32> { ${A_BLOCK} }

@@ -2,7 +2,7 @@
 ${HEADER}
 @group(0) @binding(0) var<storage, read> a: array<${T}>;
 @group(0) @binding(1) var<storage, read> b: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
+${STORE}
 
 @compute @workgroup_size(8, 8, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -15,5 +15,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var k = 0; k < ${K}; k++) {
         acc += f32(a[a_base + row * ${SAM} + k * ${SAK}]) * f32(b[b_base + k * ${SBK} + col * ${SBN}]);
     }
-    out[z * ${M} * ${N} + row * ${N} + col] = ${T}(acc);
+    store(z * ${M} * ${N} + row * ${N} + col, ${T}(acc));
 }

@@ -4,7 +4,7 @@
 ${HEADER}
 @group(0) @binding(0) var<storage, read> a: array<${T}>;
 @group(0) @binding(1) var<storage, read> b: array<${T}>;
-@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
+${STORE}
 
 var<workgroup> a_tile: array<f32, 1024>;   // [64 rows][16 k]
 var<workgroup> b_tile: array<f32, 1024>;   // [16 k][64 cols]
@@ -44,7 +44,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let r = tile_row + i32(lid.y) * 4 + i;
         for (var j = 0; j < 4; j++) {
             let c = tile_col + i32(lid.x) * 4 + j;
-            if (r < ${M} && c < ${N}) { out[o + r * ${N} + c] = ${T}(acc[i][j]); }
+            if (r < ${M} && c < ${N}) { store(o + r * ${N} + c, ${T}(acc[i][j])); }
         }
     }
 }

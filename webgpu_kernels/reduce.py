@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .epilogue import Epilogue, n_bindings, render_store
+from .epilogue import Epilogue, n_bindings, render_store, tail_args
 from .kernel import INF, Kernel, Launch, header, template
 from .view import View, collapse, grid, offset_expr, render_coords
 
@@ -61,7 +61,7 @@ def reduce_launches(kind: str, x: View, in_type: str, axes: tuple[int, ...], out
     kept = [i for i in range(len(x.shape)) if i not in axes]
     v = x.permute(kept + list(axes))
     n_out, n_in = prod(v.shape[:len(kept)]), prod(v.shape[len(kept):])
-    tail = _tail_args(epilogue)
+    tail = tail_args(epilogue, 1)
     if kind == "argmax" or n_in < SPLIT_AT or n_out >= 256:
         return [Launch(_kernel(kind, v, in_type, out_type, len(kept), 1, epilogue), ["in0"] + tail)]
     chunks = -(-n_in // CHUNK)
@@ -71,9 +71,3 @@ def reduce_launches(kind: str, x: View, in_type: str, axes: tuple[int, ...], out
     return [Launch(first, ["in0", "partial"], {"partial": 4 * n_out * chunks}),
             Launch(second, ["partial"] + tail)]
 
-
-def _tail_args(epilogue: Epilogue | None) -> list[str]:
-    if epilogue is None:
-        return ["out0"]
-    extra = [f"in{k + 1}" for k in range(len(epilogue.inputs)) if k not in epilogue.aliases]
-    return extra + [f"out{j}" for j in range(len(epilogue.outputs))]

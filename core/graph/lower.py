@@ -186,10 +186,12 @@ class Plan:
     def _epilogue(self, head, exprs, ins, in_slots, out_views, out_slots, aliases=None, step=None):
         """The head's kernel with the group as its epilogue (recorded so it can be redone in place)."""
         epilogue = Epilogue(tuple(exprs), tuple(ins), tuple(out_views), aliases or {})
-        (slot, view), = [self.loc[i.id] for i in head.inputs]
-        launches = self.device._plan(OPS[head.op], [_Value(view, head.inputs[0].dtype)], head.attrs, head.shape,
-                                     head.dtype, epilogue=epilogue)
-        named = {"in0": slot, **{f"in{k + 1}": s for k, s in enumerate(in_slots)},
+        head_ins = [self.loc[i.id] for i in head.inputs]
+        values = [_Value(view, i.dtype) for (_, view), i in zip(head_ins, head.inputs)]
+        launches = self.device._plan(OPS[head.op], values, head.attrs, head.shape, head.dtype, epilogue=epilogue)
+        h = len(head_ins)
+        named = {**{f"in{k}": slot for k, (slot, _) in enumerate(head_ins)},
+                 **{f"in{h + k}": s for k, s in enumerate(in_slots)},
                  **{f"out{j}": s for j, s in enumerate(out_slots)}}
         steps = []
         for launch in launches:

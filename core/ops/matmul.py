@@ -20,10 +20,11 @@ def _infer(a: Meta, b: Meta, **_):
     return Meta(batch + (a.shape[-2], b.shape[-1]), promote(a.dtype, b.dtype))
 
 
-def _kernel(ins, out: Meta, variant="blocked"):
+def _kernel(ins, out: Meta, variant="blocked", epilogue=None):
     (a, dtype), (b, _) = ins
     batch = out.shape[:-2]
-    return matmul_launches(a.expand(batch + a.shape[-2:]), b.expand(batch + b.shape[-2:]), dtype.wgsl, variant)
+    return matmul_launches(a.expand(batch + a.shape[-2:]), b.expand(batch + b.shape[-2:]), dtype.wgsl, variant,
+                           epilogue)
 
 
 def _grad(g, out, a, b):

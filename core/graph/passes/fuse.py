@@ -15,8 +15,8 @@ from ...ops import OPS
 from ..ir import Graph, Node
 
 
-HEADS = ("sum", "max", "min")
-MAX_BINDINGS = 8    # storage buffers one kernel may bind: WebGPU's default limit (SwiftShader has 10)     # kernels whose result a group can take as its first input, in registers
+HEADS = ("sum", "max", "min", "matmul")   # kernels whose result a group can take as its first input, in registers
+MAX_BINDINGS = 8    # storage buffers one kernel may bind: WebGPU's default limit (SwiftShader has 10)
 
 
 class FusedGroup:
