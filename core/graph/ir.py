@@ -14,12 +14,26 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+import struct
 
 _ids = itertools.count()
 
 # Node kinds that are not registry ops.
 INPUT, CAPTURE, CONST, RANDOM, FUSED = "input", "capture", "const", "random_params", "fused"
 SOURCES = (INPUT, CAPTURE, CONST, RANDOM)
+
+
+def scalar_value(n: "Node"):
+    """The value of a one-element float32, int32 or bool constant node (a literal in generated
+    code, not a buffer), or None."""
+    if n.op != CONST or math.prod(n.shape) != 1 or n.dtype.name not in ("float32", "int32", "bool"):
+        return None
+    data = n.payload
+    if hasattr(data, "data"):           # a folded constant: a concrete tensor
+        data = data.device.to_bytes(data.data)
+    value = struct.unpack("<" + n.dtype.fmt, bytes(data)[:n.dtype.itemsize])[0]
+    return bool(value) if n.dtype.kind == "b" else value
 
 
 class Node:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import struct
 import time
 import warnings
 
@@ -51,7 +50,7 @@ from webgpu_kernels.view import View
 from ..devices.gpu import GPUArray, PooledBuffer
 from ..ops import OPS
 from ..ops.registry import normalize_axes
-from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph
+from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph, scalar_value
 from .lower import Plan, StalePlan
 from .passes.fuse import FusedGroup
 
@@ -265,15 +264,13 @@ class _Analysis:
 
     def _const(self, n) -> _Ref:
         t = _vt(n.dtype)
+        value = scalar_value(n)
+        if value is not None:
+            return _Ref(None, None, literal(value, t), t)
         data = n.payload
         if hasattr(data, "data"):       # a folded constant: a concrete tensor
             data = data.device.to_bytes(data.data) if math.prod(n.shape) else b""
-        data = bytes(data)
-        if math.prod(n.shape) == 1:
-            value = struct.unpack("<" + n.dtype.fmt, data[:4])[0]
-            text = literal(bool(value), "bool") if t == "bool" else literal(value, t)
-            return _Ref(None, None, text, t)
-        s = self._store(n.shape, n.dtype, "const", payload=data)
+        s = self._store(n.shape, n.dtype, "const", payload=bytes(data))
         return _Ref(s, View.contiguous(n.shape), type=t)
 
     def _fuse_epilogues(self):

@@ -9,10 +9,10 @@ optimizer state is one kernel however many ops it takes.
 """
 from __future__ import annotations
 
-from webgpu_kernels.expr import load
+from webgpu_kernels.expr import const, load
 
 from ...ops import OPS
-from ..ir import Graph, Node
+from ..ir import Graph, Node, scalar_value
 
 
 HEADS = ("sum", "max", "min", "matmul")   # kernels whose result a group can take as its first input, in registers
@@ -39,6 +39,9 @@ class FusedGroup:
         def expr_of(i: Node):
             if i.id in exprs:
                 return exprs[i.id]
+            value = scalar_value(i)
+            if value is not None:            # a literal in the kernel, not a binding
+                return const(value, "bool" if i.dtype.kind == "b" else i.dtype.wgsl)
             if i not in self.inputs:
                 self.inputs.append(i)
             return load(self.inputs.index(i), "bool" if i.dtype.kind == "b" else i.dtype.wgsl)
@@ -138,7 +141,7 @@ def fuse_elementwise(graph: Graph) -> Graph:
     def bindings(ids) -> int:
         """Buffers a kernel computing these nodes binds: inputs from outside, and outputs."""
         inside = set(ids)
-        ins = {i.id for nid in ids for i in by_id[nid].inputs if i.id not in inside}
+        ins = {i.id for nid in ids for i in by_id[nid].inputs if i.id not in inside and scalar_value(i) is None}
         outs = [nid for nid in ids if nid in roots or any(u.id not in inside for u in users.get(nid, []))]
         return len(ins) + len(outs)
 
