@@ -520,11 +520,20 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     return t
 
 
+SMALL_FULL = 1024      # elements: smaller constant tensors are uploaded, not filled by a kernel
+
+
 def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
     shape = _shape_args(shape if isinstance(shape, (tuple, list)) else (shape,))
     d = as_dtype(dtype) if dtype is not None else (bool_ if isinstance(value, bool) else
                                                    int32 if isinstance(value, int) else float32)
-    t = apply(OPS["full"], shape=shape, value=value, dtype=d.name, device=device)
+    if autograd._tracer is None and prod(shape) <= SMALL_FULL:
+        # Uploaded: the full kernel has the value in its source, so a value that changes every
+        # step (an optimizer's bias-corrected step size) would compile a new pipeline every step.
+        dev = get_device(device)
+        t = Tensor._make(dev.from_bytes(_pack([value] * prod(shape), d), shape, d), shape, d, dev)
+    else:
+        t = apply(OPS["full"], shape=shape, value=value, dtype=d.name, device=device)
     return t.requires_grad_(requires_grad)
 
 

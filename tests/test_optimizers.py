@@ -78,6 +78,26 @@ def test_update_rules_match_keras(gpu, name, cfg):
     assert opt.iterations == 4
 
 
+def test_eager_steps_compile_nothing_new(gpu):
+    """Adam's step size changes every step; the values are uploaded, never baked into a new shader."""
+    w = wg.tensor(np.ones((4, 3), np.float32), device=gpu, requires_grad=True)
+    opt = O.Adam(learning_rate=O.ExponentialDecay(0.1, 1, 0.9))
+    x = wg.tensor(np.arange(8, dtype=np.float32).reshape(2, 4), device=gpu)
+
+    def step():
+        loss = (x @ w).tanh().sum()
+        loss.backward()
+        opt.apply([w.grad], [w])
+        w.grad = None
+        return loss.item()
+    for _ in range(3):
+        step()
+    before = gpu.stats()["pipelines"]
+    losses = [step() for _ in range(20)]
+    assert gpu.stats()["pipelines"] == before
+    assert losses[-1] < losses[0]
+
+
 def test_schedules_on_host_and_as_tensors(gpu):
     cases = [(O.ExponentialDecay(0.1, 10, 0.5), lambda s: 0.1 * 0.5 ** (s / 10)),
              (O.ExponentialDecay(0.1, 10, 0.5, staircase=True), lambda s: 0.1 * 0.5 ** (s // 10)),
