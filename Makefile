@@ -15,5 +15,8 @@ test: setup
 	$(PY) -m pytest tests e2e
 
 bench: setup
+	.venv/bin/pip install -q -e ".[dev,bench]"
 	$(PY) benchmarks/matmul.py
 	$(PY) benchmarks/eager_overhead.py
+	$(PY) benchmarks/train_step_desktop.py
+	$(PY) benchmarks/train_step_browser.py --no-write

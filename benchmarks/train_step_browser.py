@@ -1,7 +1,8 @@
 """Training steps per second in the browser: webgrad (eager, traced, single-kernel) next to jax-js
 and TensorFlow.js, in ONE headless Chromium on the same SwiftShader adapter (issue 9's numbers).
 
-MLP 2-H-H-1 (tanh hidden layers, sigmoid cross-entropy, SGD lr 0.1) on one fixed random 2-D binary
+MLP 2-H-H-1 (tanh hidden layers, sigmoid cross-entropy; SGD lr 0.1, and Adam lr 0.01 with beta 0.9,
+0.999 and epsilon 1e-7, each system's own Adam or one written as its users would) on one fixed random 2-D binary
 problem (y = x0 * x1 > 0) and the same initial parameters for every system, made here and sent to
 each page. Models: 2-8-8-1 batch 10, 2-64-64-1 batch 32 and batch 1024. Each cell is the best of 3
 timed runs after a warm-up, the loss read back every step ("every step") and every 100 steps
@@ -12,9 +13,10 @@ timed runs after a warm-up, the loss read back every step ("every step") and eve
   (K=1, every step) / ``steps_per_execution=100`` (pipelined: 100 steps per call, all 100 losses read).
 - The peers run in benchmarks/web/peers.html (main thread of an ordinary page), served from
   web/node_modules (devDependencies) by a small static server in this script:
-  jax-js 0.1.25 ``jit`` of ``valueAndGrad(loss)`` plus the SGD update, on its webgpu and wasm devices
+  jax-js 0.1.25 ``jit`` of ``valueAndGrad(loss)`` plus the update (SGD, or Adam by hand: jax-js has
+  no optimizer library), on its webgpu and wasm devices
   (wasm also on a cross-origin-isolated copy of the page, where it runs a worker pool);
-  TensorFlow.js 4.22 ``tf.variable`` + ``tf.train.sgd().minimize`` on its webgpu and wasm (1 thread)
+  TensorFlow.js 4.22 ``tf.variable`` + ``tf.train.sgd()`` / ``tf.train.adam()`` ``.minimize`` on its webgpu and wasm (1 thread)
   backends.
 - Eager per-op cost: a chain of 50 adds on 32x64 then one wait (and the marginal cost per add,
   250 vs 50), for webgrad, jax-js webgpu and TF.js webgpu.
@@ -23,7 +25,7 @@ timed runs after a warm-up, the loss read back every step ("every step") and eve
 Prints markdown and appends it to BENCHMARKS.md under "Training steps in the browser (issue 9)".
 
     $ npm ci --prefix web                              # once: Pyodide and the peers
-    $ python benchmarks/train_step_browser.py          # about 6 minutes; --no-write to only print
+    $ python benchmarks/train_step_browser.py          # about 14 minutes; --no-write to only print
     $ python benchmarks/train_step_browser.py --quick --no-write    # shorter runs, for checking
 """
 from __future__ import annotations
@@ -52,7 +54,8 @@ from e2e.conftest import CHROMIUM, QUIET_ARGS, WEBGPU_ARGS  # noqa: E402  (the e
 HEADING = "## Training steps in the browser (issue 9)"
 MARK = "BENCH-RESULT "
 MODELS = [(8, 10), (64, 32), (64, 1024)]          # (hidden, batch)
-LR = 0.1
+OPTIMIZERS = {"sgd": 0.1, "adam": 0.01}          # learning rates
+ADAM = (0.9, 0.999, 1e-7)                         # beta_1, beta_2, epsilon: Keras's and TF.js's defaults
 PIPELINE = 100
 PEERS = [("jax-webgpu", "jax-js 0.1.25 webgpu, `jit(valueAndGrad)` + update"),
          ("jax-wasm", "jax-js 0.1.25 wasm, `jit(valueAndGrad)` + update"),
@@ -76,13 +79,15 @@ def problem(hidden: int, batch: int, seed: int = 0) -> dict:
     return {"x": enc(x), "y": enc(y), "params": [enc(p) for p in params]}
 
 
-def reference_losses(data: dict, steps: int = 5) -> list[float]:
-    """The first losses of SGD on this problem in float64, by hand-written backprop."""
+def reference_losses(data: dict, optimizer: str = "sgd", steps: int = 5) -> list[float]:
+    """The first losses of SGD or Adam on this problem in float64, by hand-written backprop."""
     dec = lambda a: np.array(a["data"], np.float64).reshape(a["shape"])
     x, y = dec(data["x"]), dec(data["y"])
     p = [dec(a) for a in data["params"]]
+    lr, (beta1, beta2, eps) = OPTIMIZERS[optimizer], ADAM
+    m, v = [0 * a for a in p], [0 * a for a in p]
     out = []
-    for _ in range(steps):
+    for t in range(1, steps + 1):
         w1, b1, w2, b2, w3, b3 = p
         h1 = np.tanh(x @ w1 + b1)
         h2 = np.tanh(h1 @ w2 + b2)
@@ -92,7 +97,13 @@ def reference_losses(data: dict, steps: int = 5) -> list[float]:
         dh2 = dz @ w3.T * (1 - h2 ** 2)
         dh1 = dh2 @ w2.T * (1 - h1 ** 2)
         grads = [x.T @ dh1, dh1.sum(0), h1.T @ dh2, dh2.sum(0), h2.T @ dz, dz.sum(0)]
-        p = [a - LR * g for a, g in zip(p, grads)]
+        if optimizer == "sgd":
+            p = [a - lr * g for a, g in zip(p, grads)]
+            continue
+        m = [beta1 * mm + (1 - beta1) * g for mm, g in zip(m, grads)]
+        v = [beta2 * vv + (1 - beta2) * g * g for vv, g in zip(v, grads)]
+        alpha = lr * (1 - beta2 ** t) ** 0.5 / (1 - beta1 ** t)
+        p = [a - alpha * mm / (np.sqrt(vv) + eps) for a, mm, vv in zip(p, m, v)]
     return out
 
 
@@ -125,21 +136,25 @@ def nest(a):
         return [build(off + i * step, dims[1:]) for i in range(dims[0])]
     return build(0, shape)
 
-def make_step(params, lr):
+def make_step(params, lr, optimizer="sgd"):
     w1, b1, w2, b2, w3, b3 = params
+    adam = wg.optimizers.Adam(lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7) if optimizer == "adam" else None
     def step(x, y):
         logits = ((x @ w1 + b1).tanh() @ w2 + b2).tanh() @ w3 + b3
         loss = wg.binary_cross_entropy_with_logits(logits, y)
         loss.backward()
+        if adam is not None:
+            adam.apply([p.grad for p in params], params)
         with wg.no_grad():
             for p in params:
-                p -= lr * p.grad
+                if adam is None:
+                    p -= lr * p.grad
                 p.grad = None
         return loss
     return step
 
-def fresh(data, lr):
-    return make_step([wg.tensor(nest(p), requires_grad=True) for p in data["params"]], lr)
+def fresh(data, lr, optimizer="sgd"):
+    return make_step([wg.tensor(nest(p), requires_grad=True) for p in data["params"]], lr, optimizer)
 
 def rate(chunk, steps_per_chunk, seconds):
     t0, n = time.perf_counter(), 0
@@ -150,11 +165,11 @@ def rate(chunk, steps_per_chunk, seconds):
         if dt >= seconds:
             return n / dt
 
-def webgrad_cell(system, data, lr, pipeline, seconds, repeats, warmup, first_losses=5, slow_chunk=3.0):
+def webgrad_cell(system, data, lr, optimizer, pipeline, seconds, repeats, warmup, first_losses=5, slow_chunk=3.0):
     x, y = wg.tensor(nest(data["x"])), wg.tensor(nest(data["y"]))
     note = ""
     if system in ("eager", "traced"):
-        step = fresh(data, lr) if system == "eager" else wg.function(fresh(data, lr))
+        step = fresh(data, lr, optimizer) if system == "eager" else wg.function(fresh(data, lr, optimizer))
         every = lambda: step(x, y).item()
         def chunk():
             for _ in range(pipeline - 1):
@@ -162,8 +177,8 @@ def webgrad_cell(system, data, lr, pipeline, seconds, repeats, warmup, first_los
             return step(x, y).item()
         piped_step = step
     else:                                   # single kernel: K=1 read every step, K=pipeline pipelined
-        one = wg.function(fresh(data, lr), single_kernel=True)
-        many = wg.function(fresh(data, lr), steps_per_execution=pipeline, single_kernel=True)
+        one = wg.function(fresh(data, lr, optimizer), single_kernel=True)
+        many = wg.function(fresh(data, lr, optimizer), steps_per_execution=pipeline, single_kernel=True)
         xs, ys = wg.stack([x] * pipeline), wg.stack([y] * pipeline)
         step = one
         every = lambda: one(x, y).item()
@@ -409,11 +424,34 @@ PEER_NOTES = [
 ]
 
 
-def tables(results: dict, chains: dict, refs: dict, models) -> str:
-    """results[system][(hidden, batch)] = cell dict (or {'error': ...})."""
+def tables(all_results: dict, chains: dict, all_refs: dict, models) -> str:
+    """all_results[optimizer][system][(hidden, batch)] = cell dict (or {'error': ...})."""
+    out, targets = [], []
+    for optimizer, results in all_results.items():
+        steps, rows = optimizer_tables(results, all_refs[optimizer], models, optimizer)
+        out += steps + [""]
+        targets += rows
+    out += [*[f"- {n}" for n in PEER_NOTES], ""]
+    out += ["Issue 9's targets, as ratios in this run:", "", "| target | this run | |", "| --- | --- | --- |", *targets]
+    out += ["", "Eager per-op cost: a chain of adds on 32x64 float32, then one wait for the device "
+            "(webgrad `wg.synchronize()`, jax-js `blockUntilReady()`, TF.js `data()`, an 8 KB read); median of 15.",
+            "", "| system | per op, chain of 50 + wait | marginal per op (250 vs 50) | dispatches for 50 adds |",
+            "| --- | ---: | ---: | ---: |"]
+    for name, c in chains.items():
+        if "error" in c:
+            out.append(f"| {name} | error: {c['error']} | | |")
+        else:
+            out.append(f"| {name} | {c['usPerOp50']:.0f} µs | {c['usMarginal']:.0f} µs | "
+                       f"{'—' if c.get('dispatches50') is None else c['dispatches50']} |")
+    return "\n".join(out)
+
+
+def optimizer_tables(results: dict, refs: dict, models, optimizer: str) -> tuple[list[str], list[str]]:
+    """The steps/s table of one optimizer, and its rows of the targets table."""
+    opt_name = {"sgd": f"SGD lr {OPTIMIZERS['sgd']}", "adam": f"Adam lr {OPTIMIZERS['adam']}"}[optimizer]
     names = {"eager": "webgrad eager", "traced": "webgrad traced (`@wg.function`)",
              "single": f"webgrad single-kernel (K=1 every step / K={PIPELINE} pipelined)"}
-    names.update(dict(PEERS))
+    names.update({k: v.replace("`sgd.minimize`", f"`{optimizer}.minimize`") for k, v in PEERS})
     head = "| system | " + " | ".join(f"2-{h}-{h}-1 b{b}: every step | pipelined" for h, b in models) + \
            " | dispatches per step | first 5 losses vs float64 |"
     lines = [head, "| --- |" + " ---: | ---: |" * len(models) + " ---: | --- |"]
@@ -438,9 +476,9 @@ def tables(results: dict, chains: dict, refs: dict, models) -> str:
         d = sorted({fmt_d(v) for v in disp}, key=str)
         lines.append(f"| {names[system]} | " + " | ".join(row) + f" | {' / '.join(d) if d else '—'} | "
                      + (f"max abs diff {dev:.1e}" if disp else "—") + " |")
-    out = ["Steps per second (best of 3 runs after a warm-up; \"pipelined\": the loss read every "
+    out = [f"**{opt_name}**: steps per second (best of 3 runs after a warm-up; \"pipelined\": the loss read every "
            f"{PIPELINE} steps; † one run only, as {PIPELINE} steps take over 3 s there).", "", *lines]
-    out += ["", *[f"- {n}" for n in dict.fromkeys(notes + PEER_NOTES)]]
+    out += ["", *[f"- {n}" for n in dict.fromkeys(notes)]]
 
     # Issue 9's targets, as ratios in this run.
     def best(system, m, mode):
@@ -451,31 +489,19 @@ def tables(results: dict, chains: dict, refs: dict, models) -> str:
         for mode, label in (("every", "every step"), ("piped", "pipelined")):
             t, j = best("traced", m, mode), best("jax-webgpu", m, mode)
             r = t / j if t and j else None
-            rows.append(f"| traced >= 1.5x jax-js jit webgpu, 2-64-64-1 b{m[1]}, {label} | {fmt(t)} / {fmt(j)} = "
+            rows.append(f"| {optimizer}: traced >= 1.5x jax-js jit webgpu, 2-64-64-1 b{m[1]}, {label} | {fmt(t)} / {fmt(j)} = "
                         f"{'—' if r is None else f'{r:.2f}x'} | {'—' if r is None else ('met' if r >= 1.5 else 'not met')} |")
     if (64, 32) in models:
         s = best("single", (64, 32), "piped")
         tw = max(filter(None, [best("tf-wasm", (64, 32), "every"), best("tf-wasm", (64, 32), "piped")]), default=None)
         r = s / tw if s and tw else None
-        rows.append(f"| single-kernel pipelined >= TF.js wasm (its better mode), 2-64-64-1 b32 | {fmt(s)} / {fmt(tw)} = "
+        rows.append(f"| {optimizer}: single-kernel pipelined >= TF.js wasm (its better mode), 2-64-64-1 b32 | {fmt(s)} / {fmt(tw)} = "
                     f"{'—' if r is None else f'{r:.2f}x'} | {'—' if r is None else ('met' if r >= 1 else 'not met')} |")
     if (8, 10) in models:
         s = best("single", (8, 10), "piped")
-        rows.append(f"| single-kernel pipelined >= 10,000 steps/s, 2-8-8-1 b10 | {fmt(s)} = "
+        rows.append(f"| {optimizer}: single-kernel pipelined >= 10,000 steps/s, 2-8-8-1 b10 | {fmt(s)} = "
                     f"{'—' if s is None else f'{s / 1e4:.2f}x'} | {'—' if s is None else ('met' if s >= 1e4 else 'not met')} |")
-    out += ["", "Issue 9's targets, as ratios in this run:", "", "| target | this run | |", "| --- | --- | --- |", *rows]
-
-    out += ["", "Eager per-op cost: a chain of adds on 32x64 float32, then one wait for the device "
-            "(webgrad `wg.synchronize()`, jax-js `blockUntilReady()`, TF.js `data()`, an 8 KB read); median of 15.",
-            "", "| system | per op, chain of 50 + wait | marginal per op (250 vs 50) | dispatches for 50 adds |",
-            "| --- | ---: | ---: | ---: |"]
-    for name, c in chains.items():
-        if "error" in c:
-            out.append(f"| {name} | error: {c['error']} | | |")
-        else:
-            out.append(f"| {name} | {c['usPerOp50']:.0f} µs | {c['usMarginal']:.0f} µs | "
-                       f"{'—' if c.get('dispatches50') is None else c['dispatches50']} |")
-    return "\n".join(out)
+    return out, rows
 
 
 def profile_text(profiles: dict) -> str:
@@ -509,6 +535,7 @@ def main() -> int:
                         help="hidden x batch, comma separated (default: %(default)s)")
     parser.add_argument("--systems", default="eager,traced,single," + ",".join(s for s, _ in PEERS),
                         help="which systems (default: %(default)s)")
+    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="which optimizers (default: %(default)s)")
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
@@ -526,13 +553,14 @@ def main() -> int:
     command = "python " + " ".join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:])
     browser_version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     data = {m: problem(*m) for m in models}
-    refs = {m: reference_losses(d) for m, d in data.items()}
+    optimizers = args.optimizers.split(",")
+    refs = {o: {m: reference_losses(d, o) for m, d in data.items()} for o in optimizers}
 
     cache = tempfile.mkdtemp(prefix="webgrad-bench-cache-")
     server, url = start_server(cache)
     peer_server, peer_url = start_peer_server()
     profile_dir = tempfile.mkdtemp(prefix="webgrad-bench-chromium-")
-    results = {s: {} for s in systems}
+    results = {o: {s: {} for s in systems} for o in optimizers}
     chains, profiles = {}, {}
     t_start = time.monotonic()
     log = lambda *a: print(f"[{time.monotonic() - t_start:5.0f} s]", *a, file=sys.stderr, flush=True)
@@ -562,21 +590,24 @@ def main() -> int:
                 h, b = m
                 blob = json.dumps(data[m])
                 console_run(console, f"import json\nDATA = json.loads({blob!r})\nprint({MARK!r} + '{{}}')\n")
-                for s in systems:
+                for o, s in [(o, s) for o in optimizers for s in systems]:
+                    lr = OPTIMIZERS[o]
                     if s in ("eager", "traced", "single"):
-                        r = webgrad_call(console, f"webgrad_cell({s!r}, DATA, {LR}, {PIPELINE}, {seconds}, {repeats}, {warmup})")
+                        r = webgrad_call(console, f"webgrad_cell({s!r}, DATA, {lr}, {o!r}, {PIPELINE}, {seconds}, "
+                                                  f"{repeats}, {warmup})")
                     else:
                         try:
                             page = pages["iso" if s.endswith("-iso") else "plain"]
-                            r = page.evaluate("([s, d, lr, o]) => window.peers.train(s, d, lr, o)", [s, data[m], LR, opts])
+                            r = page.evaluate("([s, d, lr, o]) => window.peers.train(s, d, lr, o)",
+                                              [s, data[m], lr, dict(opts, optimizer=o, adam=ADAM)])
                         except Exception as e:        # a peer that fails is reported, not fatal
                             r = {"error": str(e).splitlines()[0][:200]}
-                    results[s][m] = r
-                    log(f"2-{h}-{h}-1 b{b} {s}:", "error: " + r["error"] if "error" in r else
+                    results[o][s][m] = r
+                    log(f"2-{h}-{h}-1 b{b} {o} {s}:", "error: " + r["error"] if "error" in r else
                         f"every {max(r['every']):.1f}/s, pipelined {max(r['piped']):.1f}/s, first loss {r['first'][0]:.6f} "
-                        f"(ref {refs[m][0]:.6f}), dispatches/step {r.get('dispatchesPerStep')}")
+                        f"(ref {refs[o][m][0]:.6f}), dispatches/step {r.get('dispatchesPerStep')}")
                 if "traced" in systems and b <= 32:
-                    profiles[m] = webgrad_call(console, f"traced_profile(DATA, {LR})")
+                    profiles[m] = webgrad_call(console, f"traced_profile(DATA, {OPTIMIZERS['sgd']})")
                     log(f"profile 2-{h}-{h}-1 b{b}:", {k: v for k, v in profiles[m].items() if k != "cprofile"})
 
             chains["webgrad (Pyodide, worker)"] = webgrad_call(console, "webgrad_chain()")
@@ -605,8 +636,9 @@ def main() -> int:
         f"- load average before the run (1, 5, 15 min): {load}; after: "
         + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + " (2 cores, shared with other work: numbers are noisy)",
         f"- command: `{command}` ({time.monotonic() - t_start:.0f} s)",
-        f"- MLP 2-H-H-1, tanh, sigmoid cross-entropy, SGD lr {LR}, one fixed batch of a random 2-D binary "
-        f"problem, same initial parameters everywhere",
+        f"- MLP 2-H-H-1, tanh, sigmoid cross-entropy; SGD lr {OPTIMIZERS['sgd']}, Adam lr {OPTIMIZERS['adam']} "
+        f"(beta {ADAM[0]}, {ADAM[1]}, epsilon {ADAM[2]:g}); one fixed batch of a random 2-D binary problem, "
+        f"same initial parameters everywhere",
     ])
     body = tables(results, chains, refs, models) + profile_text(profiles)
     print(header + "\n\n" + body)
@@ -614,8 +646,8 @@ def main() -> int:
         if p.get("cprofile"):
             print(f"\ncProfile of 100 traced calls, 2-{m[0]}-{m[0]}-1 b{m[1]}:\n{p['cprofile']}", file=sys.stderr)
     if args.json:
-        Path(args.json).write_text(json.dumps({"results": {s: {f"{h}x{b}": c for (h, b), c in r.items()}
-                                                          for s, r in results.items()},
+        Path(args.json).write_text(json.dumps({"results": {o: {s: {f"{h}x{b}": c for (h, b), c in r.items()}
+                                                               for s, r in rs.items()} for o, rs in results.items()},
                                                "chains": chains, "profiles": {f"{h}x{b}": v for (h, b), v in profiles.items()},
                                                "peer_info": peer_info, "ready": ready}, indent=1))
     if not args.no_write:

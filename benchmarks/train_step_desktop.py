@@ -4,7 +4,8 @@ PyTorch CPU eager measured in the same run. Prints a markdown table.
     python benchmarks/train_step_desktop.py              # all models, about 3 minutes
     python benchmarks/train_step_desktop.py --quick      # shorter timings
 
-MLP 2-H-H-1, tanh, sigmoid cross-entropy, SGD (lr 0.1). "every step" reads the loss back after
+MLP 2-H-H-1, tanh, sigmoid cross-entropy; SGD (lr 0.1) and Adam (lr 0.01, beta 0.9 and 0.999,
+epsilon 1e-7: each library's own Adam). "every step" reads the loss back after
 each step; "pipelined" reads it every 100 steps (the single-kernel function runs 100 steps per
 call, K=100, and returns all 100 losses at once). Each figure is the best of several timed runs:
 other processes may share the machine, so compare figures of one run only.
@@ -24,6 +25,8 @@ import numpy as np
 import webgrad as wg
 
 K = 100
+OPTIMIZERS = {"sgd": 0.1, "adam": 0.01}      # learning rates
+ADAM = dict(beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 MODELS = [(8, 10), (64, 32), (64, 1024)]      # (hidden, batch)
 
 
@@ -51,16 +54,21 @@ def make_params(gpu, hidden, seed=0):
             for s, c in zip(shapes, scale)]
 
 
-def make_step(params, lr=0.1):
+def make_step(params, optimizer="sgd"):
     w1, b1, w2, b2, w3, b3 = params
+    lr = OPTIMIZERS[optimizer]
+    adam = wg.optimizers.Adam(lr, **ADAM) if optimizer == "adam" else None
 
     def step(x, y):
         logits = ((x @ w1 + b1).tanh() @ w2 + b2).tanh() @ w3 + b3
         loss = wg.binary_cross_entropy_with_logits(logits, y)
         loss.backward()
+        if adam is not None:
+            adam.apply([p.grad for p in params], params)
         with wg.no_grad():
             for p in params:
-                p -= lr * p.grad
+                if adam is None:
+                    p -= lr * p.grad
                 p.grad = None
         return loss
     return step
@@ -73,14 +81,14 @@ def dataset(hidden, batch):
     return x, y
 
 
-def webgrad_rows(gpu, hidden, batch, seconds, repeats):
+def webgrad_rows(gpu, hidden, batch, optimizer, seconds, repeats):
     x, y = dataset(hidden, batch)
     xs, ys = wg.tensor(x, device=gpu), wg.tensor(y, device=gpu)
     x0, y0 = wg.tensor(x[0], device=gpu), wg.tensor(y[0], device=gpu)
     rows = []
 
     # eager
-    step = make_step(make_params(gpu, hidden))
+    step = make_step(make_params(gpu, hidden), optimizer)
     step(x0, y0).item()
     d0 = gpu.stats()["dispatches"]
     step(x0, y0).item()
@@ -95,7 +103,7 @@ def webgrad_rows(gpu, hidden, batch, seconds, repeats):
     rows.append(("webgrad eager", every, piped, eager_dispatches, ""))
 
     # traced: the normal plan
-    traced = wg.function(make_step(make_params(gpu, hidden)))
+    traced = wg.function(make_step(make_params(gpu, hidden), optimizer))
     traced(x0, y0)
 
     def traced_pipelined():
@@ -107,9 +115,9 @@ def webgrad_rows(gpu, hidden, batch, seconds, repeats):
     rows.append(("webgrad traced", every, piped, traced.plan.summary()["dispatches"], ""))
 
     # single kernel: one step per call, and K steps per call
-    one = wg.function(make_step(make_params(gpu, hidden)), single_kernel=True)
-    many = wg.function(make_step(make_params(gpu, hidden)), steps_per_execution=K, single_kernel=True)
-    auto = wg.function(make_step(make_params(gpu, hidden)), steps_per_execution=K)
+    one = wg.function(make_step(make_params(gpu, hidden), optimizer), single_kernel=True)
+    many = wg.function(make_step(make_params(gpu, hidden), optimizer), steps_per_execution=K, single_kernel=True)
+    auto = wg.function(make_step(make_params(gpu, hidden), optimizer), steps_per_execution=K)
     one(x0, y0)
     many(xs, ys)
     auto(xs, ys)
@@ -123,7 +131,7 @@ def webgrad_rows(gpu, hidden, batch, seconds, repeats):
     return rows
 
 
-def torch_rows(hidden, batch, seconds, repeats):
+def torch_rows(hidden, batch, optimizer, seconds, repeats):
     try:
         import torch
     except ImportError:
@@ -140,15 +148,21 @@ def torch_rows(hidden, batch, seconds, repeats):
         ps = [torch.tensor((gen.normal(size=s) * c).astype(np.float32), requires_grad=True)
               for s, c in zip(shapes, scale)]
         x0, y0 = torch.tensor(x[0]), torch.tensor(y[0])
+        adam = (torch.optim.Adam(ps, OPTIMIZERS["adam"], betas=(ADAM["beta_1"], ADAM["beta_2"]), eps=ADAM["epsilon"])
+                if optimizer == "adam" else None)
 
         def step():
             w1, b1, w2, b2, w3, b3 = ps
             logits = torch.tanh(torch.tanh(x0 @ w1 + b1) @ w2 + b2) @ w3 + b3
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y0)
             loss.backward()
+            if adam is not None:
+                adam.step()
+                adam.zero_grad(set_to_none=True)
+                return loss
             with torch.no_grad():
                 for p in ps:
-                    p -= 0.1 * p.grad
+                    p -= OPTIMIZERS["sgd"] * p.grad
                     p.grad = None
             return loss
 
@@ -185,6 +199,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="shorter timings (0.5 s, best of 2)")
     ap.add_argument("--models", default=",".join(f"{h}x{b}" for h, b in MODELS),
                     help="hidden x batch, comma separated (default: %(default)s)")
+    ap.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="(default: %(default)s)")
     args = ap.parse_args()
     seconds, repeats = (0.5, 2) if args.quick else (1.0, 3)
     gpu = wg.get_device("webgpu")
@@ -193,11 +208,13 @@ def main():
     print(f"- machine: {machine()}")
     print(f"- adapter: {gpu.name} (wgpu-py)")
     print(f"- command: python {' '.join(sys.argv)}")
-    print(f"- MLP 2-H-H-1, tanh, sigmoid cross-entropy, SGD; steps/s, best of {repeats} x {seconds} s\n")
-    for spec in args.models.split(","):
+    print(f"- MLP 2-H-H-1, tanh, sigmoid cross-entropy; SGD lr {OPTIMIZERS['sgd']}, Adam lr {OPTIMIZERS['adam']} "
+          f"(beta {ADAM['beta_1']}, {ADAM['beta_2']}, epsilon {ADAM['epsilon']:g}); steps/s, best of {repeats} x {seconds} s\n")
+    for optimizer, spec in [(o, m) for o in args.optimizers.split(",") for m in args.models.split(",")]:
         hidden, batch = (int(v) for v in spec.split("x"))
-        rows = webgrad_rows(gpu, hidden, batch, seconds, repeats) + torch_rows(hidden, batch, seconds, repeats)
-        print(f"## 2-{hidden}-{hidden}-1, batch {batch}\n")
+        rows = (webgrad_rows(gpu, hidden, batch, optimizer, seconds, repeats)
+                + torch_rows(hidden, batch, optimizer, seconds, repeats))
+        print(f"## {optimizer}: 2-{hidden}-{hidden}-1, batch {batch}\n")
         print("| system | loss read every step | pipelined (read every 100) | dispatches per step | notes |")
         print("| --- | ---: | ---: | ---: | --- |")
         for name, every, piped, dispatches, note in rows:

@@ -9,9 +9,10 @@
 
 const now = () => performance.now();
 
-// jax-js: jit(valueAndGrad(loss)) with the SGD update inside the jit; arrays are reference counted
-// (an argument is consumed, `.ref` keeps a second reference).
-export function jaxTrainer(jax, device, data, lr) {
+// jax-js: jit(valueAndGrad(loss)) with the update inside the jit; arrays are reference counted
+// (an argument is consumed, `.ref` keeps a second reference). jax-js has no optimizer library, so
+// Adam is written by hand as TF.js keeps it: moments m and v, and beta_1^t, beta_2^t as state.
+export function jaxTrainer(jax, device, data, lr, optimizer = "sgd", adam = [0.9, 0.999, 1e-7]) {
   const { numpy: np, jit, valueAndGrad } = jax;
   jax.defaultDevice(device);
   const put = (a) => np.array(new Float32Array(a.data), { shape: a.shape, device });
@@ -27,32 +28,53 @@ export function jaxTrainer(jax, device, data, lr) {
     const per = np.maximum(z.ref, 0).sub(z.ref.mul(y)).add(np.log1p(np.exp(np.negative(np.abs(z)))));
     return np.mean(per);
   }
-  const step = jit((p, x, y) => {
+  const sgd = jit((p, x, y) => {
     const [value, grads] = valueAndGrad(loss)(p.map((a) => a.ref), x, y);
     return [value, p.map((a, i) => a.sub(grads[i].mul(lr)))];
   });
+  const [b1, b2, eps] = adam;
+  const adamStep = jit((p, m, v, b1t, b2t, x, y) => {
+    const [value, g] = valueAndGrad(loss)(p.map((a) => a.ref), x, y);
+    const b1t1 = b1t.mul(b1), b2t1 = b2t.mul(b2);
+    // lr * sqrt(1 - b2^t) / (1 - b1^t)
+    const alpha = np.sqrt(b2t1.ref.mul(-1).add(1)).mul(lr).div(b1t1.ref.mul(-1).add(1));
+    const m1 = m.map((a, i) => a.mul(b1).add(g[i].ref.mul(1 - b1)));
+    const v1 = v.map((a, i) => a.mul(b2).add(g[i].ref.mul(g[i]).mul(1 - b2)));
+    const last = p.length - 1;
+    const p1 = p.map((a, i) => a.sub(m1[i].ref.mul(i < last ? alpha.ref : alpha).div(np.sqrt(v1[i].ref).add(eps))));
+    return [value, p1, m1, v1, b1t1, b2t1];
+  });
+  const zeros = () => data.params.map((a) => put({ data: a.data.map(() => 0), shape: a.shape }));
+  let m = zeros(), v = zeros();
+  let b1t = put({ data: [1], shape: [] }), b2t = put({ data: [1], shape: [] });
   return {
     step(read) {
-      const [value, next] = step(params, x.ref, y.ref);
-      params = next;
+      let value;
+      if (optimizer === "adam") {
+        [value, params, m, v, b1t, b2t] = adamStep(params, m, v, b1t, b2t, x.ref, y.ref);
+      } else {
+        [value, params] = sgd(params, x.ref, y.ref);
+      }
       if (read) return value.data().then((d) => d[0]);
       value.dispose();
       return null;
     },
     dispose() {
-      for (const a of [...params, x, y]) a.dispose();
-      step.dispose();
+      for (const a of [...params, ...m, ...v, b1t, b2t, x, y]) a.dispose();
+      sgd.dispose();
+      adamStep.dispose();
     },
   };
 }
 
-// TensorFlow.js: tf.variable parameters, tf.train.sgd(lr).minimize, tf.losses.sigmoidCrossEntropy.
-export async function tfTrainer(tf, backend, data, lr) {
+// TensorFlow.js: tf.variable parameters, tf.train.sgd(lr) or tf.train.adam(lr, ...).minimize,
+// tf.losses.sigmoidCrossEntropy.
+export async function tfTrainer(tf, backend, data, lr, optimizer = "sgd", adam = [0.9, 0.999, 1e-7]) {
   if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js could not start its ${backend} backend`);
   await tf.ready();
   const vars = data.params.map((a) => tf.variable(tf.tensor(a.data, a.shape)));
   const x = tf.tensor(data.x.data, data.x.shape), y = tf.tensor(data.y.data, data.y.shape);
-  const opt = tf.train.sgd(lr);
+  const opt = optimizer === "adam" ? tf.train.adam(lr, ...adam) : tf.train.sgd(lr);
   const [w1, b1, w2, b2, w3, b3] = vars;
   const loss = () => {
     const h1 = tf.tanh(tf.add(tf.matMul(x, w1), b1));

@@ -33,7 +33,9 @@ window.peers = {
   async train(system, data, lr, options) {
     await ready;
     const [lib, device] = system.split("-");
-    const trainer = lib === "jax" ? jaxTrainer(jax, device, data, lr) : await tfTrainer(tf, device, data, lr);
+    const { optimizer = "sgd", adam } = options;
+    const trainer = lib === "jax" ? jaxTrainer(jax, device, data, lr, optimizer, adam)
+                                  : await tfTrainer(tf, device, data, lr, optimizer, adam);
     const result = await trainCell(trainer, options);
     if (system === "tf-wasm") result.threads = tf.wasm.getThreadsCount();
     log(`${system}: ${JSON.stringify(result)}`);
