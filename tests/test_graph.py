@@ -227,6 +227,29 @@ def test_matmuls_take_their_elementwise_tail(gpu, variant, shape):
         assert kernels == [f"matmul_{variant}_fused"] * 2, kernels
 
 
+def test_adam_updates_run_in_the_kernels_of_their_gradients(gpu):
+    """Each parameter's Adam update (moments and parameter, in place) is the epilogue of the matmul
+    or the sum that computes its gradient: no kernel of the step is a bare matmul or reduction."""
+    rng = np.random.default_rng(3)
+    w = wg.tensor(rng.normal(size=(2, 8)).astype(np.float32), device=gpu, requires_grad=True)
+    b = wg.tensor(np.zeros(8, np.float32), device=gpu, requires_grad=True)
+    opt = wg.optimizers.Adam(0.01)
+    x = wg.tensor(rng.normal(size=(10, 2)).astype(np.float32), device=gpu)
+
+    def step(x):
+        loss = (x @ w + b).tanh().square().mean()
+        loss.backward()
+        opt.apply([w.grad, b.grad], [w, b])
+        w.grad = b.grad = None
+        return loss
+    f = wg.function(step)
+    losses = [f(x).item() for _ in range(3)]
+    assert losses[2] < losses[0]
+    kernels = f.plan.summary()["kernels"]
+    assert not [k for k in kernels if k in ("matmul_blocked", "matmul_tiled", "sum")], kernels
+    assert "write_back" not in kernels, kernels
+
+
 def test_lowering_copies_views_for_kernels_that_read_contiguous_inputs(gpu):
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
     f = wg.function(lambda t: t.T.gather([2, 0], 0) + t[1:].T.pad(((0, 0), (0, 1)))[:2, :3])

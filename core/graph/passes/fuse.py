@@ -73,7 +73,8 @@ def _head(members, users, roots, absorbed):
             if i.id in inside or i.shape != m.shape:
                 continue
             seen, r = [], i
-            while r.op == "reshape" and len(users.get(r.id, [])) == 1 and r.id not in roots:
+            while r.op == "reshape" and r.id not in roots and all(u.id in inside or u in seen
+                                                                  for u in users.get(r.id, [])):
                 seen.append(r)
                 r = r.inputs[0]
             if (r.op in HEADS and r.id not in roots and r.id not in absorbed and _size(r.shape) == size
@@ -138,12 +139,17 @@ def fuse_elementwise(graph: Graph) -> Graph:
 
     roots = {r.id for r in graph.roots()}
 
+    written = {c.id: v.id for c, v in graph.writes}
+
     def bindings(ids) -> int:
-        """Buffers a kernel computing these nodes binds: inputs from outside, and outputs."""
+        """Buffers a kernel computing these nodes binds: inputs from outside, and outputs. A captured
+        tensor the kernel alone reads, and writes back, is updated in place (lower.py): one binding."""
         inside = set(ids)
         ins = {i.id for nid in ids for i in by_id[nid].inputs if i.id not in inside and scalar_value(i) is None}
         outs = [nid for nid in ids if nid in roots or any(u.id not in inside for u in users.get(nid, []))]
-        return len(ins) + len(outs)
+        in_place = [c for c in ins if written.get(c) in inside and by_id[c].shape == by_id[written[c]].shape
+                    and all(u.id in inside for u in users.get(c, []))]
+        return len(ins) + len(outs) - len(in_place)
 
     for n in nodes:
         if n.id not in parent:
