@@ -250,6 +250,55 @@ def test_adam_updates_run_in_the_kernels_of_their_gradients(gpu):
     assert "write_back" not in kernels, kernels
 
 
+@pytest.mark.parametrize("n", [7, 5000])    # one pass, and chunks then a fold
+def test_reductions_take_their_elementwise_head(gpu, n):
+    """The elementwise ops whose one result a reduction alone reads run inside the reduction's
+    kernel (its prologue), also with a tail after it, and in a single-kernel plan."""
+    rng = np.random.default_rng(n)
+    pred = rng.normal(size=(3, n)).astype(np.float32)
+    y = rng.normal(size=(3, n)).astype(np.float32)
+    s = rng.normal(size=(3,)).astype(np.float32)
+
+    def f(p, y, s):
+        mse = (p - y).square().mean()                     # a head and a tail: one kernel
+        dot = (p * y.T.T).sum(-1) + s                     # through a view
+        hits = (p > 0).float().max(-1)                    # a lone op over a bool
+        return mse, dot, hits
+    p64, y64 = pred.astype(np.float64), y.astype(np.float64)
+    want = [((p64 - y64) ** 2).mean(), (p64 * y64).sum(-1) + s, (p64 > 0).max(-1).astype(np.float64)]
+    args = [wg.tensor(a, device=gpu) for a in (pred, y, s)]
+    traced = wg.function(f)
+    for got, w in zip(traced(*args), want):
+        assert_close(got.numpy(), w, 1e-4, "reduction of an expression")
+    kernels = traced.plan.summary()["kernels"]
+    assert sum("of_expression" in k for k in kernels) == 3, kernels
+    assert not [k for k in kernels if k.startswith("fused_")], kernels
+    if n == 7:
+        one = wg.function(f, single_kernel=True)
+        for got, w in zip(one(*args), want):
+            assert_close(got.numpy(), w, 1e-4, "reduction of an expression, single kernel")
+        assert one.plan.summary()["lowering"] == "single_kernel"
+
+
+def test_in_place_updates_wait_for_whole_reads(gpu):
+    """A tensor updated by the epilogue of a kernel that reads all of it (a sum, a matmul) is not
+    written in place by that kernel: other invocations may still be reading it."""
+    rng = np.random.default_rng(5)
+    b0 = rng.normal(size=(300,)).astype(np.float32)
+    w0 = rng.normal(size=(16, 16)).astype(np.float32) * 0.3
+    b, w = wg.tensor(b0, device=gpu), wg.tensor(w0, device=gpu)
+
+    def f():
+        with wg.no_grad():
+            b.assign(b - 0.01 * (b * b).sum())
+            w.assign(w - 0.1 * (w.T @ w))
+        return b.sum()
+    wg.function(f)()
+    b64, w64 = b0.astype(np.float64), w0.astype(np.float64)
+    assert_close(b.numpy(), b64 - 0.01 * (b64 * b64).sum(), 1e-4, "b")
+    assert_close(w.numpy(), w64 - 0.1 * (w64.T @ w64), 1e-4, "w")
+
+
 def test_lowering_copies_views_for_kernels_that_read_contiguous_inputs(gpu):
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
     f = wg.function(lambda t: t.T.gather([2, 0], 0) + t[1:].T.pad(((0, 0), (0, 1)))[:2, :3])

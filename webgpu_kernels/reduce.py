@@ -1,10 +1,14 @@
-"""Reductions (sum, max, min, argmax) over any axes of a strided input."""
+"""Reductions (sum, max, min, argmax) over any axes of a strided input, or of an elementwise
+expression of several inputs (graph mode's prologue: ``(pred - y).square().sum()`` reads pred and
+y, never a squared-error tensor)."""
 from __future__ import annotations
 
 from math import prod
 
+from .elementwise import load_text, value_type
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
-from .kernel import INF, Kernel, Launch, header, template
+from .expr import Expr, load, render_body
+from .kernel import INF, Kernel, Launch, header, storage, template
 from .view import View, collapse, grid, offset_expr, render_coords
 
 _F32_INF = INF
@@ -32,42 +36,60 @@ def _acc_type(in_type: str) -> str:
     return "f32" if in_type in ("f32", "f16") else "i32"
 
 
-def _kernel(kind, x: View, in_type, out_type, n_kept, chunks, epilogue: Epilogue | None = None) -> Kernel:
-    outer_shape, inner_shape = x.shape[:n_kept], x.shape[n_kept:]
-    (outer, [ov]) = collapse(outer_shape, [View(outer_shape, x.strides[:n_kept], x.offset)])
-    (inner, [iv]) = collapse(inner_shape, [View(inner_shape, x.strides[n_kept:], 0)])
+def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilogue | None = None) -> Kernel:
+    """``inputs``: (view, storage type) pairs of one shape, kept axes first; each element reduced is
+    ``expr`` of the inputs' elements there."""
+    shape = inputs[0][0].shape
+    outer_shape, inner_shape = shape[:n_kept], shape[n_kept:]
+    outer, ovs = collapse(outer_shape, [View(outer_shape, v.strides[:n_kept], v.offset) for v, _ in inputs])
+    inner, ivs = collapse(inner_shape, [View(inner_shape, v.strides[n_kept:], 0) for v, _ in inputs])
     n_out, n_in = prod(outer_shape), prod(inner_shape)
     chunk = -(-n_in // chunks)
+    in_type = "i32" if expr.type in ("bool", "u32") else expr.type
     acc = _acc_type(in_type)
     result = "arg" if kind == "argmax" else ("acc" if out_type == acc else f"{out_type}(acc)")
     extra = [t for _, t in epilogue.inputs + epilogue.outputs] if epilogue else []
+    loads = [f"let v{k} = {load_text(f'x{k}', f'base{k} + ' + offset_expr(iv, 'q'), t, value_type(t))};"
+             for k, ((_, t), iv) in enumerate(zip(inputs, ivs))]
+    lets, (value,) = render_body([expr], [f"v{k}" for k in range(len(inputs))])
     src = template(
-        "reduce.wgsl", HEADER=header(in_type, out_type, *extra), IN_T=in_type, ACC_T=acc,
-        STORE=render_store(1, out_type, out_type, outer_shape, epilogue),
+        "reduce.wgsl", HEADER=header(in_type, out_type, expr.type, *(t for _, t in inputs), *extra),
+        INPUTS="\n".join(storage(k, f"x{k}", t) for k, (_, t) in enumerate(inputs)), ACC_T=acc,
+        STORE=render_store(len(inputs), out_type, out_type, outer_shape, epilogue),
         THREADS=n_out * chunks, CHUNKS=chunks, CHUNK=chunk, INNER=n_in,
-        OUTER_COORDS="\n    ".join(render_coords(outer, "o", "p")), BASE=offset_expr(ov, "p"),
-        INNER_COORDS="\n        ".join(render_coords(inner, "j", "q")), INNER_OFFSET=offset_expr(iv, "q"),
+        OUTER_COORDS="\n    ".join(render_coords(outer, "o", "p")),
+        BASES="\n    ".join(f"let base{k} = {offset_expr(ov, 'p')};" for k, ov in enumerate(ovs)),
+        INNER_COORDS="\n        ".join(render_coords(inner, "j", "q")),
+        VALUE="\n        ".join(loads + lets + [f"let v = {acc}({value});"]),
         INIT=_INIT[kind, acc], UPDATE=_UPDATE[kind, acc], RESULT=result)
-    return Kernel(kind + ("_fused" if epilogue else ""), src, grid(n_out * chunks, 64), 1, n_bindings(epilogue))
+    name = kind + ("_of_expression" if len(inputs) > 1 or expr.op != "load" else "") + ("_fused" if epilogue else "")
+    return Kernel(name, src, grid(n_out * chunks, 64), len(inputs), n_bindings(epilogue))
 
 
-def reduce_launches(kind: str, x: View, in_type: str, axes: tuple[int, ...], out_type: str,
-                    epilogue: Epilogue | None = None) -> list[Launch]:
-    """Launches that reduce ``x`` over ``axes`` into a contiguous output (kept axes in order).
+def reduce_launches(kind: str, inputs: list[tuple[View, str]], axes: tuple[int, ...], out_type: str,
+                    epilogue: Epilogue | None = None, expr: Expr | None = None) -> list[Launch]:
+    """Launches that reduce over ``axes`` into a contiguous output (kept axes in order): the one
+    input's elements, or ``expr`` of several inputs' (views of one shape, storage types).
 
     With an ``epilogue``, the last launch writes the epilogue's outputs ('out0', 'out1', ...) and
-    reads its extra inputs ('in1', 'in2', ...) instead of writing the reduction itself.
+    reads its extra inputs (named after the kernel's own: 'in1', ... for one input) instead of
+    writing the reduction itself.
     """
-    kept = [i for i in range(len(x.shape)) if i not in axes]
-    v = x.permute(kept + list(axes))
-    n_out, n_in = prod(v.shape[:len(kept)]), prod(v.shape[len(kept):])
-    tail = tail_args(epilogue, 1)
+    if expr is None:
+        (_, t), = inputs
+        expr = load(0, value_type(t))
+    kept = [i for i in range(len(inputs[0][0].shape)) if i not in axes]
+    views = [(v.permute(kept + list(axes)), t) for v, t in inputs]
+    shape = views[0][0].shape
+    n_out, n_in = prod(shape[:len(kept)]), prod(shape[len(kept):])
+    own = [f"in{k}" for k in range(len(inputs))]
+    tail = tail_args(epilogue, len(inputs))
     if kind == "argmax" or n_in < SPLIT_AT or n_out >= 256:
-        return [Launch(_kernel(kind, v, in_type, out_type, len(kept), 1, epilogue), ["in0"] + tail)]
+        return [Launch(_kernel(kind, views, expr, out_type, len(kept), 1, epilogue), own + tail)]
     chunks = -(-n_in // CHUNK)
-    acc = _acc_type(in_type)
-    first = _kernel(kind, v, in_type, acc, len(kept), chunks)
-    second = _kernel(kind, View.contiguous((n_out, chunks)), acc, out_type, 1, 1, epilogue)
-    return [Launch(first, ["in0", "partial"], {"partial": 4 * n_out * chunks}),
+    acc = _acc_type(expr.type)
+    first = _kernel(kind, views, expr, acc, len(kept), chunks)
+    second = _kernel(kind, [(View.contiguous((n_out, chunks)), acc)], load(0, acc), out_type, 1, 1, epilogue)
+    return [Launch(first, own + ["partial"], {"partial": 4 * n_out * chunks}),
             Launch(second, ["partial"] + tail)]
 

@@ -3,7 +3,7 @@
 // (THREADS = outputs x CHUNKS) and a second launch of this kernel folds the chunks. The result
 // goes through store() (epilogue.py): plain, or with the elementwise ops graph mode fused after it.
 ${HEADER}
-@group(0) @binding(0) var<storage, read> x: array<${IN_T}>;
+${INPUTS}
 ${STORE}
 
 @compute @workgroup_size(64)
@@ -14,12 +14,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let first = (t % ${CHUNKS}) * ${CHUNK};
     let last = min(first + ${CHUNK}, ${INNER});
     ${OUTER_COORDS}
-    let base = ${BASE};
+    ${BASES}
     var acc: ${ACC_T} = ${INIT};
     var arg = 0;
     for (var j = first; j < last; j++) {
         ${INNER_COORDS}
-        let v = ${ACC_T}(x[base + ${INNER_OFFSET}]);
+        ${VALUE}
         ${UPDATE}
     }
     store(t, ${RESULT});

@@ -239,7 +239,8 @@ class GPUDevice:
 
     def _plan(self, op, inputs, attrs, shape, dtype: DType, epilogue=None) -> list[Launch]:
         """The kernel launches that compute ``op`` for these input views (cached by the caller);
-        graph mode passes an ``epilogue`` to ops that can take one (reductions)."""
+        graph mode passes an ``epilogue`` to ops that can take one (matmul, reductions), and
+        reductions a ``prologue`` expression of their inputs in ``attrs``."""
         if op.expr is not None:
             expr = op.expr(*(load(i, "bool" if x.dtype.kind == "b" else x.dtype.wgsl) for i, x in enumerate(inputs)), **attrs)
             ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]

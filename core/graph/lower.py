@@ -49,6 +49,7 @@ class Plan:
         self.capture_views: list[View] = []
         self.recipes: dict[int, tuple] = {}      # step -> how to render its elementwise kernel again
         self.producer: dict[str, int] = {}       # slot -> the step that writes it
+        self.prologues: dict[int, object] = {}   # reduction node id -> the group it reduces (fuse.py)
         self._own_captures()
         self._lower()
         self._write_in_place()
@@ -181,14 +182,22 @@ class Plan:
         if group.head is None:
             self._elementwise(name, group.exprs, ins, in_slots, out_views, outs)
         else:
+            if group.prologue is not None:
+                self.prologues[group.head.id] = group.prologue
             self._epilogue(group.head, group.exprs, ins, in_slots, out_views, outs)
 
     def _epilogue(self, head, exprs, ins, in_slots, out_views, out_slots, aliases=None, step=None):
         """The head's kernel with the group as its epilogue (recorded so it can be redone in place)."""
         epilogue = Epilogue(tuple(exprs), tuple(ins), tuple(out_views), aliases or {})
-        head_ins = [self.loc[i.id] for i in head.inputs]
-        values = [_Value(view, i.dtype) for (_, view), i in zip(head_ins, head.inputs)]
-        launches = self.device._plan(OPS[head.op], values, head.attrs, head.shape, head.dtype, epilogue=epilogue)
+        pro, attrs = self.prologues.get(head.id), head.attrs
+        if pro is None:         # the head reads its inputs
+            sources = head.inputs
+            head_ins = [self.loc[i.id] for i in sources]
+        else:                   # the head reduces an expression of the prologue's inputs
+            sources, attrs = pro.inputs, dict(attrs, prologue=pro.exprs[0])
+            head_ins = [(self.loc[i.id][0], self.loc[i.id][1].expand(pro.shape)) for i in sources]
+        values = [_Value(view, i.dtype) for (_, view), i in zip(head_ins, sources)]
+        launches = self.device._plan(OPS[head.op], values, attrs, head.shape, head.dtype, epilogue=epilogue)
         h = len(head_ins)
         named = {**{f"in{k}": slot for k, (slot, _) in enumerate(head_ins)},
                  **{f"in{h + k}": s for k, s in enumerate(in_slots)},
@@ -228,6 +237,9 @@ class Plan:
             else:
                 kind, *rest = recipe
                 *_, ins, in_slots, outs, out_slots = recipe
+                n_tail = len([s for s in in_slots if s not in out_slots]) + len(out_slots)
+                if cap in slots[:len(slots) - n_tail]:
+                    continue                   # a matmul or reduction reads it whole while its epilogue writes it
                 j = out_slots.index(slot)
                 reads = [i for i, s in enumerate(in_slots) if s == cap]
                 if any(ins[i][0] != outs[j][0] for i in reads):

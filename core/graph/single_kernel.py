@@ -142,11 +142,16 @@ class _Analysis:
             if isinstance(unit, FusedGroup):
                 head = getattr(unit, "head", None)
                 ins = [self.refs[i.id] for i in unit.inputs[1:]] if head is not None else None
+                pro = getattr(unit, "prologue", None)
+                if pro is not None:             # the group a reduction head reduces: a map before it
+                    self._map([self.refs[i.id] for i in pro.inputs], pro.exprs, pro.outputs, pro.shape,
+                              "fused_" + "_".join(dict.fromkeys(m.op for m in pro.members))[:40])
                 if head is not None:            # a reduction whose result the group reads (as load 0)
                     self._node(head)
                     ins = [self.refs[head.id].viewed(View.contiguous(unit.shape))] + ins
-                self._map(ins or [self.refs[i.id] for i in unit.inputs], unit.exprs, unit.outputs, unit.shape,
-                          "fused_" + "_".join(dict.fromkeys(m.op for m in unit.members))[:40])
+                if unit.members:
+                    self._map(ins or [self.refs[i.id] for i in unit.inputs], unit.exprs, unit.outputs, unit.shape,
+                              "fused_" + "_".join(dict.fromkeys(m.op for m in unit.members))[:40])
             else:
                 self._node(unit)
         self._outputs()

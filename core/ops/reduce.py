@@ -30,10 +30,11 @@ def _infer(name):
 
 
 def _kernel(kind):
-    def kernel(ins, out: Meta, axes=None, keepdims=False, epilogue=None):
-        (view, dtype), = ins
-        ax = normalize_axes(kind, axes, len(view.shape))
-        return reduce_launches(kind, view, dtype.wgsl, ax, out.dtype.wgsl, epilogue)
+    def kernel(ins, out: Meta, axes=None, keepdims=False, epilogue=None, prologue=None):
+        """``prologue``: graph mode's elementwise expression of ``ins`` (views of the reduced
+        tensor's shape) whose value is reduced; without it, the one input is."""
+        ax = normalize_axes(kind, axes, len(ins[0][0].shape))
+        return reduce_launches(kind, [(v, d.wgsl) for v, d in ins], ax, out.dtype.wgsl, epilogue, prologue)
     return kernel
 
 

@@ -6,6 +6,11 @@ group to the consumer group through some third group). A group may have several 
 member used outside it (or returned, or written back) is stored; the rest live in registers.
 So ``tanh(x @ W + b)`` is a matmul and one kernel, and the update of a parameter with its
 optimizer state is one kernel however many ops it takes.
+
+Around a matmul or a reduction (a head), a group may also run in the head's kernel: after it, as
+its epilogue (the bias add and activation after a matmul; an optimizer's update of a parameter
+after the matmul or the sum that computes its gradient), and before a reduction, as its prologue
+(``(pred - y).square().mean()`` reads pred and y, never the squared errors).
 """
 from __future__ import annotations
 
@@ -16,15 +21,18 @@ from ..ir import Graph, Node, scalar_value
 
 
 HEADS = ("sum", "max", "min", "matmul")   # kernels whose result a group can take as its first input, in registers
+REDUCTIONS = ("sum", "max", "min")         # kernels that can take a group before them as their input expression
 MAX_BINDINGS = 8    # storage buffers one kernel may bind: WebGPU's default limit (SwiftShader has 10)
 
 
 class FusedGroup:
     """One generated elementwise kernel: ``members`` (topological), computed from ``inputs``.
 
-    With a ``head`` (a reduction whose only consumers are in the group), the group is the head's
-    epilogue: ``inputs[0]`` is the head, computed by the same kernel; ``seen_as_head`` are the head
-    and the reshapes of it the members read.
+    With a ``head`` (a matmul or reduction whose only consumers are in the group), the group is the
+    head's epilogue: ``inputs[0]`` is the head, computed by the same kernel; ``seen_as_head`` are
+    the head and the reshapes of it the members read. A reduction head may have a ``prologue``: the
+    group whose one result it reduces, evaluated as it reads (then ``members`` may be empty: the
+    kernel stores the reduction itself).
     """
 
     def __init__(self, gid: int, members: list[Node], graph_roots: set[int], users: dict,
@@ -32,6 +40,8 @@ class FusedGroup:
         self.id = gid
         self.members = members
         self.head = head
+        self.seen = tuple(seen_as_head)
+        self.prologue: FusedGroup | None = None
         inside = {m.id for m in members}
         self.inputs: list[Node] = [head] if head is not None else []
         exprs = {n.id: load(0, "bool" if head.dtype.kind == "b" else head.dtype.wgsl) for n in seen_as_head}
@@ -47,6 +57,9 @@ class FusedGroup:
             return load(self.inputs.index(i), "bool" if i.dtype.kind == "b" else i.dtype.wgsl)
         for m in members:
             exprs[m.id] = OPS[m.op].expr(*(expr_of(i) for i in m.inputs), **m.attrs)
+        if not members:                      # a head alone, for its prologue
+            self.outputs, self.exprs, self.shape = [head], [exprs[head.id]], head.shape
+            return
         self.outputs = [m for m in members
                         if m.id in graph_roots or any(u.id not in inside for u in users.get(m.id, []))]
         self.exprs = [exprs[m.id] for m in self.outputs]
@@ -57,7 +70,7 @@ class FusedGroup:
         """What must be computed before this kernel runs."""
         if self.head is None:
             return self.inputs
-        return list(self.head.inputs) + self.inputs[1:]
+        return list(self.prologue.inputs if self.prologue else self.head.inputs) + self.inputs[1:]
 
     def __repr__(self) -> str:
         return f"<fused kernel k{self.id}: {' '.join(m.op for m in self.members)}>"
@@ -141,14 +154,15 @@ def fuse_elementwise(graph: Graph) -> Graph:
 
     written = {c.id: v.id for c, v in graph.writes}
 
-    def bindings(ids) -> int:
+    def bindings(ids, read_whole=()) -> int:
         """Buffers a kernel computing these nodes binds: inputs from outside, and outputs. A captured
-        tensor the kernel alone reads, and writes back, is updated in place (lower.py): one binding."""
+        tensor the kernel alone reads, and writes back, is updated in place (lower.py): one binding
+        (not where a matmul or a reduction reads it whole: members ``read_whole``, or the head)."""
         inside = set(ids)
         ins = {i.id for nid in ids for i in by_id[nid].inputs if i.id not in inside and scalar_value(i) is None}
         outs = [nid for nid in ids if nid in roots or any(u.id not in inside for u in users.get(nid, []))]
         in_place = [c for c in ins if written.get(c) in inside and by_id[c].shape == by_id[written[c]].shape
-                    and all(u.id in inside for u in users.get(c, []))]
+                    and all(u.id in inside and u.id in parent and u.id not in read_whole for u in users.get(c, []))]
         return len(ins) + len(outs) - len(in_place)
 
     for n in nodes:
@@ -179,6 +193,30 @@ def fuse_elementwise(graph: Graph) -> Graph:
                 m.group = gid
             for n in seen:
                 absorbed[n.id] = gid
+
+    # Prologues: an elementwise group (or a lone elementwise op) whose one result only a reduction
+    # reads becomes that reduction's input expression.
+    for r in nodes:
+        i = r.inputs[0] if r.op in REDUCTIONS else None
+        if i is None or i.id not in parent or i.id in roots or [u.id for u in users.get(i.id, [])] != [r.id]:
+            continue
+        gid = find(i.id)
+        pro = groups.get(gid)
+        if pro is not None and (pro.head is not None or pro.outputs != [i]):
+            continue
+        epi = groups.get(absorbed.get(r.id))
+        ids = members_of[gid] + ([m.id for m in epi.members] + [x.id for x in epi.seen] if epi else [r.id])
+        if bindings(ids, read_whole=set(members_of[gid])) > MAX_BINDINGS:
+            continue
+        if pro is None:
+            pro = FusedGroup(gid, [by_id[i.id]], roots, users)
+        groups.pop(gid, None)
+        if epi is None:
+            epi = groups[r.id] = FusedGroup(r.id, [], roots, users, r, (r,))
+            r.group = absorbed[r.id] = r.id
+        epi.prologue = pro
+        for m in pro.members:
+            m.group = absorbed[m.id] = epi.id
 
     # Schedule: topological order of units (a node, or a fused group as one unit).
     unit_of = {n.id: groups[group_of(n.id)] if group_of(n.id) in groups else n for n in nodes}
