@@ -120,8 +120,8 @@ def render_value(e: Expr, load_names: list[str], names: dict | None = None, lane
     if e.op == "index":
         return "idx" if lanes == 1 else f"(vec{lanes}<i32>(idx) + vec{lanes}<i32>({', '.join(map(str, range(lanes)))}))"
     if e.op == "call":
-        if e.value in _PRECISE and e.type == "f32" and lanes == 1:
-            return f"{_PRECISE[e.value]}({r(e.args[0])})"
+        if e.value in _PRECISE and e.type == "f32" and lanes in (1, 4):
+            return f"{_PRECISE[e.value]}{'4' if lanes == 4 else ''}({r(e.args[0])})"
         return f"{e.value}({', '.join(r(a) for a in e.args)})"
     if e.op == "infix":
         op = e.value if lanes == 1 else {"&&": "&", "||": "|"}.get(e.value, e.value)   # vector bools

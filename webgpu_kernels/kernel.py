@@ -20,7 +20,7 @@ NAN = "bitcast<f32>(F32_NAN_BITS)"
 _SPECIALS = {"F32_INF_BITS": "0x7f800000u", "F32_NAN_BITS": "0x7fc00000u"}
 
 # Functions a kernel may call, by name: their definitions are appended to the kernels that do.
-FUNCTIONS = {"webgrad_sin": "sin_cos.wgsl", "webgrad_cos": "sin_cos.wgsl"}
+FUNCTIONS = {name: "sin_cos.wgsl" for name in ("webgrad_sin", "webgrad_cos", "webgrad_sin4", "webgrad_cos4")}
 
 
 @dataclass(frozen=True)

@@ -16,3 +16,12 @@ fn webgrad_sin_cos(x: f32, quarters: i32) -> f32 {
 fn webgrad_sin(x: f32) -> f32 { return webgrad_sin_cos(x, 0); }
 
 fn webgrad_cos(x: f32) -> f32 { return webgrad_sin_cos(x, 1); }
+
+// Four lanes at a time (single-kernel expressions over vec4s).
+fn webgrad_sin4(x: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(webgrad_sin(x.x), webgrad_sin(x.y), webgrad_sin(x.z), webgrad_sin(x.w));
+}
+
+fn webgrad_cos4(x: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(webgrad_cos(x.x), webgrad_cos(x.y), webgrad_cos(x.z), webgrad_cos(x.w));
+}
