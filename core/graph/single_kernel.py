@@ -24,11 +24,12 @@ in an earlier phase (else its new value is computed aside and copied in at the e
 
 Kernel shape: one workgroup of 64 or of 4 invocations with barriers between phases, or one
 invocation with none. Which is faster depends on the adapter and the step's size, so the first
-call of a plan measures each on a copy of its arena, keeps the fastest of those that agree with
-the workgroup variant, and caches the choice with the device's other kernel choices. Measured
-(steps/s, 100 steps a call): 2-8-8-1 b10 on SwiftShader 24,700 with 4 invocations, 11,800 with
-64, 7,700 with one; on lavapipe 75,600 / 30,400 / 51,600. 2-64-64-1 b32: SwiftShader 1,700 with
-4 invocations, 1,500 with 64; lavapipe 3,400 / 4,100.
+call of a plan times the two workgroup shapes on a copy of its arena, keeps the faster if it
+agrees with the 64-wide one, and caches the choice with the device's other kernel choices.
+Measured (steps/s, 100 steps a call): 2-8-8-1 b10 on SwiftShader 24,700 with 4 invocations,
+11,800 with 64, 7,700 with one; on lavapipe 75,600 / 30,400 / 51,600. 2-64-64-1 b32: SwiftShader
+1,700 with 4 invocations, 1,500 with 64, 490 with one; lavapipe 3,400 / 4,100 / 2,300. One
+invocation never won, so it runs only when forced (``device.force_variant``).
 
 Graphs with ops this lowering has no loop for (random numbers, convolution, pad, cat, float16)
 are not eligible: ``NotEligible`` says why, and the caller falls back to the normal plan, once
@@ -59,6 +60,7 @@ from .passes.fuse import FusedGroup
 # (H 64, batch 512) and 0.87x at 14M (batch 1024); 1.5x at 0.5-4M.
 MAX_AUTO_WORK = 8_000_000
 MAX_BINDINGS = 8            # WebGPU's default maxStorageBuffersPerShaderStage, the browser's limit
+MEASURED = ("workgroup", "small_workgroup")     # the kernel shapes a first call times (see SingleKernelPlan)
 ALIGN = 4                   # elements: every tensor in the arena starts on 16 bytes
 
 
@@ -524,6 +526,10 @@ class SingleKernelPlan:
         self.kernels = {}
         self.adapter = device.backend.name
         self.usable = [v for v in sk.VARIANTS if sk.steps_per_dispatch(self.program, v, self.adapter) >= 1]
+        # The variants a first call times: those that can win. Compiling a variant costs seconds in
+        # Chromium (about 25 us per character of WGSL on SwiftShader), and one invocation lost to
+        # four on both CPU adapters at every size measured, so it runs only when asked for.
+        self.candidates = [v for v in self.usable if v in MEASURED] or self.usable
         if not self.usable:
             raise NotEligible(f"one step loops more often than {self.adapter} allows in one dispatch")
         if variant is not None and variant not in self.usable:
@@ -702,20 +708,20 @@ def known_variant(plan: SingleKernelPlan) -> str | None:
     forced = device.forced.get("single_kernel")
     if forced in plan.usable:
         return forced
-    if len(plan.usable) == 1:
-        return plan.usable[0]
+    if len(plan.candidates) == 1:
+        return plan.candidates[0]
     cached = device.choices.get(_choice_key(plan))
-    return cached if cached in plan.usable else None
+    return cached if cached in plan.candidates else None
 
 
 def measure_variants(plan: SingleKernelPlan, handles: dict, repeats: int = 2) -> str:
-    """Run every usable variant on a copy of the arena and the call's arguments; keep the fastest
+    """Run every candidate variant on a copy of the arena and the call's arguments; keep the fastest
     of those that agree with the workgroup variant (an adapter may compute one shape wrongly
     without an error, as lavapipe does past its loop limit), and remember it for this adapter."""
     device = plan.device
     results, timings = {}, {}
     n_words = plan.arena_elements
-    for v in plan.usable:
+    for v in plan.candidates:
         kernel, n, names = plan.kernel(v)
         program = device.program(kernel)
         scratch = device.pool.alloc(4 * n_words)
@@ -737,9 +743,9 @@ def measure_variants(plan: SingleKernelPlan, handles: dict, repeats: int = 2) ->
                               _words(device, out.handle, 4 * plan.out_elements))
         timings[v] = best
     reference = results.get("workgroup")
-    agree = [v for v in plan.usable if reference is None or _agree(results[v], reference, plan)]
-    if len(agree) < len(plan.usable):
-        warnings.warn(f"single kernel: the {', '.join(v for v in plan.usable if v not in agree)} variant computes "
+    agree = [v for v in plan.candidates if reference is None or _agree(results[v], reference, plan)]
+    if len(agree) < len(plan.candidates):
+        warnings.warn(f"single kernel: the {', '.join(v for v in plan.candidates if v not in agree)} variant computes "
                       f"other results than the workgroup variant on {plan.adapter}; not using it", stacklevel=4)
     choice = min(agree, key=timings.get)
     device.choices[_choice_key(plan)] = choice
