@@ -13,7 +13,7 @@ from .view import View, grid
 def unfold_launches(x: View, kernel, stride, padding, out_shape, type: str, value: float = 0.0) -> list[Launch]:
     """``x`` is (N, H, W, C), read through its strides; the output (N, OH, OW, KH * KW * C) is contiguous."""
     n, h, w, c = x.shape
-    (kh, kw), (sh, sw), ((pt, _), (pl, _)) = kernel, stride, padding
+    (_, kw), (sh, sw), ((pt, _), (pl, _)) = kernel, stride, padding
     _, oh, ow, kc = out_shape
     xn, xh, xw, xc = x.strides
     src = template("unfold.wgsl", HEADER=header(type), T=type, TOTAL=prod(out_shape), KC=kc, OH=oh, OW=ow,

@@ -1,0 +1,324 @@
+"""The single-kernel plan: the program built from the analysis, rendered once per kernel shape,
+the arena every captured tensor lives in, a call's bindings, and the measurement that picks
+the kernel shape per adapter (see the package docstring)."""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+from webgpu_kernels import single_kernel as sk
+from webgpu_kernels.elementwise import elementwise_kernel
+from webgpu_kernels.expr import load
+from webgpu_kernels.view import View
+
+from ...devices.gpu import GPUArray, PooledBuffer
+from ..ir import Graph
+from ..lower import StalePlan
+from .analysis import NotEligible, _Analysis, _plan_memory, _Ref, _schedule, _Store, _vt
+
+MAX_BINDINGS = 8            # WebGPU's default maxStorageBuffersPerShaderStage, the browser's limit
+MEASURED = ("workgroup", "small_workgroup")     # the kernel shapes a first call times (see SingleKernelPlan)
+
+
+class ArenaBuffer(PooledBuffer):
+    """The arena of a single-kernel plan: captured tensors that live there are views of it."""
+    __slots__ = ()
+
+
+def leave_arena(t, device) -> None:
+    """Give tensor ``t`` its own buffer again if it lives in an arena (a plan that writes captures
+    in place cannot bind one buffer both read-only and writable in one dispatch)."""
+    if isinstance(t.data.buffer, ArenaBuffer) and t.device is device:
+        t.data = device.contiguous(t.data)
+
+
+class SingleKernelPlan:
+    """A graph lowered to one kernel that runs ``steps`` steps per dispatch (``stacked``: arguments
+    and outputs carry a leading axis of that length)."""
+
+    lowering = "single_kernel"
+
+    def __init__(self, graph: Graph, device, steps: int = 1, stacked: bool | None = None, variant: str | None = None,
+                 max_work: int | None = None):
+        self.graph, self.device, self.steps = graph, device, int(steps)
+        self.stacked = steps > 1 if stacked is None else stacked
+        a = self.analysis = _Analysis(graph)
+        self.work = sum(u.work for u in a.units)
+        if max_work is not None and self.work > max_work:
+            raise NotEligible(f"too big: {self.work:,} units of work per step, above {max_work:,}, where one "
+                              f"workgroup loses to the normal plan (pass single_kernel=True to force it)")
+        limit = min(MAX_BINDINGS, device.backend.limits.get("max_storage_buffers_per_shader_stage", 8))
+        if len(graph.inputs) + 2 > limit:
+            raise NotEligible(f"it takes {len(graph.inputs)} tensor arguments; one kernel binds at most "
+                              f"{MAX_BINDINGS - 2} (pass fewer, e.g. stack them)")
+        _schedule(a)
+        arena_n, out_n, ret_off, grad_off, temp_n = _plan_memory(a, self.steps)
+        self.arena_elements, self.out_elements, self.temp_elements = arena_n, out_n, temp_n
+        if 4 * max(arena_n, out_n) > device.max_binding:
+            raise NotEligible(f"it needs {4 * max(arena_n, out_n):,} bytes in one buffer, more than this "
+                              f"adapter binds ({device.max_binding:,})")
+        self.work = sum(u.work for u in a.units)   # with the copies scheduling added
+        self.cap_views = [View(s.shape, View.contiguous(s.shape).strides, s.offset) for s in a.caps]
+        self.ret_views = []
+        for j, node in enumerate(a.rets):
+            v = View.contiguous(node.shape)
+            self.ret_views.append(View((self.steps,) + v.shape, (math.prod(node.shape),) + v.strides,
+                                       ret_off[j]) if self.stacked else View(v.shape, v.strides, ret_off[j]))
+        self.grad_views = [View(v.shape, View.contiguous(v.shape).strides, grad_off[j])
+                           for j, (_, v) in enumerate(a.grads)]
+        self.program = self._program(ret_off, grad_off)
+        # The arena: consts written once; captured tensors are moved in on the first call.
+        pooled = device.pool.alloc(4 * arena_n)
+        self.arena = ArenaBuffer(pooled.handle, pooled.nbytes, device.pool)
+        pooled.pool = None          # the arena owns the handle now
+        for s in a.stores:
+            if s.kind == "const" and s.payload:
+                data = s.payload + b"\0" * ((-len(s.payload)) % 4)
+                device.backend.write_buffer(self.arena.handle, data, 4 * s.offset)
+        self.kernels = {}
+        self.adapter = device.backend.name
+        self.usable = [v for v in sk.VARIANTS if sk.steps_per_dispatch(self.program, v, self.adapter) >= 1]
+        # The variants a first call times: those that can win. Compiling a variant costs seconds in
+        # Chromium (about 25 us per character of WGSL on SwiftShader), and one invocation lost to
+        # four on both CPU adapters at every size measured, so it runs only when asked for.
+        self.candidates = [v for v in self.usable if v in MEASURED] or self.usable
+        if not self.usable:
+            raise NotEligible(f"one step loops more often than {self.adapter} allows in one dispatch")
+        if variant is not None and variant not in self.usable:
+            raise NotEligible(f"variant {variant!r}: one step loops more often than {self.adapter} allows "
+                              f"in one dispatch")
+        self.variant = variant or known_variant(self)       # None: measured on the first call
+        if self.variant is not None:
+            self.use_variant(self.variant)
+
+    # ---- building the program -----------------------------------------------------------------
+
+    def _loc(self, ref: _Ref) -> sk.Loc:
+        if ref.literal is not None:
+            return sk.Loc(None, None, ref.type, literal=ref.literal)
+        s = ref.store
+        v = ref.view
+        buf, base, step = self._where(s, s.locs[0] if s.locs else None)
+        return sk.Loc(buf, View(v.shape, v.strides, v.offset + base), ref.type, step)
+
+    def _where(self, s: _Store, loc):
+        if s.kind == "arg":
+            return f"arg{s.index}", 0, s.size if self.stacked else 0
+        if s.kind in ("cap", "const"):
+            return "arena", s.offset, 0
+        if loc is None:
+            return "arena", s.offset, 0
+        kind, j = loc
+        if kind == "cap":
+            return "arena", self.analysis.caps[j].offset, 0
+        if kind == "ret":
+            return "out", self._ret_off[j], s.size      # the steps' copies side by side: one read
+        return "out", self._grad_off[j], 0
+
+    def _out_locs(self, s: _Store) -> list:
+        """Every place a unit stores result ``s``: its arena block, or its output and capture slots."""
+        out = []
+        for loc in s.locs or [None]:
+            buf, base, step = self._where(s, loc)
+            out.append(sk.Loc(buf, View(s.shape, View.contiguous(s.shape).strides, base), _vt(s.dtype), step))
+        return out
+
+    def _program(self, ret_off, grad_off) -> sk.Program:
+        self._ret_off, self._grad_off = ret_off, grad_off
+        a = self.analysis
+        g = self.graph
+        bindings = [sk.Binding("arena", "vec4<f32>", True)]
+        bindings += [sk.Binding(f"arg{k}", n.dtype.wgsl) for k, n in enumerate(g.inputs)]
+        bindings.append(sk.Binding("out", "f32", True))
+        phases: dict[int, list] = {}
+        for u in sorted(a.units, key=lambda u: (u.phase, u.order)):
+            outs = [self._out_locs(s) for s in u.outs]
+            if u.kind == "map":
+                phases.setdefault(u.phase, []).append(
+                    sk.Map(u.attrs["shape"], u.attrs["exprs"], [self._loc(r) for r in u.reads], outs, u.name))
+                continue
+            ep = u.attrs.get("epilogue")
+            reads = [self._loc(r) for r in u.reads[:u.attrs.get("n_main", len(u.reads))]]
+            epilogue = None
+            if ep is not None:
+                epilogue = sk.Epilogue(ep["shape"], ep["exprs"], [None if i == ep["slot"] else self._loc(r)
+                                                                  for i, r in enumerate(ep["reads"])], ep["slot"], outs)
+                outs = [[]]
+            if u.kind == "matmul":
+                unit = sk.Matmul(reads[0], reads[1], outs[0], epilogue, u.name)
+            elif u.kind == "reduce":
+                out_type = _vt(u.attrs["dtype"])
+                unit = sk.Reduce(u.attrs["kind"], reads[0], u.attrs["n_kept"], out_type, outs[0], epilogue, u.name)
+            elif u.kind == "gather":
+                unit = sk.Gather(reads[0], reads[1], u.attrs["axis"], outs[0], epilogue, u.name)
+            else:
+                unit = sk.ScatterAdd(reads[0], reads[1], u.attrs["axis"], u.attrs["size"], outs[0], epilogue, u.name)
+            phases.setdefault(u.phase, []).append(unit)
+        return sk.Program(bindings, [phases[p] for p in sorted(phases)], self.steps,
+                          name=f"single_kernel_{g.name}"[:60])
+
+    def kernel(self, variant: str):
+        """The kernel of ``variant`` and how many dispatches a call makes of it."""
+        if variant not in self.kernels:
+            per = sk.steps_per_dispatch(self.program, variant, self.adapter)
+            kernel, names = sk.render(self.program, variant, per)
+            self.kernels[variant] = (kernel, -(-self.steps // per), names)
+        return self.kernels[variant]
+
+    def use_variant(self, variant: str) -> None:
+        kernel, self.n_dispatches, self.binding_names = self.kernel(variant)
+        self.variant = variant
+        self.program_handle = self.device.program(kernel)
+
+    def _dispatch(self, program, named: dict, names: list, n: int) -> None:
+        if n > 1:      # the dispatches advance a step counter kept in the arena; start it at 0
+            self.device.backend.write_buffer(named["arena"], bytes(4), 4 * sk.COUNTER)
+        self.device.replay([(program, [named[b] for b in names], (1, 1, 1))] * n)
+
+    # ---- running ------------------------------------------------------------------------------
+
+    def _adopt(self, k: int, t) -> None:
+        """Move captured tensor ``t`` into its arena region and make its storage a view of it."""
+        device = self.device
+        src = t.data
+        if isinstance(src.buffer, ArenaBuffer):
+            src = device.contiguous(src)        # a copy within one buffer would bind it twice
+        st = t.dtype.wgsl
+        if src.view.size:
+            kern = elementwise_kernel("adopt", load(0, _vt(t.dtype)), [(src.view, st)], (self.cap_views[k], st))
+            # The arena binding is typed like the tensor here; the bits are what the kernel reads.
+            device._dispatch(kern, [src.buffer.handle, self.arena.handle])
+        t.data = GPUArray(self.arena, self.cap_views[k], t.dtype)
+
+    def bind(self, args: list, out_handle, arena_handle=None) -> tuple[dict, list]:
+        from ...tensor import Tensor
+        device, g = self.device, self.graph
+        for k, node in enumerate(g.captures):
+            t = node.payload
+            if t.device is not device:
+                raise StalePlan()
+            if t.data.buffer is not self.arena or t.data.view != self.cap_views[k]:
+                self._adopt(k, t)
+        handles, keep = {"arena": arena_handle or self.arena.handle}, []
+        for k, node in enumerate(g.inputs):
+            a = args[k]
+            if not isinstance(a, Tensor):
+                raise TypeError(f"argument {k} of a single-kernel function must be a tensor")
+            if a.device is not device:
+                a = a.to(device)
+            if a.dtype != node.dtype:
+                a = a.cast(node.dtype)
+            want = (self.steps,) + node.shape if self.stacked else node.shape
+            if a.shape != want:
+                raise ValueError(f"argument {k} has shape {a.shape}; this function runs {self.steps} steps per call "
+                                 f"and was traced for {want}")
+            v = a.data.view
+            if not v.is_contiguous or v.offset or isinstance(a.data.buffer, ArenaBuffer):
+                a = a.contiguous()
+            keep.append(a)
+            handles[f"arg{k}"] = a.data.buffer.handle
+        handles["out"] = out_handle
+        return handles, keep
+
+    def run(self, args: list) -> tuple[list, dict]:
+        from ...tensor import Tensor
+        device, g = self.device, self.graph
+        out = device.pool.alloc(4 * self.out_elements)
+        handles, keep = self.bind(args, out.handle)
+        if self.variant is None:
+            self.use_variant(measure_variants(self, handles))
+        self._dispatch(self.program_handle, handles, self.binding_names, self.n_dispatches)
+        del keep
+        rets = []
+        for node, view in zip(self.analysis.rets, self.ret_views):
+            rets.append(Tensor._make(GPUArray(out, view, node.dtype), view.shape, node.dtype, device))
+        outputs = rets
+        grads = {id(c.payload): None for c, v in g.grads if v is None}
+        for (c, v), view in zip(self.analysis.grads, self.grad_views):
+            grads[id(c.payload)] = Tensor._make(GPUArray(out, view, v.dtype), view.shape, v.dtype, device)
+        return outputs, grads
+
+    def summary(self) -> dict:
+        n = self.n_dispatches
+        return {"lowering": "single_kernel", "dispatches": n, "steps_per_call": self.steps,
+                "steps_per_dispatch": -(-self.steps // n), "dispatches_per_step": n / self.steps,
+                "variant": self.variant, "units": len(self.analysis.units), "phases": len(self.program.phases),
+                "loop_trips_per_step": sk.trips_per_step(self.program, self.variant),
+                "arena_bytes": 4 * self.arena_elements, "temp_bytes": 4 * self.temp_elements,
+                "work_per_step": self.work, "kernels": [self.kernel(self.variant)[0].name]}
+
+
+def _choice_key(plan: SingleKernelPlan) -> str:
+    size = max(0, round(math.log2(max(1, plan.work))))
+    return f"single_kernel:work~2^{size}:{'one_step' if plan.steps == 1 else 'many_steps'}"
+
+
+def known_variant(plan: SingleKernelPlan) -> str | None:
+    """The variant forced (``device.force_variant('single_kernel', v)``) or measured before for a
+    step of this size on this adapter; None when it is still to be measured."""
+    device = plan.device
+    forced = device.forced.get("single_kernel")
+    if forced in plan.usable:
+        return forced
+    if len(plan.candidates) == 1:
+        return plan.candidates[0]
+    cached = device.choices.get(_choice_key(plan))
+    return cached if cached in plan.candidates else None
+
+
+def measure_variants(plan: SingleKernelPlan, handles: dict, repeats: int = 2) -> str:
+    """Run every candidate variant on a copy of the arena and the call's arguments; keep the fastest
+    of those that agree with the workgroup variant (an adapter may compute one shape wrongly
+    without an error, as lavapipe does past its loop limit), and remember it for this adapter."""
+    device = plan.device
+    results, timings = {}, {}
+    n_words = plan.arena_elements
+    for v in plan.candidates:
+        kernel, n, names = plan.kernel(v)
+        program = device.program(kernel)
+        scratch = device.pool.alloc(4 * n_words)
+        out = device.pool.alloc(4 * plan.out_elements)
+        device.backend.write_buffer(out.handle, bytes(4 * plan.out_elements))   # padding compares equal
+        copy = elementwise_kernel("copy", load(0, "i32"), [(View.contiguous((n_words,)), "i32")],
+                                  (View.contiguous((n_words,)), "i32"))
+        device._dispatch(copy, [handles["arena"], scratch.handle])
+        named = dict(handles, arena=scratch.handle, out=out.handle)
+        best = float("inf")
+        for r in range(repeats + 1):
+            device.synchronize()
+            t0 = time.perf_counter()
+            plan._dispatch(program, named, names, n)
+            device.synchronize()
+            best = min(best, time.perf_counter() - t0)
+            if r == 0:
+                results[v] = (_words(device, scratch.handle, 4 * n_words),
+                              _words(device, out.handle, 4 * plan.out_elements))
+        timings[v] = best
+    reference = results.get("workgroup")
+    agree = [v for v in plan.candidates if reference is None or _agree(results[v], reference, plan)]
+    if len(agree) < len(plan.candidates):
+        warnings.warn(f"single kernel: the {', '.join(v for v in plan.candidates if v not in agree)} variant computes "
+                      f"other results than the workgroup variant on {plan.adapter}; not using it", stacklevel=4)
+    choice = min(agree, key=timings.get)
+    device.choices[_choice_key(plan)] = choice
+    device.backend.save_choices(device.choices)
+    return choice
+
+
+def _words(device, handle, nbytes) -> memoryview:
+    return memoryview(bytes(device.backend.read_buffer(handle, 0, nbytes))).cast("f")
+
+
+def _agree(got, want, plan: SingleKernelPlan) -> bool:
+    """The captured tensors and the outputs of two runs match to float32 rounding."""
+    arena_g, out_g = got
+    arena_w, out_w = want
+    spans = [(s.offset, s.size) for s in plan.analysis.caps]
+    pairs = [(arena_g, arena_w, o, n) for o, n in spans] + [(out_g, out_w, 0, plan.out_elements)]
+    for a, b, o, n in pairs:
+        for i in range(o, o + n):
+            x, y = a[i], b[i]
+            if not (x == y or (x != x and y != y) or abs(x - y) <= 1e-4 * (abs(x) + abs(y)) + 1e-6):
+                return False
+    return True
