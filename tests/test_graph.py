@@ -333,3 +333,38 @@ def test_optimizers_inside_a_traced_step_follow_eager(gpu, make):
     (eager, n_eager), (traced, n_traced) = losses(False), losses(True)
     assert_close(np.array(traced), np.array(eager), 1e-5, "loss curve")
     assert n_eager == n_traced == 12
+
+
+@pytest.mark.parametrize("make", [lambda: wg.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+                                  lambda: wg.optimizers.Adam(0.01, amsgrad=True),
+                                  lambda: wg.optimizers.RMSprop(0.01, momentum=0.5, centered=True)],
+                         ids=["sgd_nesterov", "adam_amsgrad", "rmsprop_centered"])
+def test_fused_kernels_bind_at_most_eight_buffers(gpu, make):
+    """WebGPU guarantees 8 storage buffers per shader stage (lavapipe allows 32, so only counting
+    shows a kernel that a browser would reject): fusion around matmuls, reductions and in-place
+    optimizer updates stays within 8."""
+    rng = np.random.default_rng(1)
+    dims = [3, 6, 5, 1]
+    params = []
+    for a, b in zip(dims, dims[1:]):
+        params += [wg.tensor(rng.normal(size=(a, b)).astype(np.float32), device=gpu, requires_grad=True),
+                   wg.tensor(np.zeros(b, np.float32), device=gpu, requires_grad=True)]
+    opt = make()
+
+    def step(x, y):
+        h = x
+        for i in range(0, len(params), 2):
+            h = h @ params[i] + params[i + 1]
+            h = h.tanh() if i + 2 < len(params) else h
+        loss = ((h - y) ** 2).mean()
+        loss.backward()
+        opt.apply([p.grad for p in params], params)
+        for p in params:
+            p.grad = None
+        return loss
+    f = wg.function(step)
+    x = wg.tensor(rng.normal(size=(7, 3)).astype(np.float32), device=gpu)
+    y = wg.tensor(rng.normal(size=(7, 1)).astype(np.float32), device=gpu)
+    losses = [f(x, y).item() for _ in range(4)]
+    assert losses[-1] < losses[0]
+    assert max(len(slots) for _, slots, _ in f.plan.steps) <= 8
