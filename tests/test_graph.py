@@ -368,3 +368,47 @@ def test_fused_kernels_bind_at_most_eight_buffers(gpu, make):
     losses = [f(x, y).item() for _ in range(4)]
     assert losses[-1] < losses[0]
     assert max(len(slots) for _, slots, _ in f.plan.steps) <= 8
+
+
+def test_in_place_updates_reach_later_readers_through_views(gpu):
+    """A tensor updated in place is read afterwards through a view (p.T) by a reduction's prologue
+    and by a matmul: they read the updated tensor, not the temporary it replaced."""
+    rng = np.random.default_rng(4)
+    p0, q0, r0 = (rng.normal(size=s).astype(np.float32) for s in ((4, 4), (4,), (4, 4)))
+    x = wg.tensor(rng.normal(size=(4, 4)).astype(np.float32), device=gpu)
+    p, q, r = (wg.tensor(a, device=gpu) for a in (p0, q0, r0))
+
+    def f(x):
+        with wg.no_grad():
+            p.assign(p - 0.1 * x)
+            q.assign(q - 0.1 * (p.T * x).sum(0))
+            r.assign(r - 0.1 * (p.T @ x))
+        return x * 1
+    wg.function(f)(x)
+    x64 = x.numpy().astype(np.float64)
+    pn = p0 - 0.1 * x64
+    assert_close(p.numpy(), pn, 1e-5, "p")
+    assert_close(q.numpy(), q0 - 0.1 * (pn.T * x64).sum(0), 1e-5, "q")
+    assert_close(r.numpy(), r0 - 0.1 * (pn.T @ x64), 1e-5, "r")
+
+
+def test_captures_that_are_views_count_as_their_own_bindings(gpu):
+    """Only a captured tensor that is all of its buffer is updated in place; transposed or sliced
+    captures are written back, so fusion counts their input and output bindings separately."""
+    rng = np.random.default_rng(6)
+    y = wg.tensor(rng.normal(size=(4, 4)).astype(np.float32), device=gpu)
+    bases = [rng.normal(size=(4, 5)).astype(np.float32) for _ in range(4)]
+    cs = [wg.tensor(b, device=gpu).T[1:].T for b in bases]          # b[:, 1:]: transposed twice, at an offset
+
+    def f(y):
+        g = y.tanh()
+        with wg.no_grad():
+            for k, c in enumerate(cs):
+                c.assign(c - (0.1 * (k + 1)) * g)
+        return y * 1
+    traced = wg.function(f)
+    traced(y)
+    g = np.tanh(y.numpy().astype(np.float64))
+    for k, (c, b) in enumerate(zip(cs, bases)):
+        assert_close(c.numpy(), b[:, 1:] - 0.1 * (k + 1) * g, 1e-5, f"capture {k}")
+    assert max(len(slots) for _, slots, _ in traced.plan.steps) <= 8

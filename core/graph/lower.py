@@ -50,6 +50,7 @@ class Plan:
         self.recipes: dict[int, tuple] = {}      # step -> how to render its elementwise kernel again
         self.producer: dict[str, int] = {}       # slot -> the step that writes it
         self.prologues: dict[int, object] = {}   # reduction node id -> the group it reduces (fuse.py)
+        self.epilogue_temps: dict[int, dict] = {}  # step -> temporaries its kernel's earlier launches wrote
         self._own_captures()
         self._lower()
         self._write_in_place()
@@ -203,15 +204,18 @@ class Plan:
                  **{f"in{h + k}": s for k, s in enumerate(in_slots)},
                  **{f"out{j}": s for j, s in enumerate(out_slots)}}
         steps = []
+        named.update(self.epilogue_temps.get(step, {}))   # redone: the earlier launches stay as they were
         for launch in launches:
             for temp, nbytes in launch.temps.items():
-                named.setdefault(temp, self._tmp(nbytes))
+                if temp not in named:
+                    named[temp] = self._tmp(nbytes)
             steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
         if step is not None:          # redoing the last launch in place
             return steps[-1]
         self.steps.extend(steps[:-1])
         last = len(self.steps)
         self.recipes[last] = ("epilogue", head, exprs, ins, in_slots, out_views, out_slots)
+        self.epilogue_temps[last] = {t: named[t] for launch in launches for t in launch.temps}
         for s in out_slots:
             self.producer[s] = last
         self.steps.append(steps[-1])
@@ -264,7 +268,9 @@ class Plan:
                 if j in self.recipes:       # a later in-place rewrite of that step starts from its recipe
                     r = self.recipes[j]
                     self.recipes[j] = (*r[:-3], rename(r[-3]), r[-2], rename(r[-1]))
-            self.loc[value.id] = (cap, view)
+            for nid, (s, v) in list(self.loc.items()):     # the value, and views of it read later
+                if s == slot:
+                    self.loc[nid] = (cap, v)
             dropped.add(copy_step)
         self.steps = [st for j, st in enumerate(self.steps) if j not in dropped]
 

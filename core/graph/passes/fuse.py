@@ -15,6 +15,7 @@ after the matmul or the sum that computes its gradient), and before a reduction,
 from __future__ import annotations
 
 from webgpu_kernels.expr import const, load
+from webgpu_kernels.view import View
 
 from ...ops import OPS
 from ..ir import Graph, Node, scalar_value
@@ -77,8 +78,8 @@ class FusedGroup:
 
 
 def _head(members, users, roots, absorbed):
-    """A reduction the group can compute in its own kernel: read by the group alone (maybe
-    through reshapes), with as many elements as the group, not returned or written back."""
+    """A matmul or reduction the group can compute in its own kernel: read by the group alone
+    (maybe through reshapes), with as many elements as the group, not returned or written back."""
     inside = {m.id for m in members}
     size = _size(members[-1].shape)
     for m in members:
@@ -95,6 +96,12 @@ def _head(members, users, roots, absorbed):
                     and all(u.id in inside for u in users.get(i.id, []))):
                 return r, tuple(seen) + (r,)
     return None, ()
+
+
+def _own_storage(capture: Node) -> bool:
+    """Is the captured tensor all of its buffer, in order, as lower.py requires to update it in place?"""
+    view = capture.payload.data.view
+    return view.offset == 0 and view.strides == View.contiguous(view.shape).strides
 
 
 def _size(shape) -> int:
@@ -159,9 +166,10 @@ def fuse_elementwise(graph: Graph) -> Graph:
         tensor the kernel alone reads, and writes back, is updated in place (lower.py): one binding
         (not where a matmul or a reduction reads it whole: members ``read_whole``, or the head)."""
         inside = set(ids)
-        ins = {i.id for nid in ids for i in by_id[nid].inputs if i.id not in inside and scalar_value(i) is None}
+        ins = {i.id for nid in ids for i in by_id[nid].inputs       # a head binds even one-element constants
+               if i.id not in inside and (scalar_value(i) is None or nid not in parent)}
         outs = [nid for nid in ids if nid in roots or any(u.id not in inside for u in users.get(nid, []))]
-        in_place = [c for c in ins if written.get(c) in inside and by_id[c].shape == by_id[written[c]].shape
+        in_place = [c for c in ins if written.get(c) in inside and _own_storage(by_id[c])
                     and all(u.id in inside and u.id in parent and u.id not in read_whole for u in users.get(c, []))]
         return len(ins) + len(outs) - len(in_place)
 
