@@ -527,6 +527,8 @@ def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
     shape = _shape_args(shape if isinstance(shape, (tuple, list)) else (shape,))
     d = as_dtype(dtype) if dtype is not None else (bool_ if isinstance(value, bool) else
                                                    int32 if isinstance(value, int) else float32)
+    if d is int32 and not -2 ** 31 <= int(value) < 2 ** 31:
+        raise ValueError(f"full: {value} does not fit in int32")
     if autograd._tracer is None and prod(shape) <= SMALL_FULL:
         # Uploaded: the full kernel has the value in its source, so a value that changes every
         # step (an optimizer's bias-corrected step size) would compile a new pipeline every step.

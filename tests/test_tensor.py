@@ -244,3 +244,12 @@ def test_strided_views_read_back_without_a_copy_kernel(gpu):
     assert gpu.stats()["dispatches"] == before
     assert x[::-1].tolist() == a[::-1].tolist()          # negative strides take the copy kernel
     assert wg.tensor([True, False, True, True], device=gpu)[::2].tolist() == [True, True]
+
+
+@pytest.mark.parametrize("n", [3, 2000])     # uploaded, and filled by a kernel
+def test_full_rounds_and_rejects_like_numpy(gpu, n):
+    assert wg.full((n,), 1e40, device=gpu).numpy()[-1] == np.float32(np.inf)
+    assert wg.full((n,), -1e40, device=gpu).numpy()[0] == -np.float32(np.inf)
+    assert wg.full((n,), 0.1, device=gpu).numpy()[0] == np.float32(0.1)
+    with pytest.raises(ValueError, match="int32"):
+        wg.full((n,), 2 ** 31, dtype="int32", device=gpu)

@@ -47,13 +47,18 @@ def literal(value, type: str) -> str:
     if type == "bool":
         return "true" if value else "false"
     if type == "i32":
+        if not -2 ** 31 <= int(value) < 2 ** 31:
+            raise ValueError(f"{value} does not fit in int32")
         return f"i32({int(value)})"
     value = float(value)
     if value != value:
         return f"{type}({NAN})"
-    if value in (float("inf"), float("-inf")):
+    if abs(value) > _LARGEST[type]:         # rounds to infinity, as NumPy's float32(1e40) does
         return f"{type}({'-' if value < 0 else ''}{INF})"
     return f"{type}({value!r})"
+
+
+_LARGEST = {"f32": 3.4028234663852886e38, "f16": 65504.0}
 
 
 @dataclass
