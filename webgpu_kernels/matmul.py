@@ -45,14 +45,15 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
     nbatch = max(1, prod(batch))
     if variant == "blocked":
         threads = -(-m // _BLOCK_ROWS) * -(-n // _BLOCK_COLS)
+        wg = min(_BLOCKED_WG, max(4, 1 << (threads - 1).bit_length()))   # idle invocations cost on CPU adapters
         loads = _blocked_loads(a, b, type, n, epilogue is not None)
         if epilogue is None:      # vec4 stores where rows start on a vec4
             loads["STORE"] = storage(2, "out", loads.pop("OUT_ELEM"), write=True)
         else:
             del loads["OUT_ELEM"]
         src = template("matmul_blocked.wgsl", **{**subs, **loads}, K4=k - k % 4,
-                       WG=_BLOCKED_WG, THREADS=threads, COL_BLOCKS=-(-n // _BLOCK_COLS))
-        groups = (-(-threads // _BLOCKED_WG), 1, nbatch)
+                       WG=wg, THREADS=threads, COL_BLOCKS=-(-n // _BLOCK_COLS))
+        groups = (-(-threads // wg), 1, nbatch)
     else:
         src = template(f"matmul_{variant}.wgsl", **subs)
         rows, cols = _OUTPUTS_PER_GROUP[variant]

@@ -28,12 +28,19 @@ _UPDATE = {
 }
 _UPDATE.update({("sum", "i32"): "acc = acc + v;", ("max", "i32"): "acc = max(acc, v);",
                 ("min", "i32"): "acc = min(acc, v);", ("argmax", "i32"): "if (v > acc) { acc = v; arg = j; }"})
+WORKGROUP = 64
 SPLIT_AT = 2048     # reductions longer than this, into few outputs, run in two launches
 CHUNK = 512
 
 
 def _acc_type(in_type: str) -> str:
     return "f32" if in_type in ("f32", "f16") else "i32"
+
+
+def _workgroup(threads: int) -> int:
+    """64 invocations, or fewer for fewer threads: CPU adapters run a workgroup's idle invocations
+    too (SwiftShader walks the kernel with their SIMD lanes masked)."""
+    return min(WORKGROUP, max(4, 1 << (threads - 1).bit_length()))
 
 
 def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilogue | None = None) -> Kernel:
@@ -52,8 +59,9 @@ def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilog
     loads = [f"let v{k} = {load_text(f'x{k}', f'base{k} + ' + offset_expr(iv, 'q'), t, value_type(t))};"
              for k, ((_, t), iv) in enumerate(zip(inputs, ivs))]
     lets, (value,) = render_body([expr], [f"v{k}" for k in range(len(inputs))])
+    wg = _workgroup(n_out * chunks)
     src = template(
-        "reduce.wgsl", HEADER=header(in_type, out_type, expr.type, *(t for _, t in inputs), *extra),
+        "reduce.wgsl", WG=wg, HEADER=header(in_type, out_type, expr.type, *(t for _, t in inputs), *extra),
         INPUTS="\n".join(storage(k, f"x{k}", t) for k, (_, t) in enumerate(inputs)), ACC_T=acc,
         STORE=render_store(len(inputs), out_type, out_type, outer_shape, epilogue),
         THREADS=n_out * chunks, CHUNKS=chunks, CHUNK=chunk, INNER=n_in,
@@ -63,7 +71,7 @@ def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilog
         VALUE="\n        ".join(loads + lets + [f"let v = {acc}({value});"]),
         INIT=_INIT[kind, acc], UPDATE=_UPDATE[kind, acc], RESULT=result)
     name = kind + ("_of_expression" if len(inputs) > 1 or expr.op != "load" else "") + ("_fused" if epilogue else "")
-    return Kernel(name, src, grid(n_out * chunks, 64), len(inputs), n_bindings(epilogue))
+    return Kernel(name, src, grid(n_out * chunks, wg), len(inputs), n_bindings(epilogue))
 
 
 def reduce_launches(kind: str, inputs: list[tuple[View, str]], axes: tuple[int, ...], out_type: str,

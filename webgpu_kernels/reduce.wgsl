@@ -6,9 +6,9 @@ ${HEADER}
 ${INPUTS}
 ${STORE}
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = i32(gid.x + gid.y * nwg.x * 64u);
+    let t = i32(gid.x + gid.y * nwg.x * ${WG}u);
     if (t >= ${THREADS}) { return; }
     let o = t / ${CHUNKS};
     let first = (t % ${CHUNKS}) * ${CHUNK};
