@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .expr import Expr, render_body
 from .kernel import Kernel, header, storage
-from .view import LINEAR_ID, View, collapse, grid, offset_expr, render_coords
+from .view import LINEAR_ID, View, collapse, grid, offset_expr, render_coords, workgroup_size
 
 WORKGROUP = 256
 
@@ -45,7 +45,8 @@ def elementwise_kernel(name: str, expr: "Expr | list[Expr]", inputs: list[tuple[
         lines.append(storage(b, f"in{i}", inputs[i][1]))
     for k, (_, t) in enumerate(outs):
         lines.append(storage(len(bound) + k, out_name(k), t, write=True))
-    body = [f"let idx = {LINEAR_ID.format(wg=WORKGROUP)};", f"if (idx >= {n}) {{ return; }}"]
+    wg = workgroup_size(n, WORKGROUP)
+    body = [f"let idx = {LINEAR_ID.format(wg=wg)};", f"if (idx >= {n}) {{ return; }}"]
     body += render_coords(shape, "idx")
     names = []
     for i, (v, t) in enumerate(zip(views, [t for _, t in inputs])):
@@ -56,8 +57,8 @@ def elementwise_kernel(name: str, expr: "Expr | list[Expr]", inputs: list[tuple[
     body += lets
     for k, (value, e, (_, t), v) in enumerate(zip(values, exprs, outs, views[len(inputs):])):
         body.append(f"{out_name(k)}[{offset_expr(v)}] = {store_value(value, e.type, t)};")
-    lines.append(f"@compute @workgroup_size({WORKGROUP})")
+    lines.append(f"@compute @workgroup_size({wg})")
     lines.append("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {")
     lines += ["    " + b for b in body]
     lines.append("}")
-    return Kernel(name, "\n".join(lines), grid(n, WORKGROUP), len(bound), len(outs))
+    return Kernel(name, "\n".join(lines), grid(n, wg), len(bound), len(outs))

@@ -15,7 +15,7 @@ from math import prod
 
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
 from .kernel import Kernel, Launch, header, storage, template
-from .view import View, offset_expr, render_coords
+from .view import View, offset_expr, render_coords, workgroup_size
 
 VARIANTS = ("blocked", "tiled")
 _OUTPUTS_PER_GROUP = {"naive": (8, 8), "tiled": (64, 64)}
@@ -45,7 +45,7 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
     nbatch = max(1, prod(batch))
     if variant == "blocked":
         threads = -(-m // _BLOCK_ROWS) * -(-n // _BLOCK_COLS)
-        wg = min(_BLOCKED_WG, max(4, 1 << (threads - 1).bit_length()))   # idle invocations cost on CPU adapters
+        wg = workgroup_size(threads, _BLOCKED_WG)
         loads = _blocked_loads(a, b, type, n, epilogue is not None)
         if epilogue is None:      # vec4 stores where rows start on a vec4
             loads["STORE"] = storage(2, "out", loads.pop("OUT_ELEM"), write=True)

@@ -9,7 +9,7 @@ from .elementwise import load_text, value_type
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
 from .expr import Expr, load, render_body
 from .kernel import INF, Kernel, Launch, header, storage, template
-from .view import View, collapse, grid, offset_expr, render_coords
+from .view import View, collapse, grid, offset_expr, render_coords, workgroup_size
 
 _F32_INF = INF
 _INIT = {
@@ -37,12 +37,6 @@ def _acc_type(in_type: str) -> str:
     return "f32" if in_type in ("f32", "f16") else "i32"
 
 
-def _workgroup(threads: int) -> int:
-    """64 invocations, or fewer for fewer threads: CPU adapters run a workgroup's idle invocations
-    too (SwiftShader walks the kernel with their SIMD lanes masked)."""
-    return min(WORKGROUP, max(4, 1 << (threads - 1).bit_length()))
-
-
 def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilogue | None = None) -> Kernel:
     """``inputs``: (view, storage type) pairs of one shape, kept axes first; each element reduced is
     ``expr`` of the inputs' elements there."""
@@ -59,7 +53,7 @@ def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilog
     loads = [f"let v{k} = {load_text(f'x{k}', f'base{k} + ' + offset_expr(iv, 'q'), t, value_type(t))};"
              for k, ((_, t), iv) in enumerate(zip(inputs, ivs))]
     lets, (value,) = render_body([expr], [f"v{k}" for k in range(len(inputs))])
-    wg = _workgroup(n_out * chunks)
+    wg = workgroup_size(n_out * chunks, WORKGROUP)
     src = template(
         "reduce.wgsl", WG=wg, HEADER=header(in_type, out_type, expr.type, *(t for _, t in inputs), *extra),
         INPUTS="\n".join(storage(k, f"x{k}", t) for k, (_, t) in enumerate(inputs)), ACC_T=acc,

@@ -108,6 +108,13 @@ def offset_expr(view: View, prefix: str = "c") -> str:
     return " + ".join(terms) or "0"
 
 
+def workgroup_size(n_threads: int, largest: int) -> int:
+    """``largest``, or the power of two (at least 4) that covers fewer threads: CPU adapters run a
+    workgroup's idle invocations too (SwiftShader walks the kernel with their SIMD lanes masked), so a
+    kernel of 8 threads in a workgroup of 64 pays for 64."""
+    return min(largest, max(4, 1 << (n_threads - 1).bit_length()))
+
+
 def grid(n_threads: int, workgroup: int, max_per_dim: int = 65535) -> tuple[int, int, int]:
     """Workgroup counts covering ``n_threads`` (a second dimension past the per-dimension limit)."""
     groups = max(1, -(-n_threads // workgroup))
