@@ -142,3 +142,52 @@ def test_single_kernel_sin_and_cos_are_precise_on_swiftshader(page, server):
         assert r["lowering"] == "single_kernel", variant
         assert np.abs(np.array(r["sin"]) - np.sin(x64)).max() < 2e-6, variant
         assert np.abs(np.array(r["cos"]) - np.cos(x64 * 0.5)).max() < 2e-6, variant
+
+
+FUSED_SCRIPT = """import json
+import webgrad as wg
+dev = wg.default_device()
+data = json.loads(DATA)
+out = {}
+for variant in ("blocked", "tiled", "naive"):
+    dev.force_variant("matmul", variant)
+    x, g, b = wg.tensor(data["x"]), wg.tensor(data["g"]), wg.tensor(data["b"])
+    w = wg.tensor(data["w"])
+    def f(x, g):
+        h = (x @ w + b).tanh()                       # bias and activation in the matmul's kernel
+        with wg.no_grad():
+            w.assign(w - 0.1 * (x.T @ g))            # an update as the gradient matmul's epilogue
+        return h
+    traced = wg.function(f)
+    h = traced(x, g)
+    out[variant] = {"h": h.tolist(), "w": w.tolist(), "kernels": traced.plan.summary()["kernels"]}
+dev.force_variant("matmul", None)
+p, y = wg.tensor(data["p"]), wg.tensor(data["y"])
+red = wg.function(lambda p, y: ((p - y).square().mean(), (p * y.T.T).sum(-1) * 2.0))
+mse, dot = red(p, y)
+out["reductions"] = {"mse": mse.item(), "dot": dot.tolist(), "kernels": red.plan.summary()["kernels"]}
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_fused_kernels_are_right_on_swiftshader(page, server):
+    """Matmul epilogues (each matmul variant, an in-place weight update among them) and reduction
+    prologues (one pass, and a long reduction in two launches) against NumPy, in the page."""
+    rng = np.random.default_rng(3)
+    arrays = {"x": (10, 7), "g": (10, 9), "w": (7, 9), "b": (9,), "p": (3, 5000), "y": (3, 5000)}
+    data = {k: rng.normal(size=s).astype(np.float32) for k, s in arrays.items()}
+    open_console(page, server)
+    text = run(page, f"DATA = {json.dumps({k: v.tolist() for k, v in data.items()})!r}\n" + FUSED_SCRIPT)
+    assert "Traceback" not in text, text
+    got = _result(text)
+    d = {k: v.astype(np.float64) for k, v in data.items()}
+    for variant in ("blocked", "tiled", "naive"):
+        r = got[variant]
+        assert r["kernels"] == [f"matmul_{variant}_fused"] * 2, r["kernels"]
+        assert_close(np.array(r["h"]), np.tanh(d["x"] @ d["w"] + d["b"]), 1e-4, f"{variant} epilogue")
+        assert_close(np.array(r["w"]), d["w"] - 0.1 * (d["x"].T @ d["g"]), 1e-4, f"{variant} in-place update")
+    r = got["reductions"]
+    assert sum("of_expression" in k for k in r["kernels"]) == 2, r["kernels"]     # then each one's fold
+    assert not [k for k in r["kernels"] if k.startswith("fused_")], r["kernels"]
+    assert_close(np.array(r["mse"]), ((d["p"] - d["y"]) ** 2).mean(), 1e-4, "mse prologue")
+    assert_close(np.array(r["dot"]), (d["p"] * d["y"]).sum(-1) * 2, 1e-4, "dot prologue and tail")
