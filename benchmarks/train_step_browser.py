@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import http.server
 import json
 import os
@@ -50,12 +49,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from browser import machine, start_server  # noqa: E402  (webgrad serve on a free port, as browser.py)
 from e2e.conftest import CHROMIUM, QUIET_ARGS, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser flags)
+from mlp_step import ADAM, OPTIMIZERS  # noqa: E402  (the step itself runs in the page, sent as text)
 
 HEADING = "## Training steps in the browser (issue 9)"
 MARK = "BENCH-RESULT "
 MODELS = [(8, 10), (64, 32), (64, 1024)]          # (hidden, batch)
-OPTIMIZERS = {"sgd": 0.1, "adam": 0.01}          # learning rates
-ADAM = (0.9, 0.999, 1e-7)                         # beta_1, beta_2, epsilon: Keras's and TF.js's defaults
 PIPELINE = 100
 PEERS = [("jax-webgpu", "jax-js 0.1.25 webgpu, `jit(valueAndGrad)` + update"),
          ("jax-wasm", "jax-js 0.1.25 wasm, `jit(valueAndGrad)` + update"),
@@ -136,25 +134,8 @@ def nest(a):
         return [build(off + i * step, dims[1:]) for i in range(dims[0])]
     return build(0, shape)
 
-def make_step(params, lr, optimizer="sgd"):
-    w1, b1, w2, b2, w3, b3 = params
-    adam = wg.optimizers.Adam(lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7) if optimizer == "adam" else None
-    def step(x, y):
-        logits = ((x @ w1 + b1).tanh() @ w2 + b2).tanh() @ w3 + b3
-        loss = wg.binary_cross_entropy_with_logits(logits, y)
-        loss.backward()
-        if adam is not None:
-            adam.apply([p.grad for p in params], params)
-        with wg.no_grad():
-            for p in params:
-                if adam is None:
-                    p -= lr * p.grad
-                p.grad = None
-        return loss
-    return step
-
-def fresh(data, lr, optimizer="sgd"):
-    return make_step([wg.tensor(nest(p), requires_grad=True) for p in data["params"]], lr, optimizer)
+def fresh(data, optimizer="sgd"):
+    return make_step([wg.tensor(nest(p), requires_grad=True) for p in data["params"]], optimizer)
 
 def rate(chunk, steps_per_chunk, seconds):
     t0, n = time.perf_counter(), 0
@@ -165,11 +146,11 @@ def rate(chunk, steps_per_chunk, seconds):
         if dt >= seconds:
             return n / dt
 
-def webgrad_cell(system, data, lr, optimizer, pipeline, seconds, repeats, warmup, first_losses=5, slow_chunk=3.0):
+def webgrad_cell(system, data, optimizer, pipeline, seconds, repeats, warmup, first_losses=5, slow_chunk=3.0):
     x, y = wg.tensor(nest(data["x"])), wg.tensor(nest(data["y"]))
     note = ""
     if system in ("eager", "traced"):
-        step = fresh(data, lr, optimizer) if system == "eager" else wg.function(fresh(data, lr, optimizer))
+        step = fresh(data, optimizer) if system == "eager" else wg.function(fresh(data, optimizer))
         every = lambda: step(x, y).item()
         def chunk():
             for _ in range(pipeline - 1):
@@ -177,8 +158,8 @@ def webgrad_cell(system, data, lr, optimizer, pipeline, seconds, repeats, warmup
             return step(x, y).item()
         piped_step = step
     else:                                   # single kernel: K=1 read every step, K=pipeline pipelined
-        one = wg.function(fresh(data, lr, optimizer), single_kernel=True)
-        many = wg.function(fresh(data, lr, optimizer), steps_per_execution=pipeline, single_kernel=True)
+        one = wg.function(fresh(data, optimizer), single_kernel=True)
+        many = wg.function(fresh(data, optimizer), steps_per_execution=pipeline, single_kernel=True)
         xs, ys = wg.stack([x] * pipeline), wg.stack([y] * pipeline)
         step = one
         every = lambda: one(x, y).item()
@@ -229,14 +210,14 @@ def webgrad_chain(trials=15):
     return {"usPerOp50": per[50] / 50 * 1e6, "usMarginal": (per[250] - per[50]) / 200 * 1e6,
             "dispatches50": DEVICE.dispatches - d0}
 
-def traced_profile(data, lr, calls=100):
+def traced_profile(data, calls=100):
     """Where a traced step's time goes in the page: Python (trace replay, bookkeeping), the JS
     helper's encode + submit of the recorded dispatches, and the adapter's own time."""
     import sys
     backend = DEVICE.backend
     browser = sys.modules[type(backend).__module__]     # webgrad's devices/browser.py
     x, y = wg.tensor(nest(data["x"])), wg.tensor(nest(data["y"]))
-    step = wg.function(fresh(data, lr))
+    step = wg.function(fresh(data))
     for _ in range(20):
         step(x, y).item()
     out = {"dispatches": step.plan.summary()["dispatches"]}
@@ -291,7 +272,7 @@ def traced_profile(data, lr, calls=100):
         out[k] = sorted(v)[len(v) // 2]
     # The single-kernel function, 100 steps a call: the call, the wait, the read of 100 losses.
     try:
-        many = wg.function(fresh(data, lr), steps_per_execution=100, single_kernel=True)
+        many = wg.function(fresh(data), steps_per_execution=100, single_kernel=True)
         xs, ys = wg.stack([x] * 100), wg.stack([y] * 100)
         for _ in range(3):
             many(xs, ys).tolist()
@@ -584,7 +565,8 @@ def main() -> int:
             peers = pages["plain"]
             peer_info = peers.evaluate("window.peers.ready")
             log("peers ready:", json.dumps(peer_info))
-            console_run(console, f"MARK = {MARK!r}\n" + WEBGRAD_PRELUDE + "\n_bench_call(lambda: {'ok': 1})\n")
+            step_source = (ROOT / "benchmarks" / "mlp_step.py").read_text()
+            console_run(console, f"MARK = {MARK!r}\n" + step_source + WEBGRAD_PRELUDE + "\n_bench_call(lambda: {'ok': 1})\n")
 
             for m in models:
                 h, b = m
@@ -593,7 +575,7 @@ def main() -> int:
                 for o, s in [(o, s) for o in optimizers for s in systems]:
                     lr = OPTIMIZERS[o]
                     if s in ("eager", "traced", "single"):
-                        r = webgrad_call(console, f"webgrad_cell({s!r}, DATA, {lr}, {o!r}, {PIPELINE}, {seconds}, "
+                        r = webgrad_call(console, f"webgrad_cell({s!r}, DATA, {o!r}, {PIPELINE}, {seconds}, "
                                                   f"{repeats}, {warmup})")
                     else:
                         try:
@@ -607,7 +589,7 @@ def main() -> int:
                         f"every {max(r['every']):.1f}/s, pipelined {max(r['piped']):.1f}/s, first loss {r['first'][0]:.6f} "
                         f"(ref {refs[o][m][0]:.6f}), dispatches/step {r.get('dispatchesPerStep')}")
                 if "traced" in systems and b <= 32:
-                    profiles[m] = webgrad_call(console, f"traced_profile(DATA, {OPTIMIZERS['sgd']})")
+                    profiles[m] = webgrad_call(console, "traced_profile(DATA)")
                     log(f"profile 2-{h}-{h}-1 b{b}:", {k: v for k, v in profiles[m].items() if k != "cprofile"})
 
             chains["webgrad (Pyodide, worker)"] = webgrad_call(console, "webgrad_chain()")

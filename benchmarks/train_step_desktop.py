@@ -23,10 +23,9 @@ import time
 import numpy as np
 
 import webgrad as wg
+from mlp_step import ADAM, OPTIMIZERS, make_step
 
 K = 100
-OPTIMIZERS = {"sgd": 0.1, "adam": 0.01}      # learning rates
-ADAM = dict(beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 MODELS = [(8, 10), (64, 32), (64, 1024)]      # (hidden, batch)
 
 
@@ -54,31 +53,20 @@ def make_params(gpu, hidden, seed=0):
             for s, c in zip(shapes, scale)]
 
 
-def make_step(params, optimizer="sgd"):
-    w1, b1, w2, b2, w3, b3 = params
-    lr = OPTIMIZERS[optimizer]
-    adam = wg.optimizers.Adam(lr, **ADAM) if optimizer == "adam" else None
-
-    def step(x, y):
-        logits = ((x @ w1 + b1).tanh() @ w2 + b2).tanh() @ w3 + b3
-        loss = wg.binary_cross_entropy_with_logits(logits, y)
-        loss.backward()
-        if adam is not None:
-            adam.apply([p.grad for p in params], params)
-        with wg.no_grad():
-            for p in params:
-                if adam is None:
-                    p -= lr * p.grad
-                p.grad = None
-        return loss
-    return step
-
-
 def dataset(hidden, batch):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(K, batch, 2)).astype(np.float32)
     y = (x[..., :1] * x[..., 1:] > 0).astype(np.float32)
     return x, y
+
+
+def step_rates(step, x, y, seconds, repeats) -> tuple[float, float]:
+    """Steps/s of ``step(x, y)`` with the loss read after every step, and after every K-th."""
+    def pipelined():
+        for _ in range(K - 1):
+            step(x, y)
+        step(x, y).item()
+    return best_rate(lambda: step(x, y).item(), 1, seconds, repeats), best_rate(pipelined, K, seconds, repeats)
 
 
 def webgrad_rows(gpu, hidden, batch, optimizer, seconds, repeats):
@@ -94,24 +82,13 @@ def webgrad_rows(gpu, hidden, batch, optimizer, seconds, repeats):
     step(x0, y0).item()
     eager_dispatches = gpu.stats()["dispatches"] - d0
 
-    def eager_pipelined():
-        for _ in range(K - 1):
-            step(x0, y0)
-        step(x0, y0).item()
-    every = best_rate(lambda: step(x0, y0).item(), 1, seconds, repeats)
-    piped = best_rate(eager_pipelined, K, seconds, repeats)
+    every, piped = step_rates(step, x0, y0, seconds, repeats)
     rows.append(("webgrad eager", every, piped, eager_dispatches, ""))
 
     # traced: the normal plan
     traced = wg.function(make_step(make_params(gpu, hidden), optimizer))
     traced(x0, y0)
-
-    def traced_pipelined():
-        for _ in range(K - 1):
-            traced(x0, y0)
-        traced(x0, y0).item()
-    every = best_rate(lambda: traced(x0, y0).item(), 1, seconds, repeats)
-    piped = best_rate(traced_pipelined, K, seconds, repeats)
+    every, piped = step_rates(traced, x0, y0, seconds, repeats)
     rows.append(("webgrad traced", every, piped, traced.plan.summary()["dispatches"], ""))
 
     # single kernel: one step per call, and K steps per call
@@ -148,7 +125,7 @@ def torch_rows(hidden, batch, optimizer, seconds, repeats):
         ps = [torch.tensor((gen.normal(size=s) * c).astype(np.float32), requires_grad=True)
               for s, c in zip(shapes, scale)]
         x0, y0 = torch.tensor(x[0]), torch.tensor(y[0])
-        adam = (torch.optim.Adam(ps, OPTIMIZERS["adam"], betas=(ADAM["beta_1"], ADAM["beta_2"]), eps=ADAM["epsilon"])
+        adam = (torch.optim.Adam(ps, OPTIMIZERS["adam"], betas=ADAM[:2], eps=ADAM[2])
                 if optimizer == "adam" else None)
 
         def step():
@@ -165,13 +142,7 @@ def torch_rows(hidden, batch, optimizer, seconds, repeats):
                     p -= OPTIMIZERS["sgd"] * p.grad
                     p.grad = None
             return loss
-
-        def pipelined():
-            for _ in range(K - 1):
-                step()
-            step().item()
-        every = best_rate(lambda: step().item(), 1, seconds, repeats)
-        piped = best_rate(pipelined, K, seconds, repeats)
+        every, piped = step_rates(lambda x, y: step(), None, None, seconds, repeats)
         rows.append((f"PyTorch {torch.__version__} CPU eager, {threads} thread{'s' if threads > 1 else ''}",
                      every, piped, None, ""))
     torch.set_num_threads(default_threads)
@@ -203,13 +174,13 @@ def main():
     args = ap.parse_args()
     seconds, repeats = (0.5, 2) if args.quick else (1.0, 3)
     gpu = wg.get_device("webgpu")
-    print(f"# Training step throughput, desktop\n")
+    print("# Training step throughput, desktop\n")
     print(f"- date: {datetime.datetime.now().isoformat(timespec='seconds')}")
     print(f"- machine: {machine()}")
     print(f"- adapter: {gpu.name} (wgpu-py)")
     print(f"- command: python {' '.join(sys.argv)}")
     print(f"- MLP 2-H-H-1, tanh, sigmoid cross-entropy; SGD lr {OPTIMIZERS['sgd']}, Adam lr {OPTIMIZERS['adam']} "
-          f"(beta {ADAM['beta_1']}, {ADAM['beta_2']}, epsilon {ADAM['epsilon']:g}); steps/s, best of {repeats} x {seconds} s\n")
+          f"(beta {ADAM[0]}, {ADAM[1]}, epsilon {ADAM[2]:g}); steps/s, best of {repeats} x {seconds} s\n")
     for optimizer, spec in [(o, m) for o in args.optimizers.split(",") for m in args.models.split(",")]:
         hidden, batch = (int(v) for v in spec.split("x"))
         rows = (webgrad_rows(gpu, hidden, batch, optimizer, seconds, repeats)
