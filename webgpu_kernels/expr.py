@@ -1,28 +1,58 @@
 """A small scalar-expression IR for elementwise kernel bodies.
 
 An elementwise op is an expression over its inputs' values at one output position; fusing a
-chain of elementwise ops is substituting one expression into another. Nodes are hashable
-tuples, so equal expressions render to equal WGSL and share a compiled pipeline.
+chain of elementwise ops is substituting one expression into another. Expressions are a DAG,
+not a tree: nodes are interned (hash-consed), so building ``f(a, a)`` or a long chain that reads
+a value many times costs one node per distinct subexpression, two equal expressions are the
+same object (hashing and comparing is O(1)), and equal expressions render to equal WGSL and
+share a compiled pipeline. ``render_body`` computes each shared subexpression once, as a ``let``.
 
     >>> x = load(0, "f32")
     >>> render_value(call("exp", x), ["v0"])
     'exp(v0)'
+    >>> (x + 1.0) is (x + 1.0)
+    True
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
 
 from .kernel import literal
 
 # WGSL value types: 'f32', 'f16', 'i32', 'bool'.
 
 
-@dataclass(frozen=True)
+def _value_key(v):
+    # 0.0 and -0.0 (and 1 and 1.0 and True) are equal in Python but not the same constant.
+    return (v.__class__, repr(v)) if isinstance(v, float) else (v.__class__, v)
+
+
 class Expr:
-    op: str            # 'load' | 'const' | 'index' | 'call' | 'infix' | 'neg' | 'select' | 'cast'
-    type: str          # WGSL value type of the result
-    args: tuple = ()
-    value: object = None   # load: input number; const: Python value; call/infix: function or operator name
+    """One node: ``op`` is 'load' | 'const' | 'index' | 'call' | 'infix' | 'neg' | 'select' | 'cast' | 'isnan';
+    ``type`` the WGSL value type of the result; ``value`` the input number (load), the Python value
+    (const) or the function or operator name (call, infix). Immutable and interned."""
+    __slots__ = ("op", "type", "args", "value", "__weakref__")
+    _interned: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+
+    def __new__(cls, op: str, type: str, args: tuple = (), value=None):
+        args = tuple(args)
+        key = (op, type, args, _value_key(value))
+        e = cls._interned.get(key)
+        if e is None:
+            e = object.__new__(cls)
+            for name, v in (("op", op), ("type", type), ("args", args), ("value", value)):
+                object.__setattr__(e, name, v)
+            cls._interned[key] = e
+        return e
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Expr is immutable: build a new one")
+
+    def __reduce__(self):
+        return Expr, (self.op, self.type, self.args, self.value)
+
+    def __repr__(self) -> str:     # not recursive: a DAG's tree can be exponentially large
+        return f"<Expr {self.op} {self.value!r}: {self.type}, {len(self.args)} args>"
 
     # Python operators build expressions, so kernels read like math.
     def __add__(self, o): return infix("+", self, lift(o, self.type))
@@ -77,19 +107,35 @@ def isnan(a: Expr) -> Expr:
     return Expr("isnan", "bool", (a,))
 
 
+def topological(exprs: "list[Expr]") -> list[Expr]:
+    """Every distinct node of ``exprs``, each after its arguments (iterative: chains can be deep)."""
+    order, seen = [], set()
+    for root in exprs:
+        stack = [(root, False)]
+        while stack:
+            e, ready = stack.pop()
+            if ready:
+                order.append(e)
+            elif e not in seen:
+                seen.add(e)
+                stack.append((e, True))
+                stack.extend((a, False) for a in reversed(e.args) if a not in seen)
+    return order
+
+
 def substitute(e: Expr, inputs: list[Expr]) -> Expr:
-    """Replace ``load(i)`` by ``inputs[i]``: how two elementwise ops fuse into one."""
-    if e.op == "load":
-        return inputs[e.value]
-    if not e.args:
-        return e
-    return Expr(e.op, e.type, tuple(substitute(a, inputs) for a in e.args), e.value)
+    """Replace ``load(i)`` by ``inputs[i]``: how two elementwise ops fuse into one. Shared nodes
+    stay shared: the result has no more nodes than ``e`` and ``inputs`` together."""
+    new: dict[Expr, Expr] = {}
+    for x in topological([e]):
+        new[x] = inputs[x.value] if x.op == "load" else \
+            Expr(x.op, x.type, tuple(new[a] for a in x.args), x.value) if x.args else x
+    return new[e]
 
 
 def loads(e: Expr) -> set[int]:
-    if e.op == "load":
-        return {e.value}
-    return set().union(*(loads(a) for a in e.args)) if e.args else set()
+    """The input numbers ``e`` reads."""
+    return {x.value for x in topological([e]) if x.op == "load"}
 
 
 # Builtins whose WGSL precision is too loose for the op tests, and the functions used instead
@@ -102,15 +148,8 @@ def lanes_type(type: str, lanes: int) -> str:
     return type if lanes == 1 else f"vec{lanes}<{type}>"
 
 
-def render_value(e: Expr, load_names: list[str], names: dict | None = None, lanes: int = 1) -> str:
-    """WGSL text of ``e``; ``names`` maps already-bound subexpressions to let-variables.
-
-    With ``lanes`` > 1 the expression runs on that many neighbouring elements at once: loads are
-    vectors, constants are splatted, the position is a vector of positions.
-    """
-    if names and e in names:
-        return names[e]
-    r = lambda a: render_value(a, load_names, names, lanes)
+def _node_text(e: Expr, args: list[str], load_names: list[str], lanes: int) -> str:
+    """WGSL text of one node whose arguments render as ``args``."""
     vec = lambda type: lanes_type(type, lanes)
     if e.op == "load":
         return load_names[e.value]
@@ -121,54 +160,65 @@ def render_value(e: Expr, load_names: list[str], names: dict | None = None, lane
         return "idx" if lanes == 1 else f"(vec{lanes}<i32>(idx) + vec{lanes}<i32>({', '.join(map(str, range(lanes)))}))"
     if e.op == "call":
         if e.value in _PRECISE and e.type == "f32" and lanes in (1, 4):
-            return f"{_PRECISE[e.value]}{'4' if lanes == 4 else ''}({r(e.args[0])})"
-        return f"{e.value}({', '.join(r(a) for a in e.args)})"
+            return f"{_PRECISE[e.value]}{'4' if lanes == 4 else ''}({args[0]})"
+        return f"{e.value}({', '.join(args)})"
     if e.op == "infix":
         op = e.value if lanes == 1 else {"&&": "&", "||": "|"}.get(e.value, e.value)   # vector bools
-        return f"({r(e.args[0])} {op} {r(e.args[1])})"
+        return f"({args[0]} {op} {args[1]})"
     if e.op == "neg":
-        return f"(-{r(e.args[0])})"
+        return f"(-{args[0]})"
     if e.op == "isnan":
-        return (f"((bitcast<{vec('u32')}>({vec('f32')}({r(e.args[0])})) & {vec('u32')}(0x7fffffffu)) > "
+        return (f"((bitcast<{vec('u32')}>({vec('f32')}({args[0]})) & {vec('u32')}(0x7fffffffu)) > "
                 f"{vec('u32')}(0x7f800000u))")
     if e.op == "select":
-        c, a, b = e.args
-        return f"select({r(b)}, {r(a)}, {r(c)})"
+        c, a, b = args
+        return f"select({b}, {a}, {c})"
     if e.op == "cast":
-        (a,) = e.args
         if e.type == "bool":
-            return f"({r(a)} != {vec(a.type)}({literal(0, a.type)}))"
-        return f"{vec(e.type)}({r(a)})"
+            a = e.args[0]
+            return f"({args[0]} != {vec(a.type)}({literal(0, a.type)}))"
+        return f"{vec(e.type)}({args[0]})"
     raise ValueError(f"unknown expression node {e.op!r}")
+
+
+def render_value(e: Expr, load_names: list[str], lanes: int = 1) -> str:
+    """WGSL text of ``e`` as one expression (a shared subexpression is written out at each use:
+    kernels use ``render_body``, which binds it once).
+
+    With ``lanes`` > 1 the expression runs on that many neighbouring elements at once: loads are
+    vectors, constants are splatted, the position is a vector of positions.
+    """
+    text: dict[Expr, str] = {}
+    for x in topological([e]):
+        text[x] = _node_text(x, [text[a] for a in x.args], load_names, lanes)
+    return text[e]
+
+
+MAX_NESTING = 24   # deeper single-use chains are cut into lets too: WGSL compilers limit expression depth
 
 
 def render_body(exprs: "Expr | list[Expr]", load_names: list[str], lanes: int = 1) -> tuple[list[str], list[str]]:
     """Let-bind every subexpression used more than once (within or across ``exprs``), so shared
-    work is computed once; returns the let lines and the text of each expression."""
+    work is computed once and the WGSL grows with the number of distinct nodes, not the size of
+    the tree they unfold to; returns the let lines and the text of each expression."""
     single = isinstance(exprs, Expr)
     exprs = [exprs] if single else list(exprs)
-    counts: dict[Expr, int] = {}
-
-    def visit(x: Expr):
-        counts[x] = counts.get(x, 0) + 1
-        if counts[x] == 1:
-            for a in x.args:
-                visit(a)
-    for e in exprs:
-        visit(e)
-    names: dict[Expr, str] = {}
-    lines: list[str] = []
-
-    def bind(x: Expr):
-        if x in names:
-            return
+    order = topological(exprs)
+    uses: dict[Expr, int] = dict.fromkeys(order, 0)
+    for x in order:
         for a in x.args:
-            bind(a)
-        if x.args and counts[x] > 1:
-            name = f"t{len(names)}"
-            lines.append(f"let {name} = {render_value(x, load_names, names, lanes)};")
-            names[x] = name
+            uses[a] += 1
     for e in exprs:
-        bind(e)
-    texts = [render_value(e, load_names, names, lanes) for e in exprs]
+        uses[e] += 1
+    text: dict[Expr, str] = {}
+    depth: dict[Expr, int] = {}
+    lines: list[str] = []
+    for x in order:
+        text[x] = _node_text(x, [text[a] for a in x.args], load_names, lanes)
+        depth[x] = 1 + max((depth[a] for a in x.args), default=0)
+        if x.args and (uses[x] > 1 or depth[x] >= MAX_NESTING):
+            name = f"t{len(lines)}"
+            lines.append(f"let {name} = {text[x]};")
+            text[x], depth[x] = name, 0
+    texts = [text[e] for e in exprs]
     return lines, texts[0] if single else texts
