@@ -152,7 +152,7 @@ def _format_time(seconds: float) -> str:
 
 def _format_per_step(seconds: float) -> str:
     if seconds >= 1:
-        return f"{seconds:.1f}s/step"
+        return f"{seconds:.0f}s/step"
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.0f}ms/step"
     return f"{seconds * 1e6:.0f}us/step"

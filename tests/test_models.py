@@ -209,7 +209,7 @@ def test_progress_bar_lines(gpu):
               callbacks=[wg.callbacks.ProgbarLogger(2, stream=out)])
     lines = out.getvalue().splitlines()
     assert lines[0] == "Epoch 1/2" and lines[2] == "Epoch 2/2"
-    assert re.fullmatch(r"3/3 - \d+s \d+(ms|us)/step - loss: [\d.]+ - mae: [\d.]+ - val_loss: [\d.]+ - "
+    assert re.fullmatch(r"3/3 - \d+s \d+(s|ms|us)/step - loss: [\d.]+ - mae: [\d.]+ - val_loss: [\d.]+ - "
                         r"val_mae: [\d.]+", lines[1]), lines[1]
     printed = io.StringIO()
     import contextlib
