@@ -12,11 +12,15 @@ import math
 from .tensor import Tensor, _axes
 
 
-def logsumexp(x: Tensor, axes=None, keepdims=False) -> Tensor:
-    """log(sum(exp(x))) without overflow: the max is taken out first."""
-    m = x.max(axes, keepdims=True).detach()
-    out = (x - m).exp().sum(axes, keepdims=True).log() + m
-    return out if keepdims else out.squeeze(_axes(axes) if axes is not None else None) if x.ndim else out
+def logsumexp(x: Tensor, axis=None, keepdims=False) -> Tensor:
+    """log(sum(exp(x))) over ``axis`` without overflow: the max is taken out first.
+
+        >>> round(wg.logsumexp(wg.tensor([[0.0, 0.0]]), axis=-1).item(), 4)
+        0.6931
+    """
+    m = x.max(axis, keepdims=True).detach()
+    out = (x - m).exp().sum(axis, keepdims=True).log() + m
+    return out if keepdims else out.squeeze(_axes(axis) if axis is not None else None) if x.ndim else out
 
 
 def softmax(x: Tensor, axis=-1) -> Tensor:
@@ -59,24 +63,26 @@ def _reduce(per: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def var(x: Tensor, axes=None, keepdims=False, correction=0) -> Tensor:
+def var(x: Tensor, axis=None, keepdims=False, correction=0) -> Tensor:
+    """Variance over ``axis``, divided by n - ``correction`` (0: the population variance, as NumPy)."""
     from math import prod
     from .ops.registry import normalize_axes
-    n = prod(x.shape[a] for a in normalize_axes("var", _axes(axes), x.ndim))
-    d = x - x.mean(axes, keepdims=True)
-    return (d * d).sum(axes, keepdims) * (1.0 / max(n - correction, 1))
+    n = prod(x.shape[a] for a in normalize_axes("var", _axes(axis), x.ndim))
+    d = x - x.mean(axis, keepdims=True)
+    return (d * d).sum(axis, keepdims) * (1.0 / max(n - correction, 1))
 
 
-def std(x: Tensor, axes=None, keepdims=False, correction=0) -> Tensor:
-    return var(x, axes, keepdims, correction).sqrt()
+def std(x: Tensor, axis=None, keepdims=False, correction=0) -> Tensor:
+    """Standard deviation over ``axis`` (see ``var``)."""
+    return var(x, axis, keepdims, correction).sqrt()
 
 
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5,
-               axes=-1) -> Tensor:
-    """Normalize over ``axes`` to zero mean and unit variance, then scale and shift."""
-    mu = x.mean(axes, keepdims=True)
+               axis=-1) -> Tensor:
+    """Normalize over ``axis`` (an int or a tuple) to zero mean and unit variance, then scale and shift."""
+    mu = x.mean(axis, keepdims=True)
     d = x - mu
-    out = d * ((d * d).mean(axes, keepdims=True) + eps).rsqrt()
+    out = d * ((d * d).mean(axis, keepdims=True) + eps).rsqrt()
     if weight is not None:
         out = out * weight
     if bias is not None:
@@ -98,5 +104,6 @@ def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
     return x.maximum(x * slope)
 
 
-def mean(x: Tensor, axes=None, keepdims=False) -> Tensor:
-    return x.mean(axes, keepdims)
+def mean(x: Tensor, axis=None, keepdims=False) -> Tensor:
+    """Mean over ``axis``: ``wg.mean(wg.ones(2, 3), axis=0).tolist() == [1.0, 1.0, 1.0]``."""
+    return x.mean(axis, keepdims)

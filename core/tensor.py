@@ -230,13 +230,21 @@ class Tensor:
     def square(self): return self * self
     def log_softmax(self, axis=-1): return _functional().log_softmax(self, axis)
     def softmax(self, axis=-1): return _functional().softmax(self, axis)
-    def logsumexp(self, axes=None, keepdims=False): return _functional().logsumexp(self, axes, keepdims)
+    def logsumexp(self, axis=None, keepdims=False): return _functional().logsumexp(self, axis, keepdims)
 
-    # ---- reductions -----------------------------------------------------------------------------
+    # ---- reductions: ``axis`` is an int, a tuple of ints or None (all), as in NumPy ---------------
 
-    def sum(self, axes=None, keepdims=False): return apply(OPS["sum"], self, axes=_axes(axes), keepdims=keepdims)
-    def max(self, axes=None, keepdims=False): return apply(OPS["max"], self, axes=_axes(axes), keepdims=keepdims)
-    def min(self, axes=None, keepdims=False): return apply(OPS["min"], self, axes=_axes(axes), keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis``: ``wg.ones(2, 3).sum(axis=1).tolist() == [3.0, 3.0]``."""
+        return apply(OPS["sum"], self, axes=_axes(axis), keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Largest value over ``axis`` (NaN if any is NaN, as NumPy)."""
+        return apply(OPS["max"], self, axes=_axes(axis), keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Smallest value over ``axis`` (NaN if any is NaN, as NumPy)."""
+        return apply(OPS["min"], self, axes=_axes(axis), keepdims=keepdims)
 
     def argmax(self, axis=None, keepdims=False):
         return apply(OPS["argmax"], self, axes=_axes(axis), keepdims=keepdims)
@@ -244,15 +252,16 @@ class Tensor:
     def argmin(self, axis=None, keepdims=False):
         return (-self).argmax(axis, keepdims)
 
-    def mean(self, axes=None, keepdims=False):
-        n = prod(self.shape[a] for a in normalize_axes("mean", _axes(axes), self.ndim))
-        return self.sum(axes, keepdims) * (1.0 / max(n, 1)) if self.dtype.is_float else \
-            self.float().sum(axes, keepdims) * (1.0 / max(n, 1))
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis``; integer tensors give a float mean."""
+        n = prod(self.shape[a] for a in normalize_axes("mean", _axes(axis), self.ndim))
+        return self.sum(axis, keepdims) * (1.0 / max(n, 1)) if self.dtype.is_float else \
+            self.float().sum(axis, keepdims) * (1.0 / max(n, 1))
 
-    def var(self, axes=None, keepdims=False, correction=0): return _functional().var(self, axes, keepdims, correction)
-    def std(self, axes=None, keepdims=False, correction=0): return _functional().std(self, axes, keepdims, correction)
-    def any(self, axes=None, keepdims=False): return self.bool().int().max(axes, keepdims) > 0
-    def all(self, axes=None, keepdims=False): return self.bool().int().min(axes, keepdims) > 0
+    def var(self, axis=None, keepdims=False, correction=0): return _functional().var(self, axis, keepdims, correction)
+    def std(self, axis=None, keepdims=False, correction=0): return _functional().std(self, axis, keepdims, correction)
+    def any(self, axis=None, keepdims=False): return self.bool().int().max(axis, keepdims) > 0
+    def all(self, axis=None, keepdims=False): return self.bool().int().min(axis, keepdims) > 0
 
     # ---- movement -------------------------------------------------------------------------------
 
@@ -355,10 +364,11 @@ for _name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "r
 
 # ---- helpers ----------------------------------------------------------------------------------
 
-def _axes(axes):
-    if axes is None or isinstance(axes, int):
-        return axes
-    return tuple(axes)
+def _axes(axis):
+    """An ``axis`` argument as the reduction ops take it: None, an int, or a tuple."""
+    if axis is None or isinstance(axis, int):
+        return axis
+    return tuple(axis)
 
 
 def _shape_args(shape) -> tuple[int, ...]:
