@@ -37,7 +37,7 @@ def _unary_function(name):
 
 
 for _name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal", "sign",
-              "abs", "floor", "isnan"):
+              "abs", "floor", "isnan", "erf"):
     globals()[_name] = _unary_function(_name)
 del _name
 

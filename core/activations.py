@@ -50,8 +50,9 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     return F.softmax(x, axis)
 
 
-def gelu(x: Tensor, approximate: bool = True) -> Tensor:
-    """Gaussian error linear unit (tanh approximation)."""
+def gelu(x: Tensor, approximate: bool = False) -> Tensor:
+    """Gaussian error linear unit x·Φ(x), exact (with erf) as Keras 3 and PyTorch compute it;
+    ``approximate=True`` takes the tanh approximation (GPT-2's)."""
     return F.gelu(x, approximate)
 
 

@@ -90,10 +90,17 @@ def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = No
     return out
 
 
-def gelu(x: Tensor, approximate: bool = True) -> Tensor:
-    """GELU; the tanh approximation (as in GPT-2 and jax.nn.gelu's default)."""
-    c = math.sqrt(2 / math.pi)
-    return 0.5 * x * (1 + (c * (x + 0.044715 * x * x * x)).tanh())
+def gelu(x: Tensor, approximate: bool = False) -> Tensor:
+    """GELU, x·Φ(x) = x/2 (1 + erf(x/√2)), as Keras 3 and PyTorch compute it by default;
+    ``approximate=True`` is the tanh approximation (GPT-2's, and jax.nn.gelu's default).
+
+        >>> round(wg.gelu(wg.tensor(1.0)).item(), 6)
+        0.841345
+    """
+    if approximate:
+        c = math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + (c * (x + 0.044715 * x * x * x)).tanh())
+    return 0.5 * x * (1 + (x * (1 / math.sqrt(2))).erf())
 
 
 def silu(x: Tensor) -> Tensor:

@@ -358,7 +358,7 @@ def _unary(name):
 
 
 for _name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "relu", "reciprocal", "sign",
-              "abs", "neg", "floor", "isnan"):
+              "abs", "neg", "floor", "isnan", "erf"):
     setattr(Tensor, _name, _unary(_name))
 
 

@@ -1,5 +1,7 @@
 """Layers against NumPy: Dense, Conv2D (strides, same/valid), pools, normalization, Dropout,
 Embedding; the shapes they report and the errors they raise."""
+import math
+
 import numpy as np
 import pytest
 
@@ -187,12 +189,31 @@ def test_activations_match_numpy(gpu, name):
     want = {
         "linear": xs, "relu": np.maximum(xs, 0), "relu6": np.clip(xs, 0, 6), "tanh": np.tanh(xs), "sigmoid": sig,
         "hard_sigmoid": np.clip(xs + 3, 0, 6) / 6, "softmax": np.exp(xs) / np.exp(xs).sum(),
-        "gelu": 0.5 * xs * (1 + np.tanh(np.sqrt(2 / np.pi) * (xs + 0.044715 * xs ** 3))), "silu": xs * sig,
+        "gelu": 0.5 * xs * (1 + np.vectorize(math.erf)(xs / np.sqrt(2))), "silu": xs * sig,   # exact, as Keras 3
         "swish": xs * sig, "leaky_relu": np.where(xs > 0, xs, 0.2 * xs), "elu": np.where(xs > 0, xs, np.exp(xs) - 1),
         "selu": 1.0507009873554805 * np.where(xs > 0, xs, 1.6732632423543772 * (np.exp(xs) - 1)),
         "softplus": np.log1p(np.exp(xs)), "softsign": xs / (1 + np.abs(xs)), "exponential": np.exp(xs),
     }[name]
     assert_close(got, want, 1e-4, name)
+
+
+def test_gelu_is_exact_by_default_and_approximate_on_request(gpu):
+    """Keras 3 and PyTorch default to x·Φ(x) with erf; the tanh form differs by up to 4e-4."""
+    x = np.linspace(-6, 6, 97).astype("float32")
+    xs = x.astype(np.float64)
+    exact = 0.5 * xs * (1 + np.vectorize(math.erf)(xs / np.sqrt(2)))
+    tanh_form = 0.5 * xs * (1 + np.tanh(np.sqrt(2 / np.pi) * (xs + 0.044715 * xs ** 3)))
+    t = wg.tensor(x, device=gpu)
+    assert_close(wg.activations.gelu(t).numpy(), exact, 1e-5, "exact")
+    assert_close(L.Activation("gelu")(t).numpy(), exact, 1e-5, "Activation('gelu')")
+    assert_close(wg.gelu(t, approximate=True).numpy(), tanh_form, 1e-5, "approximate")
+    assert np.abs(tanh_form - exact).max() > 1e-4                # the two really differ
+    dense = L.Dense(3, activation="gelu")
+    h = wg.tensor(np.random.default_rng(0).normal(size=(5, 4)).astype("float32"), device=gpu)
+    out = dense(h).numpy()
+    w, b = (v.numpy().astype(np.float64) for v in dense.weights)
+    z = h.numpy().astype(np.float64) @ w + b
+    assert_close(out, 0.5 * z * (1 + np.vectorize(math.erf)(z / np.sqrt(2))), 1e-5, "Dense gelu")
 
 
 def test_unknown_names_list_the_valid_ones():

@@ -5,6 +5,8 @@ into one kernel; NumPy gives the reference, and the gradient is written with oth
 """
 from __future__ import annotations
 
+import math
+
 from webgpu_kernels import expr as E
 
 from ..dtypes import DType, as_dtype, bool_, float32, promote
@@ -63,6 +65,31 @@ def _np_sigmoid(x):
     return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x)))).astype(x.dtype)
 
 
+def _erf(x):
+    # No WGSL builtin. Near 0, the Maclaurin series (exact to float32 for |x| < 0.5, where 1 - erfc
+    # would cancel); elsewhere 1 - erfc(|x|) with Numerical Recipes' Chebyshev fit (error < 1.2e-7).
+    t = x.type
+    c = lambda v: E.const(v, t)
+    x2 = x * x
+    series = c(0.0)
+    for k in range(6, -1, -1):   # 2/sqrt(pi) * sum (-1)^k x^(2k+1) / (k! (2k+1))
+        series = series * x2 + c((-1) ** k * 2 / math.sqrt(math.pi) / (math.factorial(k) * (2 * k + 1)))
+    z = E.call("abs", x)
+    u = c(1.0) / (c(1.0) + c(0.5) * z)
+    poly = c(0.17087277)
+    for a in (-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+              1.00002368, -1.26551223):
+        poly = poly * u + c(a)
+    erfc = u * E.call("exp", poly - z * z)
+    return E.select(E.infix("<", z, c(0.5)), x * series, E.call("sign", x) * (c(1.0) - erfc))
+
+
+def _np_erf(x):
+    np = _np()
+    x = np.asarray(x)
+    return np.vectorize(math.erf, otypes=[np.float64])(x).astype(x.dtype)
+
+
 unary("neg", lambda x: -x, lambda x: -_np().asarray(x), lambda g, out, x: (-g,), float_only=False)
 unary("exp", lambda x: E.call("exp", x), lambda x: _np().exp(x), lambda g, out, x: (g * out,))
 unary("log", lambda x: E.call("log", x), lambda x: _np().log(x), lambda g, out, x: (g / x,), domain=(0.1, 5.0))
@@ -79,6 +106,7 @@ unary("relu", lambda x: _nan_through(E.call("max", x, E.const(0, x.type)), x), l
       lambda g, out, x: (g * (x > 0),), float_only=False)
 unary("reciprocal", lambda x: E.const(1.0, x.type) / x, lambda x: 1 / _np().asarray(x),
       lambda g, out, x: (-g * out * out,), domain=(0.5, 3.0))
+unary("erf", _erf, _np_erf, lambda g, out, x: (g * (2 / math.sqrt(math.pi)) * (-(x * x)).exp(),))
 unary("floor", lambda x: E.call("floor", x), lambda x: _np().floor(x), None)
 unary("isnan", E.isnan, lambda x: _np().isnan(x), None,
       infer=lambda x, **_: Meta(x.shape, bool_))
