@@ -11,6 +11,7 @@ Methods only build calls to ``apply`` with a registered op; the math lives in ``
 """
 from __future__ import annotations
 
+import numbers
 import struct
 from array import array
 from math import prod
@@ -372,9 +373,44 @@ def _axes(axis):
 
 
 def _shape_args(shape) -> tuple[int, ...]:
+    """Sizes or axes given one by one (``x.reshape(2, -1)``) or as one tuple (``x.reshape((2, -1))``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(d) for d in shape)
+
+
+def _new_shape(shape, fn: str) -> tuple[int, ...]:
+    """The shape of a new tensor, as ``fn`` (``zeros(2, 3)`` or ``zeros((2, 3))``) was given it, checked."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    shape = tuple(_count(fn, d, f"size of axis {k}", example=f"{fn}(2, 3) or {fn}((2, 3))")
+                  for k, d in enumerate(shape))
+    if prod(shape) > MAX_ELEMENTS:
+        raise ValueError(f"{fn}: shape {shape} has {prod(shape):,} elements; a tensor holds at most "
+                         f"{MAX_ELEMENTS:,} (webgrad's kernels index with 32-bit integers)")
+    return shape
+
+
+MAX_ELEMENTS = 2 ** 31 - 1
+
+
+def _count(fn: str, value, what: str, example: str) -> int:
+    """A size or count as ``fn`` takes it: a whole number, 0 or more (an int or a NumPy integer)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{fn}: {what} is {value!r} (a {type(value).__name__}); sizes are whole numbers, "
+                        f"as in {example}")
+    if value < 0:
+        raise ValueError(f"{fn}: {what} is {value}; sizes must be 0 or more")
+    return int(value)
+
+
+def _number(fn: str, value, what: str):
+    """A number ``fn`` takes as a value (bool, int, float or a NumPy scalar), or a clear error."""
+    if isinstance(value, numbers.Real) or type(value).__name__ == "bool_":
+        return value
+    kind = "a complex number; webgrad has no complex dtype" if isinstance(value, numbers.Complex) else \
+        f"a {type(value).__name__}"
+    raise TypeError(f"{fn}: {what} is {value!r} ({kind}); {fn} takes numbers")
 
 
 _constants: dict = {}
@@ -469,12 +505,31 @@ def _flatten(data):
             return [], (0,)
         parts = [_flatten(d) for d in data]
         shape = parts[0][1]
-        if any(p[1] != shape for p in parts):
-            raise ValueError(f"tensor: nested lists must be rectangular; got rows of shapes {[p[1] for p in parts]}")
+        for k, p in enumerate(parts):
+            if p[1] != shape:
+                raise ValueError(f"tensor: nested lists must be rectangular, but item [{k}] has shape {p[1]} "
+                                 f"and item [0] has shape {shape}")
         return [v for p in parts for v in p[0]], (len(data),) + shape
-    if isinstance(data, Tensor):
+    if isinstance(data, Tensor) or hasattr(data, "__array_interface__"):
         return _flatten(data.tolist())
     return [data], ()
+
+
+_TAKES = "a number, nested lists of numbers, a NumPy array, a buffer (array, memoryview) or a tensor"
+
+
+def _check_elements(flat, shape) -> None:
+    """Every element a number: otherwise say which one, as an index into the nested lists."""
+    for k, v in enumerate(flat):
+        if not (isinstance(v, numbers.Real) or type(v).__name__ == "bool_"):
+            where, rest = [], k
+            for d in reversed(shape):
+                where.append(rest % d)
+                rest //= d
+            at = f"element {list(reversed(where))} is" if shape else "got"
+            kind = "a complex number; webgrad has no complex dtype" if isinstance(v, numbers.Complex) else \
+                f"a {type(v).__name__}"
+            raise TypeError(f"tensor: {at} {v!r} ({kind}); tensor takes {_TAKES}")
 
 
 def _infer_dtype(flat) -> DType:
@@ -485,13 +540,18 @@ def _infer_dtype(flat) -> DType:
     return float32
 
 
-def _pack(flat, dtype: DType) -> bytes:
+def _pack(flat, dtype: DType, fn: str = "tensor") -> bytes:
     if dtype is float16:
         return struct.pack(f"<{len(flat)}e", *flat)
     if dtype is bool_:
         return array("I", [1 if v else 0 for v in flat]).tobytes()
     if dtype is int32:
-        return array("i", [int(v) for v in flat]).tobytes()
+        try:
+            return array("i", [int(v) for v in flat]).tobytes()
+        except OverflowError:
+            big = next(v for v in flat if not -2 ** 31 <= int(v) < 2 ** 31)
+            raise ValueError(f"{fn}: {big} does not fit in int32 (-2,147,483,648 to 2,147,483,647); "
+                             f"pass dtype=wg.float32 for large numbers") from None
     return array("f", flat).tobytes()
 
 
@@ -511,19 +571,36 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         import numpy as np
         from .dtypes import numpy_dtype
         arr = np.asarray(data)
-        d = d or as_dtype(arr.dtype)
+        try:
+            d = d or as_dtype(arr.dtype)
+        except TypeError:
+            raise TypeError(f"tensor: a NumPy array of dtype {arr.dtype}; webgrad has bool, int32, float16 and "
+                            f"float32 (convert it first: arr.astype('float32'))") from None
         host = np.ascontiguousarray(arr.astype(numpy_dtype(d)))
         raw = host.astype(np.uint32).tobytes() if d is bool_ else host.tobytes()
         t = Tensor._make(dev.from_bytes(raw, arr.shape, d), arr.shape, d, dev)
     elif isinstance(data, (memoryview, bytes, bytearray, array)):
         view = memoryview(data)
-        fmt_ = view.format if view.format in ("f", "i", "I", "e", "?") else "f"
-        d = d or {"f": float32, "i": int32, "I": int32, "e": float16, "?": bool_}[fmt_]
-        flat = view.cast("B").cast(fmt_).tolist() if view.format in ("B", "b", "c") or view.ndim != 1 else view.tolist()
-        shape = view.shape if view.ndim > 1 and view.format == fmt_ else (len(flat),)
+        if view.format in ("B", "b", "c"):     # raw bytes: elements of the dtype (float32 unless told)
+            d = d or float32
+            if view.nbytes % d.itemsize:
+                raise ValueError(f"tensor: {view.nbytes} bytes are not a whole number of {d.name} elements "
+                                 f"({d.itemsize} bytes each)")
+            raw = view.tobytes()
+            flat = list(struct.unpack(f"<{len(raw) // d.itemsize}{d.fmt}", raw))
+            shape = (len(flat),)
+        else:
+            flat, shape = _flatten(view.tolist())
+            d = d or {"f": float32, "i": int32, "I": int32, "e": float16, "?": bool_}.get(view.format) or \
+                _infer_dtype(flat)
         t = Tensor._make(dev.from_bytes(_pack(flat, d), shape, d), shape, d, dev)
     else:
+        if isinstance(data, (str, bytes, dict, set)) or data is None:
+            raise TypeError(f"tensor: got {data!r} (a {type(data).__name__}); tensor takes {_TAKES}")
         flat, shape = _flatten(data)
+        _check_elements(flat, shape)
+        if prod(shape) > MAX_ELEMENTS:
+            _new_shape(shape, "tensor")
         d = d or _infer_dtype(flat)
         t = Tensor._make(dev.from_bytes(_pack(flat, d), shape, d), shape, d, dev)
     t.requires_grad = requires_grad
@@ -534,7 +611,9 @@ SMALL_FULL = 1024      # elements: smaller constant tensors are uploaded, not fi
 
 
 def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    shape = _shape_args(shape if isinstance(shape, (tuple, list)) else (shape,))
+    """A tensor of ``shape`` filled with ``value``: ``wg.full((2, 3), 0.5)``."""
+    shape = _new_shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    _number("full", value, "value")
     d = as_dtype(dtype) if dtype is not None else (bool_ if isinstance(value, bool) else
                                                    int32 if isinstance(value, int) else float32)
     if d is int32 and not -2 ** 31 <= int(value) < 2 ** 31:
@@ -550,11 +629,13 @@ def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def zeros(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
-    return full(_shape_args(shape), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+    """A tensor of zeros: ``wg.zeros(2, 3)`` or ``wg.zeros((2, 3))``."""
+    return full(_new_shape(shape, "zeros"), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
-    return full(_shape_args(shape), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+    """A tensor of ones: ``wg.ones(2, 3)`` or ``wg.ones((2, 3))``."""
+    return full(_new_shape(shape, "ones"), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def zeros_like(x: Tensor, dtype=None) -> Tensor:
@@ -570,26 +651,40 @@ def full_like(x: Tensor, value, dtype=None) -> Tensor:
 
 
 def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
-    """Evenly spaced values in [start, stop), as ``numpy.arange``."""
+    """Evenly spaced values in [start, stop), as ``numpy.arange``: ``wg.arange(0, 1, 0.25)``."""
     if stop is None:
         start, stop = 0, start
-    n = max(0, -(-(stop - start) // step)) if all(isinstance(v, int) for v in (start, stop, step)) else \
-        max(0, int(-(-(stop - start) // step)))
-    d = as_dtype(dtype) if dtype else (int32 if all(isinstance(v, int) for v in (start, stop, step)) else float32)
+    for what, v in (("start", start), ("stop", stop), ("step", step)):
+        _number("arange", v, what)
+    if step == 0:
+        raise ValueError("arange: step is 0; it must be positive (counting up) or negative (counting down)")
+    whole = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+    n = max(0, -(-(stop - start) // step)) if whole else max(0, int(-(-(stop - start) // step)))
+    _new_shape((int(n),), "arange")
+    d = as_dtype(dtype) if dtype else (int32 if whole else float32)
     return apply(OPS["arange"], start=start, step=step, n=int(n), dtype=d.name, device=device)
 
 
 def linspace(start, stop, num, device=None) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop``, both ends included, as ``numpy.linspace``."""
+    _number("linspace", start, "start")
+    _number("linspace", stop, "stop")
+    num = _count("linspace", num, "num", example="linspace(0, 1, 5)")
+    _new_shape((num,), "linspace")
     step = (stop - start) / max(num - 1, 1)
     return apply(OPS["arange"], start=float(start), step=float(step), n=int(num), dtype="float32", device=device)
 
 
 def eye(n, m=None, dtype=float32, device=None) -> Tensor:
-    return apply(OPS["eye"], n=n, m=m or n, dtype=as_dtype(dtype).name, device=device)
+    """The identity matrix, ``n`` by ``m`` (``n`` by ``n`` by default)."""
+    n = _count("eye", n, "n", example="eye(3) or eye(3, 4)")
+    m = n if m is None else _count("eye", m, "m", example="eye(3, 4)")
+    _new_shape((n, m), "eye")
+    return apply(OPS["eye"], n=n, m=m, dtype=as_dtype(dtype).name, device=device)
 
 
-def _random(kind, shape, device, generator=None, **attrs) -> Tensor:
-    shape = _shape_args(shape)
+def _random(kind, shape, device, generator=None, fn="rand", **attrs) -> Tensor:
+    shape = _new_shape(shape, fn)
     generator = generator or default_generator
     if autograd._tracer is not None:      # a traced function draws new numbers on every call
         params = autograd._tracer.random_params(generator, prod(shape))
@@ -610,21 +705,29 @@ def manual_seed(seed: int) -> None:
 
 def rand(*shape, device=None, requires_grad=False) -> Tensor:
     """Uniform on [0, 1), float32, from the counter-based generator."""
-    return _random("uniform", shape, device).requires_grad_(requires_grad)
+    return _random("uniform", shape, device, fn="rand").requires_grad_(requires_grad)
 
 
 def randn(*shape, device=None, requires_grad=False) -> Tensor:
     """Standard normal, float32 (Box-Muller on Philox words)."""
-    return _random("normal", shape, device).requires_grad_(requires_grad)
+    return _random("normal", shape, device, fn="randn").requires_grad_(requires_grad)
 
 
 def randint(low, high=None, shape=(), device=None) -> Tensor:
     """Integers in [low, high), int32."""
     if high is None:
         low, high = 0, low
+    for what, v in (("low", low), ("high", high)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"randint: {what} is {v!r} (a {type(v).__name__}); randint takes whole numbers")
+        if not -2 ** 31 <= v <= 2 ** 31:
+            raise ValueError(f"randint: {what} is {v}, outside int32's range (-2,147,483,648 to 2,147,483,647)")
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    return _random("int", shape if isinstance(shape, (tuple, list)) else (shape,), device, low=int(low), high=int(high))
+    if high - low >= 2 ** 32:
+        raise ValueError(f"randint: [{low}, {high}) holds {high - low:,} values; at most 2**32 - 1 fit one draw")
+    return _random("int", shape if isinstance(shape, (tuple, list)) else (shape,), device, fn="randint",
+                   low=int(low), high=int(high))
 
 
 # ---- functions of several tensors -------------------------------------------------------------

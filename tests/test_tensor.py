@@ -256,3 +256,54 @@ def test_full_rounds_and_rejects_like_numpy(gpu, n):
     assert wg.full((n,), 0.1, device=gpu).numpy()[0] == np.float32(0.1)
     with pytest.raises(ValueError, match="int32"):
         wg.full((n,), 2 ** 31, dtype="int32", device=gpu)
+
+
+@pytest.mark.parametrize("make,error,message", [
+    (lambda: wg.tensor("abc"), TypeError, r"tensor: got 'abc' \(a str\); tensor takes a number, nested lists"),
+    (lambda: wg.tensor(None), TypeError, r"tensor: got None"),
+    (lambda: wg.tensor({"a": 1}), TypeError, r"tensor: got \{'a': 1\} \(a dict\)"),
+    (lambda: wg.tensor([[1.0, 2.0], [3.0, "x"]]), TypeError, r"tensor: element \[1, 1\] is 'x' \(a str\)"),
+    (lambda: wg.tensor([1.0, None]), TypeError, r"tensor: element \[1\] is None"),
+    (lambda: wg.tensor(2 + 1j), TypeError, r"tensor: got \(2\+1j\) \(a complex number; webgrad has no complex dtype\)"),
+    (lambda: wg.tensor([[1, 2], [3]]), ValueError,
+     r"tensor: nested lists must be rectangular, but item \[1\] has shape \(1,\) and item \[0\] has shape \(2,\)"),
+    (lambda: wg.tensor([1, [2]]), ValueError, r"tensor: nested lists must be rectangular"),
+    (lambda: wg.tensor([2 ** 40]), ValueError, r"tensor: 1099511627776 does not fit in int32 .*dtype=wg.float32"),
+    (lambda: wg.tensor(np.array(["a", "b"])), TypeError, r"tensor: a NumPy array of dtype <U1; webgrad has"),
+    (lambda: wg.tensor(b"abc"), ValueError, r"tensor: 3 bytes are not a whole number of float32 elements"),
+    (lambda: wg.zeros(-1, 3), ValueError, r"zeros: size of axis 0 is -1; sizes must be 0 or more"),
+    (lambda: wg.zeros(2.5), TypeError, r"zeros: size of axis 0 is 2.5 \(a float\); sizes are whole numbers, "
+                                       r"as in zeros\(2, 3\) or zeros\(\(2, 3\)\)"),
+    (lambda: wg.ones((2, "3")), TypeError, r"ones: size of axis 1 is '3' \(a str\)"),
+    (lambda: wg.ones(True), TypeError, r"ones: size of axis 0 is True \(a bool\)"),
+    (lambda: wg.zeros(10 ** 5, 10 ** 5), ValueError,
+     r"zeros: shape \(100000, 100000\) has 10,000,000,000 elements; a tensor holds at most 2,147,483,647"),
+    (lambda: wg.full((2, 2), "x"), TypeError, r"full: value is 'x' \(a str\); full takes numbers"),
+    (lambda: wg.full(-3, 1.0), ValueError, r"full: size of axis 0 is -3"),
+    (lambda: wg.arange(0, 10, 0), ValueError, r"arange: step is 0"),
+    (lambda: wg.arange("a"), TypeError, r"arange: stop is 'a' \(a str\); arange takes numbers"),
+    (lambda: wg.arange(10 ** 12), ValueError, r"arange: shape \(1000000000000,\) has 1,000,000,000,000 elements"),
+    (lambda: wg.linspace(0, 1, -5), ValueError, r"linspace: num is -5; sizes must be 0 or more"),
+    (lambda: wg.linspace(0, 1, 2.5), TypeError, r"linspace: num is 2.5 \(a float\)"),
+    (lambda: wg.eye(-2), ValueError, r"eye: n is -2"),
+    (lambda: wg.eye(3, 1.5), TypeError, r"eye: m is 1.5 \(a float\)"),
+    (lambda: wg.rand(-1), ValueError, r"rand: size of axis 0 is -1"),
+    (lambda: wg.randn(2, "a"), TypeError, r"randn: size of axis 1 is 'a' \(a str\)"),
+    (lambda: wg.randint(0, 2 ** 40, (3,)), ValueError, r"randint: high is 1099511627776, outside int32's range"),
+    (lambda: wg.randint(0, 1.5, (3,)), TypeError, r"randint: high is 1.5 \(a float\)"),
+    (lambda: wg.randint(5, shape=(-2,)), ValueError, r"randint: size of axis 0 is -2"),
+])
+def test_constructors_name_what_they_were_given_and_what_they_take(gpu, make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_constructors_take_what_numpy_takes(gpu):
+    assert wg.tensor([]).shape == (0,) and wg.tensor([[], []]).shape == (2, 0)
+    assert wg.zeros(0, 3).shape == (0, 3) and wg.zeros(np.int64(2), 3).shape == (2, 3)
+    assert wg.tensor([[np.float32(1.5), 2], [3, True]]).tolist() == [[1.5, 2.0], [3.0, 1.0]]
+    assert wg.tensor([np.array([1, 2]), np.array([3, 4])], device=gpu).tolist() == [[1, 2], [3, 4]]
+    assert wg.tensor(array("i", [1, 2, 3])).tolist() == [1, 2, 3]
+    assert wg.tensor(memoryview(array("f", [0.5, 1.5])).cast("B")).tolist() == [0.5, 1.5]
+    assert wg.tensor(bytes(array("i", [7, 8])), dtype=wg.int32).tolist() == [7, 8]
+    assert wg.linspace(0, 1, 0).shape == (0,) and wg.eye(2, 3).tolist() == [[1, 0, 0], [0, 1, 0]]
