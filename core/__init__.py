@@ -42,9 +42,24 @@ for _name in ("exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "r
 del _name
 
 
-# ---- Keras-style API: layers, models, training, datasets, weights (issue 4) ----------------------
-from . import (activations, callbacks, datasets, initializers, layers, losses, metrics, models,  # noqa: E402
-               optimizers, regularizers, saving)
+from . import datasets, event_files  # noqa: E402
 from .convolution import avg_pool2d, conv2d, max_pool2d  # noqa: E402
-from .layers import Input  # noqa: E402
-from .models import Model, Sequential  # noqa: E402
+
+# ---- the Keras-style API (keras/), public as wg.layers, wg.optimizers, ... ----------------------
+from . import keras  # noqa: E402
+from .keras import (activations, callbacks, initializers, layers, losses, metrics, models,  # noqa: E402
+                    optimizers, regularizers, saving)
+from .keras.layers import Input  # noqa: E402
+from .keras.models import Model, Sequential  # noqa: E402
+
+
+def _public_module_names() -> None:
+    """``import webgrad.layers`` and ``from webgrad.optimizers import Adam`` find the modules in keras/
+    (each one module under two names, never loaded twice)."""
+    import sys
+    for name, module in list(sys.modules.items()):
+        if name.startswith(f"{__name__}.keras."):
+            sys.modules.setdefault(f"{__name__}.{name[len(__name__) + len('.keras.'):]}", module)
+
+
+_public_module_names()

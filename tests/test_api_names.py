@@ -70,3 +70,15 @@ def test_reductions_take_axis(gpu, call, reference):
     a = np.random.default_rng(0).normal(size=(3, 4, 5)).astype(np.float32)
     got = call(wg.tensor(a, device=gpu)).numpy()
     assert_close(got, reference(a.astype(np.float64)).astype(got.dtype), 1e-4, "reduction")
+
+
+def test_the_keras_style_api_is_public_under_its_short_names():
+    """Its code lives in webgrad.keras; users type wg.layers, or import webgrad.layers as in Keras."""
+    import importlib
+    for name in ("activations", "callbacks", "initializers", "layers", "losses", "metrics", "models",
+                 "optimizers", "regularizers", "saving"):
+        module = importlib.import_module(f"webgrad.{name}")
+        assert module is getattr(wg, name) is getattr(wg.keras, name), name
+    from webgrad.layers import Dense
+    from webgrad.layers.base import Layer
+    assert Dense is wg.layers.Dense and issubclass(Dense, Layer) and Layer is wg.keras.layers.base.Layer

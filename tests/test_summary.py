@@ -1,4 +1,4 @@
-"""webgrad.summary writes TensorBoard event files in pure Python; the real tensorboard library reads them."""
+"""webgrad.event_files writes TensorBoard event files in pure Python; the real tensorboard library reads them."""
 import os
 import struct
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import webgrad as wg
-from webgrad import summary
+from webgrad import event_files
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
 
@@ -22,16 +22,16 @@ def scalars(acc, tag):
 
 
 def test_crc32c_known_vector():
-    assert summary.crc32c(b"123456789") == 0xE3069283
-    assert summary.crc32c(b"") == 0
+    assert event_files.crc32c(b"123456789") == 0xE3069283
+    assert event_files.crc32c(b"") == 0
     # TFRecord's length CRC of an 8-byte zero length, as TensorFlow writes it
-    rec = summary.tfrecord(b"")
-    assert rec[:8] == b"\0" * 8 and struct.unpack("<I", rec[8:12])[0] == summary.masked_crc32c(b"\0" * 8)
+    rec = event_files.tfrecord(b"")
+    assert rec[:8] == b"\0" * 8 and struct.unpack("<I", rec[8:12])[0] == event_files.masked_crc32c(b"\0" * 8)
 
 
 def test_scalars_read_by_tensorboard(tmp_path):
     want = {"loss": [(s, 1.0 / (s + 1)) for s in range(5)], "acc/train": [(0, 0.25), (3, -1.5), (7, 1e6)]}
-    with summary.SummaryWriter(tmp_path) as w:
+    with event_files.SummaryWriter(tmp_path) as w:
         for tag, points in want.items():
             for step, v in points:
                 w.scalar(tag, v, step)
@@ -48,7 +48,7 @@ def test_scalars_read_by_tensorboard(tmp_path):
 
 
 def test_truncated_last_record_keeps_earlier_steps(tmp_path):
-    w = summary.SummaryWriter(tmp_path)
+    w = event_files.SummaryWriter(tmp_path)
     for step in range(4):
         w.scalar("loss", float(step), step)
     # no close(): every write is flushed, so the file is complete as a crashed run would leave it
@@ -61,7 +61,7 @@ def test_truncated_last_record_keeps_earlier_steps(tmp_path):
 
 
 def test_reader_checks_our_crc(tmp_path):
-    with summary.SummaryWriter(tmp_path) as w:
+    with event_files.SummaryWriter(tmp_path) as w:
         w.scalar("a", 1.0, 0)
         w.scalar("a", 2.0, 1)
     data = bytearray(open(w.path, "rb").read())
@@ -72,7 +72,7 @@ def test_reader_checks_our_crc(tmp_path):
 
 def test_histogram_read_by_tensorboard(tmp_path):
     values = [0.1, -0.2, 0.3, 0.3, 1.5]
-    with summary.SummaryWriter(tmp_path) as w:
+    with event_files.SummaryWriter(tmp_path) as w:
         w.histogram("weights", values, step=3, bins=4)
         w.histogram("const", [[2.0, 2.0]], step=1)
     acc = read(tmp_path)

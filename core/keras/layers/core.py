@@ -4,8 +4,8 @@ from __future__ import annotations
 from math import prod
 
 from .. import activations
-from ..ops import ShapeError
-from ..tensor import Tensor, rand
+from ...ops import ShapeError
+from ...tensor import Tensor, rand
 from .base import InputSpec, Layer, fmt_shape
 
 

@@ -453,7 +453,7 @@ class TensorBoard(Callback):
         if name not in self._writers:
             import os
 
-            from .summary import SummaryWriter
+            from ..event_files import SummaryWriter
             self._writers[name] = SummaryWriter(os.path.join(self.log_dir, name))
         return self._writers[name]
 

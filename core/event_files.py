@@ -6,8 +6,8 @@ framing (length as u64 LE, masked CRC32C of the length, the data, masked CRC32C 
 every later one a ``Summary`` with scalars (``simple_value``) or histograms (``HistogramProto``).
 The file is flushed after every record, so a run that crashes leaves every step it logged readable.
 
-    >>> import tempfile, webgrad.summary
-    >>> with webgrad.summary.SummaryWriter(tempfile.mkdtemp()) as w:
+    >>> import tempfile, webgrad.event_files
+    >>> with webgrad.event_files.SummaryWriter(tempfile.mkdtemp()) as w:
     ...     for step in range(3):
     ...         w.scalar("loss", 1.0 / (step + 1), step)
     ...     w.histogram("weights", [0.1, -0.2, 0.3, 0.3], step=2)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 
-from . import functional as F
-from .tensor import Tensor
+from .. import functional as F
+from ..tensor import Tensor
 
 
 def linear(x: Tensor) -> Tensor:

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from .tensor import Tensor
+from ..tensor import Tensor
 
 
 class Regularizer:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-from . import autograd
-from .autograd import no_grad
-from .tensor import Tensor, full, full_like, tensor, zeros
+from .. import autograd
+from ..autograd import no_grad
+from ..tensor import Tensor, full, full_like, tensor, zeros
 
 
 # ---- learning-rate schedules ---------------------------------------------------------------
@@ -285,7 +285,7 @@ class Optimizer:
         key = tuple(id(p) for p in params) + tuple(sorted(scalars))
         cache = self.__dict__.setdefault("_fused", {})
         if key not in cache:
-            from .graph import function
+            from ..graph import function
             cache[key] = function(lambda *grads: self._update_all(list(grads), params, scalars))
         return cache[key]
 

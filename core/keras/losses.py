@@ -12,10 +12,10 @@ Probabilities are clipped to [1e-7, 1 - 1e-7] before the log, as Keras does; pas
 """
 from __future__ import annotations
 
-from . import functional as F
-from .ops import ShapeError
-from .ops.registry import fmt
-from .tensor import Tensor, tensor
+from .. import functional as F
+from ..ops import ShapeError
+from ..ops.registry import fmt
+from ..tensor import Tensor, tensor
 
 EPSILON = 1e-7
 

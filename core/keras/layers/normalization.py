@@ -2,8 +2,8 @@
 LayerNormalization (per-sample statistics)."""
 from __future__ import annotations
 
-from .. import functional as F
-from ..autograd import no_grad
+from ... import functional as F
+from ...autograd import no_grad
 from .base import InputSpec, Layer
 
 

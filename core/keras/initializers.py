@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from math import prod
 
-from .random import Generator
-from .tensor import Tensor, full, rand, randn
+from ..random import Generator
+from ..tensor import Tensor, full, rand, randn
 
 
 def compute_fans(shape) -> tuple[float, float]:
@@ -33,7 +33,7 @@ def compute_fans(shape) -> tuple[float, float]:
 def _draw(kind: str, shape, seed, device) -> Tensor:
     if seed is None:
         return rand(*shape, device=device) if kind == "uniform" else randn(*shape, device=device)
-    from .tensor import _random    # a generator of its own, so a seed does not disturb the global stream
+    from ..tensor import _random    # a generator of its own, so a seed does not disturb the global stream
     return _random(kind, shape, device, Generator(int(seed)))
 
 

@@ -1,7 +1,7 @@
 """Max and average pooling over windows of channels-last images, and their global forms."""
 from __future__ import annotations
 
-from ..convolution import avg_pool2d, max_pool2d, pair
+from ...convolution import avg_pool2d, max_pool2d, pair
 from .base import InputSpec, Layer
 from .convolutional import _window_out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..layers.base import Layer, fmt_shape
 from ..layers.input_layer import InputLayer, KerasTensor
-from ..ops import ShapeError
+from ...ops import ShapeError
 from .trainer import Trainer
 
 
@@ -57,7 +57,7 @@ class Model(Trainer, Layer):
         """Create the weights for inputs of ``input_shape`` (with or without the batch axis None)."""
         if self._graph is not None or self.built:
             return
-        from ..tensor import zeros
+        from ...tensor import zeros
         shape = tuple(1 if d is None else d for d in input_shape)
         self.built = True        # call() below must not build again
         self(zeros(*shape))

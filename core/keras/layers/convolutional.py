@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .. import activations
-from ..convolution import conv2d, pair, padding_amounts
-from ..ops import ShapeError
+from ...convolution import conv2d, pair, padding_amounts
+from ...ops import ShapeError
 from .base import InputSpec, Layer, fmt_shape
 
 

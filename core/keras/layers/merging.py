@@ -1,8 +1,8 @@
 """Layers that join several inputs (for the functional API): Add, Concatenate."""
 from __future__ import annotations
 
-from ..ops import ShapeError
-from ..tensor import cat
+from ...ops import ShapeError
+from ...tensor import cat
 from .base import Layer, fmt_shape
 
 

@@ -18,8 +18,8 @@ import struct
 from array import array
 from math import prod
 
-from .ops import ShapeError
-from .tensor import Tensor, tensor
+from ..ops import ShapeError
+from ..tensor import Tensor, tensor
 
 # safetensors dtype name -> (webgrad dtype, bytes per element, array/struct format)
 _DTYPES = {"F32": ("float32", 4, "f"), "F16": ("float16", 2, "e"), "I32": ("int32", 4, "i"), "BOOL": ("bool", 1, "B")}
@@ -137,7 +137,7 @@ def load_weights(model, filename) -> None:
         raise ValueError(f"load_weights: {filename} does not match model {model.name!r}: missing "
                          f"{missing or 'nothing'}, unexpected {extra or 'nothing'}")
     owners = model._layer_of_weights()
-    from .autograd import no_grad
+    from ..autograd import no_grad
     with no_grad():
         for name, t in named:
             v = stored[name]

@@ -19,9 +19,9 @@ from __future__ import annotations
 import inspect
 import re
 
-from ..autograd import no_grad
-from ..ops import ShapeError
-from ..tensor import Tensor
+from ...autograd import no_grad
+from ...ops import ShapeError
+from ...tensor import Tensor
 from .. import initializers, regularizers
 
 _name_counts: dict[str, int] = {}
