@@ -1,22 +1,19 @@
-"""Running ops and differentiating them.
-
-``apply`` is the one door every op goes through: it infers the output's shape and dtype (so bad
-input fails before anything is dispatched), runs the op on the inputs' device and, when
-gradients are wanted, records the op on the output. ``backward`` walks those records in reverse
-topological order and applies each op's registered gradient rule (micrograd's loop, with the
-rules of the registry).
+"""The modes ops run in: whether they record gradients (``no_grad``), and whether a function is
+being traced into a graph (``tracing``, read with ``current_tracer``); and ``grad``, the gradient
+of a function. The recording itself and ``backward`` live with the Tensor (tensor.py).
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-from .ops.registry import Meta, Op, ShapeError, unbroadcast_axes
+from .devices import default_device
 
 _grad_enabled = True
-_tracer = None   # the active graph.trace.Tracer while a function is being traced
+_tracer = None   # the active graph.trace.Tracer while a function is being traced (see tracing)
 
 
 def is_grad_enabled() -> bool:
+    """False inside ``no_grad()``: ops record nothing for backward."""
     return _grad_enabled
 
 
@@ -41,12 +38,32 @@ def no_grad():
 
 @contextmanager
 def enable_grad():
+    """Ops inside record for backward again, even within ``no_grad()`` (as ``torch.enable_grad``)."""
     global _grad_enabled
     before, _grad_enabled = _grad_enabled, True
     try:
         yield
     finally:
         _grad_enabled = before
+
+
+def current_tracer():
+    """The tracer recording ops while ``@wg.function`` traces (graph/trace.py), or None when ops run."""
+    return _tracer
+
+
+@contextmanager
+def tracing(tracer):
+    """Ops inside are recorded by ``tracer`` instead of running (one trace at a time)."""
+    global _tracer
+    if _tracer is not None:
+        raise RuntimeError("a function is already being traced; @wg.function calls inside a traced "
+                           "function run as part of it, so call the inner function directly")
+    _tracer = tracer
+    try:
+        yield tracer
+    finally:
+        _tracer = None
 
 
 @contextmanager
@@ -68,89 +85,8 @@ def real_device(x):
     if getattr(x.device, "kind", None) == "trace":      # a value computed in the trace
         for _, _, device, _, _ in (_tracer.captured.values() if _tracer else ()):
             return device
-        from .devices import default_device
         return default_device()
     return x.device
-
-
-def apply(op: Op, *inputs, device=None, **attrs):
-    """Run ``op`` on tensors ``inputs``; the result records how to differentiate it."""
-    from .devices import get_device
-    from .tensor import Tensor
-    if _tracer is not None:
-        inputs = tuple(_tracer.symbolic(x) for x in inputs)
-        device = _tracer.device
-    meta = op.infer(*(Meta(x.shape, x.dtype) for x in inputs), **attrs)
-    dev = inputs[0].device if inputs else get_device(device)
-    for x in inputs[1:]:
-        if x.device is not dev:
-            raise ShapeError(f"{op.name}: inputs are on different devices ({inputs[0].device.name} and "
-                             f"{x.device.name}); move one with .to(device)")
-    data = dev.run(op, [x.data for x in inputs], attrs, meta.shape, meta.dtype)
-    out = Tensor._make(data, meta.shape, meta.dtype, dev)
-    if _grad_enabled and op.grad is not None and meta.dtype.is_float and any(x.requires_grad for x in inputs):
-        out.requires_grad = True
-        out._node = (op, inputs, attrs)
-    return out
-
-
-def _topological(root) -> list:
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._node is not None:
-            for x in t._node[1]:
-                if x.requires_grad and id(x) not in seen:
-                    stack.append((x, False))
-    return order
-
-
-def unbroadcast(g, shape):
-    """Sum a gradient over the axes its input was broadcast along."""
-    if g.shape == tuple(shape):
-        return g
-    axes, _ = unbroadcast_axes(g.shape, shape)
-    return g.sum(axes, keepdims=True).reshape(shape)
-
-
-def backward(root, grad=None) -> None:
-    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
-    from .tensor import ones_like
-    if not root.requires_grad:
-        raise RuntimeError("backward: this tensor does not require grad; no input of it had requires_grad=True "
-                           "(or it was computed under no_grad)")
-    if grad is None:
-        if root.numel() != 1:
-            raise RuntimeError(f"backward: the output has shape {root.shape}; pass the gradient of the output "
-                               f"(backward(grad)) or reduce it to a scalar first (e.g. .sum())")
-        grad = ones_like(root)
-    order = _topological(root)
-    grads = {id(root): grad}
-    with no_grad():
-        for t in reversed(order):
-            g = grads.pop(id(t), None)
-            if g is None:
-                continue
-            if t._node is None:
-                if g.dtype != t.dtype:
-                    g = g.cast(t.dtype)
-                t.grad = g if t.grad is None else t.grad + g
-                continue
-            op, inputs, attrs = t._node
-            for x, gx in zip(inputs, op.grad(g, t, *inputs, **attrs)):
-                if gx is None or not x.requires_grad:
-                    continue
-                gx = unbroadcast(gx, x.shape)
-                grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
-    for t in order:          # free the graph, as after one backward in PyTorch
-        t._node = None
 
 
 def grad(f, argnums=0):
@@ -171,7 +107,7 @@ def grad(f, argnums=0):
             out = f(*args)
         if out.numel() != 1:
             raise ValueError(f"grad: the function must return a scalar, it returned shape {out.shape}")
-        backward(out)
+        out.backward()
         gs = tuple(args[i].grad for i in nums)
         return gs[0] if single else gs
     return gradient

@@ -11,10 +11,9 @@ then a max or a sum over each window.
 """
 from __future__ import annotations
 
-from .autograd import apply
 from .ops import OPS, ShapeError
 from .ops.registry import fmt
-from .tensor import Tensor, tensor
+from .tensor import Tensor, apply, tensor
 
 
 def pair(value, name: str = "value") -> tuple[int, int]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .tensor import Tensor, _axes
+from .tensor import Tensor, tensor
 
 
 def logsumexp(x: Tensor, axis=None, keepdims=False) -> Tensor:
@@ -18,18 +18,17 @@ def logsumexp(x: Tensor, axis=None, keepdims=False) -> Tensor:
         >>> round(wg.logsumexp(wg.tensor([[0.0, 0.0]]), axis=-1).item(), 4)
         0.6931
     """
-    m = x.max(axis, keepdims=True).detach()
-    out = (x - m).exp().sum(axis, keepdims=True).log() + m
-    return out if keepdims else out.squeeze(_axes(axis) if axis is not None else None) if x.ndim else out
+    return x.logsumexp(axis, keepdims)
 
 
 def softmax(x: Tensor, axis=-1) -> Tensor:
-    e = (x - x.max(axis, keepdims=True).detach()).exp()
-    return e / e.sum(axis, keepdims=True)
+    """exp(x) / sum(exp(x)) along ``axis``: ``wg.softmax(wg.zeros(1, 4)).tolist() == [[0.25] * 4]``."""
+    return x.softmax(axis)
 
 
 def log_softmax(x: Tensor, axis=-1) -> Tensor:
-    return x - logsumexp(x, axis, keepdims=True)
+    """log(softmax(x)), computed as x - logsumexp(x) so it never takes log(0)."""
+    return x.log_softmax(axis)
 
 
 def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
@@ -39,7 +38,7 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
         per = -(labels * logp).sum(-1)              # soft or one-hot targets
     else:
         per = -(logp * Tensor.one_hot(labels if isinstance(labels, Tensor) else
-                                      __import__("webgrad").tensor(labels, device=logits.device), logits.shape[-1])).sum(-1)
+                                      tensor(labels, device=logits.device), logits.shape[-1])).sum(-1)
     return _reduce(per, reduction)
 
 
@@ -65,16 +64,12 @@ def _reduce(per: Tensor, reduction: str) -> Tensor:
 
 def var(x: Tensor, axis=None, keepdims=False, correction=0) -> Tensor:
     """Variance over ``axis``, divided by n - ``correction`` (0: the population variance, as NumPy)."""
-    from math import prod
-    from .ops.registry import normalize_axes
-    n = prod(x.shape[a] for a in normalize_axes("var", _axes(axis), x.ndim))
-    d = x - x.mean(axis, keepdims=True)
-    return (d * d).sum(axis, keepdims) * (1.0 / max(n - correction, 1))
+    return x.var(axis, keepdims, correction)
 
 
 def std(x: Tensor, axis=None, keepdims=False, correction=0) -> Tensor:
     """Standard deviation over ``axis`` (see ``var``)."""
-    return var(x, axis, keepdims, correction).sqrt()
+    return x.std(axis, keepdims, correction)
 
 
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5,

@@ -16,13 +16,99 @@ import struct
 from array import array
 from math import prod
 
-from . import autograd
-from .autograd import apply
+from . import autograd, host_values
 from .devices import get_device
-from .dtypes import DType, as_dtype, bool_, float16, float32, int32
+from .dtypes import DType, as_dtype, bool_, float16, float32, int32, numpy_dtype
 from .ops import OPS, ShapeError
-from .ops.registry import fmt, normalize_axes
+from .ops.registry import Meta, Op, fmt, normalize_axes, unbroadcast_axes
 from .random import default_generator
+
+# ---- running ops and differentiating them --------------------------------------------------
+
+def apply(op: Op, *inputs, device=None, **attrs):
+    """Run ``op`` on tensors ``inputs``: the one door every op goes through. It infers the output's
+    shape and dtype (so bad input fails before anything is dispatched), runs the op on the inputs'
+    device and, when gradients are wanted, records the op on the output for ``backward``.
+
+        >>> apply(OPS["add"], wg.ones(2), wg.ones(2)).tolist()
+        [2.0, 2.0]
+    """
+    tracer = autograd.current_tracer()
+    if tracer is not None:
+        inputs = tuple(tracer.symbolic(x) for x in inputs)
+        device = tracer.device
+    meta = op.infer(*(Meta(x.shape, x.dtype) for x in inputs), **attrs)
+    dev = inputs[0].device if inputs else get_device(device)
+    for x in inputs[1:]:
+        if x.device is not dev:
+            raise ShapeError(f"{op.name}: inputs are on different devices ({inputs[0].device.name} and "
+                             f"{x.device.name}); move one with .to(device)")
+    data = dev.run(op, [x.data for x in inputs], attrs, meta.shape, meta.dtype)
+    out = Tensor._make(data, meta.shape, meta.dtype, dev)
+    if autograd.is_grad_enabled() and op.grad is not None and meta.dtype.is_float and any(x.requires_grad for x in inputs):
+        out.requires_grad = True
+        out._node = (op, inputs, attrs)
+    return out
+
+
+def _topological(root) -> list:
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._node is not None:
+            for x in t._node[1]:
+                if x.requires_grad and id(x) not in seen:
+                    stack.append((x, False))
+    return order
+
+
+def unbroadcast(g, shape):
+    """Sum a gradient over the axes its input was broadcast along."""
+    if g.shape == tuple(shape):
+        return g
+    axes, _ = unbroadcast_axes(g.shape, shape)
+    return g.sum(axes, keepdims=True).reshape(shape)
+
+
+def backward(root, grad=None) -> None:
+    # micrograd's loop: the records in reverse topological order, each op's registered gradient rule.
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires a gradient."""
+    if not root.requires_grad:
+        raise RuntimeError("backward: this tensor does not require grad; no input of it had requires_grad=True "
+                           "(or it was computed under no_grad)")
+    if grad is None:
+        if root.numel() != 1:
+            raise RuntimeError(f"backward: the output has shape {root.shape}; pass the gradient of the output "
+                               f"(backward(grad)) or reduce it to a scalar first (e.g. .sum())")
+        grad = ones_like(root)
+    order = _topological(root)
+    grads = {id(root): grad}
+    with autograd.no_grad():
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if t._node is None:
+                if g.dtype != t.dtype:
+                    g = g.cast(t.dtype)
+                t.grad = g if t.grad is None else t.grad + g
+                continue
+            op, inputs, attrs = t._node
+            for x, gx in zip(inputs, op.grad(g, t, *inputs, **attrs)):
+                if gx is None or not x.requires_grad:
+                    continue
+                gx = unbroadcast(gx, x.shape)
+                grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
+    for t in order:          # free the graph, as after one backward in PyTorch
+        t._node = None
+
 
 
 class Tensor:
@@ -57,7 +143,6 @@ class Tensor:
         except ImportError:
             raise ImportError("Tensor.numpy() needs NumPy, which is not installed here (the browser has none); "
                               "use .tolist() or .item()") from None
-        from .dtypes import numpy_dtype
         raw = self.device.to_bytes(self.data)
         host = np.frombuffer(raw, dtype=np.dtype(self.dtype.fmt)).reshape(self.shape)
         return host != 0 if self.dtype is bool_ else host.astype(numpy_dtype(self.dtype))
@@ -128,7 +213,17 @@ class Tensor:
         return Tensor._make(self.data, self.shape, self.dtype, self.device)
 
     def backward(self, grad=None) -> None:
-        autograd.backward(self, grad)
+        """Accumulate the gradient of this (scalar) tensor into ``.grad`` of every leaf that needs one."""
+        backward(self, grad)
+
+    def apply(self, op: Op, *others, **attrs) -> "Tensor":
+        """Run the registered ``op`` on this tensor (and ``others``): how gradient rules call ops
+        that have no method, ``g.apply(OPS["fold"], size=...)``."""
+        return apply(op, self, *others, **attrs)
+
+    def new_tensor(self, data, dtype=None) -> "Tensor":
+        """A tensor from ``data`` on this tensor's device (as ``torch.Tensor.new_tensor``)."""
+        return tensor(data, dtype=dtype, device=self.device)
 
     def to(self, device) -> "Tensor":
         dev = get_device(device)
@@ -229,9 +324,21 @@ class Tensor:
     clamp = clip
 
     def square(self): return self * self
-    def log_softmax(self, axis=-1): return _functional().log_softmax(self, axis)
-    def softmax(self, axis=-1): return _functional().softmax(self, axis)
-    def logsumexp(self, axis=None, keepdims=False): return _functional().logsumexp(self, axis, keepdims)
+    def softmax(self, axis=-1) -> "Tensor":
+        """exp(x) / sum(exp(x)) along ``axis``, the max taken out first so exp never overflows."""
+        e = (self - self.max(axis, keepdims=True).detach()).exp()
+        return e / e.sum(axis, keepdims=True)
+
+    def log_softmax(self, axis=-1) -> "Tensor":
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def logsumexp(self, axis=None, keepdims=False) -> "Tensor":
+        """log(sum(exp(x))) over ``axis`` without overflow: ``wg.tensor([0.0, 0.0]).logsumexp()`` is log 2."""
+        m = self.max(axis, keepdims=True).detach()
+        out = (self - m).exp().sum(axis, keepdims=True).log() + m
+        if keepdims or not self.ndim:
+            return out
+        return out.squeeze(_axes(axis) if axis is not None else None)
 
     # ---- reductions: ``axis`` is an int, a tuple of ints or None (all), as in NumPy ---------------
 
@@ -259,8 +366,16 @@ class Tensor:
         return self.sum(axis, keepdims) * (1.0 / max(n, 1)) if self.dtype.is_float else \
             self.float().sum(axis, keepdims) * (1.0 / max(n, 1))
 
-    def var(self, axis=None, keepdims=False, correction=0): return _functional().var(self, axis, keepdims, correction)
-    def std(self, axis=None, keepdims=False, correction=0): return _functional().std(self, axis, keepdims, correction)
+    def var(self, axis=None, keepdims=False, correction=0) -> "Tensor":
+        """Variance over ``axis``, divided by n - ``correction`` (0: the population variance, as NumPy)."""
+        n = prod(self.shape[a] for a in normalize_axes("var", _axes(axis), self.ndim))
+        d = self - self.mean(axis, keepdims=True)
+        return (d * d).sum(axis, keepdims) * (1.0 / max(n - correction, 1))
+
+    def std(self, axis=None, keepdims=False, correction=0) -> "Tensor":
+        """Standard deviation over ``axis`` (see ``var``)."""
+        return self.var(axis, keepdims, correction).sqrt()
+
     def any(self, axis=None, keepdims=False): return self.bool().int().max(axis, keepdims) > 0
     def all(self, axis=None, keepdims=False): return self.bool().int().min(axis, keepdims) > 0
 
@@ -345,11 +460,6 @@ class Tensor:
                         "pad() or cat() and assign it")
 
 
-def _functional():
-    from . import functional
-    return functional
-
-
 def _unary(name):
     def method(self):
         return apply(OPS[name], self)
@@ -377,40 +487,6 @@ def _shape_args(shape) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(d) for d in shape)
-
-
-def _new_shape(shape, fn: str) -> tuple[int, ...]:
-    """The shape of a new tensor, as ``fn`` (``zeros(2, 3)`` or ``zeros((2, 3))``) was given it, checked."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    shape = tuple(_count(fn, d, f"size of axis {k}", example=f"{fn}(2, 3) or {fn}((2, 3))")
-                  for k, d in enumerate(shape))
-    if prod(shape) > MAX_ELEMENTS:
-        raise ValueError(f"{fn}: shape {shape} has {prod(shape):,} elements; a tensor holds at most "
-                         f"{MAX_ELEMENTS:,} (webgrad's kernels index with 32-bit integers)")
-    return shape
-
-
-MAX_ELEMENTS = 2 ** 31 - 1
-
-
-def _count(fn: str, value, what: str, example: str) -> int:
-    """A size or count as ``fn`` takes it: a whole number, 0 or more (an int or a NumPy integer)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{fn}: {what} is {value!r} (a {type(value).__name__}); sizes are whole numbers, "
-                        f"as in {example}")
-    if value < 0:
-        raise ValueError(f"{fn}: {what} is {value}; sizes must be 0 or more")
-    return int(value)
-
-
-def _number(fn: str, value, what: str):
-    """A number ``fn`` takes as a value (bool, int, float or a NumPy scalar), or a clear error."""
-    if isinstance(value, numbers.Real) or type(value).__name__ == "bool_":
-        return value
-    kind = "a complex number; webgrad has no complex dtype" if isinstance(value, numbers.Complex) else \
-        f"a {type(value).__name__}"
-    raise TypeError(f"{fn}: {what} is {value!r} ({kind}); {fn} takes numbers")
 
 
 _constants: dict = {}
@@ -444,7 +520,7 @@ def _index_tensor(index, like: Tensor, size: int) -> Tensor:
     if isinstance(index, Tensor):
         return index if index.dtype is int32 else index.int()
     values = index if isinstance(index, (list, tuple)) else [index]
-    flat = _flatten(values)[0]
+    flat = host_values.flatten(values)[0]
     for v in flat:
         if not -size <= int(v) < size:
             raise IndexError(f"index {int(v)} is out of range for an axis of size {size}")
@@ -498,63 +574,6 @@ def _index(x: Tensor, key) -> Tensor:
 
 # ---- creation ---------------------------------------------------------------------------------
 
-def _flatten(data):
-    """Nested lists of numbers -> (flat list, shape)."""
-    if isinstance(data, (list, tuple)):
-        if not data:
-            return [], (0,)
-        parts = [_flatten(d) for d in data]
-        shape = parts[0][1]
-        for k, p in enumerate(parts):
-            if p[1] != shape:
-                raise ValueError(f"tensor: nested lists must be rectangular, but item [{k}] has shape {p[1]} "
-                                 f"and item [0] has shape {shape}")
-        return [v for p in parts for v in p[0]], (len(data),) + shape
-    if isinstance(data, Tensor) or hasattr(data, "__array_interface__"):
-        return _flatten(data.tolist())
-    return [data], ()
-
-
-_TAKES = "a number, nested lists of numbers, a NumPy array, a buffer (array, memoryview) or a tensor"
-
-
-def _check_elements(flat, shape) -> None:
-    """Every element a number: otherwise say which one, as an index into the nested lists."""
-    for k, v in enumerate(flat):
-        if not (isinstance(v, numbers.Real) or type(v).__name__ == "bool_"):
-            where, rest = [], k
-            for d in reversed(shape):
-                where.append(rest % d)
-                rest //= d
-            at = f"element {list(reversed(where))} is" if shape else "got"
-            kind = "a complex number; webgrad has no complex dtype" if isinstance(v, numbers.Complex) else \
-                f"a {type(v).__name__}"
-            raise TypeError(f"tensor: {at} {v!r} ({kind}); tensor takes {_TAKES}")
-
-
-def _infer_dtype(flat) -> DType:
-    if flat and all(isinstance(v, bool) for v in flat):
-        return bool_
-    if flat and all(isinstance(v, int) for v in flat):
-        return int32
-    return float32
-
-
-def _pack(flat, dtype: DType, fn: str = "tensor") -> bytes:
-    if dtype is float16:
-        return struct.pack(f"<{len(flat)}e", *flat)
-    if dtype is bool_:
-        return array("I", [1 if v else 0 for v in flat]).tobytes()
-    if dtype is int32:
-        try:
-            return array("i", [int(v) for v in flat]).tobytes()
-        except OverflowError:
-            big = next(v for v in flat if not -2 ** 31 <= int(v) < 2 ** 31)
-            raise ValueError(f"{fn}: {big} does not fit in int32 (-2,147,483,648 to 2,147,483,647); "
-                             f"pass dtype=wg.float32 for large numbers") from None
-    return array("f", flat).tobytes()
-
-
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor from nested lists, a number, a NumPy array, a buffer (memoryview, array) or a tensor.
 
@@ -569,7 +588,6 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         t = t.cast(d) if d is not None else t.detach()
     elif hasattr(data, "__array_interface__") or type(data).__module__ == "numpy":
         import numpy as np
-        from .dtypes import numpy_dtype
         arr = np.asarray(data)
         try:
             d = d or as_dtype(arr.dtype)
@@ -590,19 +608,19 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
             flat = list(struct.unpack(f"<{len(raw) // d.itemsize}{d.fmt}", raw))
             shape = (len(flat),)
         else:
-            flat, shape = _flatten(view.tolist())
+            flat, shape = host_values.flatten(view.tolist())
             d = d or {"f": float32, "i": int32, "I": int32, "e": float16, "?": bool_}.get(view.format) or \
-                _infer_dtype(flat)
-        t = Tensor._make(dev.from_bytes(_pack(flat, d), shape, d), shape, d, dev)
+                host_values.infer_dtype(flat)
+        t = Tensor._make(dev.from_bytes(host_values.pack(flat, d), shape, d), shape, d, dev)
     else:
         if isinstance(data, (str, bytes, dict, set)) or data is None:
-            raise TypeError(f"tensor: got {data!r} (a {type(data).__name__}); tensor takes {_TAKES}")
-        flat, shape = _flatten(data)
-        _check_elements(flat, shape)
-        if prod(shape) > MAX_ELEMENTS:
-            _new_shape(shape, "tensor")
-        d = d or _infer_dtype(flat)
-        t = Tensor._make(dev.from_bytes(_pack(flat, d), shape, d), shape, d, dev)
+            raise TypeError(f"tensor: got {data!r} (a {type(data).__name__}); tensor takes {host_values.TAKES}")
+        flat, shape = host_values.flatten(data)
+        host_values.check_elements(flat, shape)
+        if prod(shape) > host_values.MAX_ELEMENTS:
+            host_values.new_shape(shape, "tensor")
+        d = d or host_values.infer_dtype(flat)
+        t = Tensor._make(dev.from_bytes(host_values.pack(flat, d), shape, d), shape, d, dev)
     t.requires_grad = requires_grad
     return t
 
@@ -612,17 +630,17 @@ SMALL_FULL = 1024      # elements: smaller constant tensors are uploaded, not fi
 
 def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ``shape`` filled with ``value``: ``wg.full((2, 3), 0.5)``."""
-    shape = _new_shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
-    _number("full", value, "value")
+    shape = host_values.new_shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
+    host_values.number("full", value, "value")
     d = as_dtype(dtype) if dtype is not None else (bool_ if isinstance(value, bool) else
                                                    int32 if isinstance(value, int) else float32)
     if d is int32 and not -2 ** 31 <= int(value) < 2 ** 31:
         raise ValueError(f"full: {value} does not fit in int32")
-    if autograd._tracer is None and prod(shape) <= SMALL_FULL:
+    if autograd.current_tracer() is None and prod(shape) <= SMALL_FULL:
         # Uploaded: the full kernel has the value in its source, so a value that changes every
         # step (an optimizer's bias-corrected step size) would compile a new pipeline every step.
         dev = get_device(device)
-        t = Tensor._make(dev.from_bytes(_pack([value] * prod(shape), d), shape, d), shape, d, dev)
+        t = Tensor._make(dev.from_bytes(host_values.pack([value] * prod(shape), d), shape, d), shape, d, dev)
     else:
         t = apply(OPS["full"], shape=shape, value=value, dtype=d.name, device=device)
     return t.requires_grad_(requires_grad)
@@ -630,12 +648,12 @@ def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 def zeros(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros: ``wg.zeros(2, 3)`` or ``wg.zeros((2, 3))``."""
-    return full(_new_shape(shape, "zeros"), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full(host_values.new_shape(shape, "zeros"), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones: ``wg.ones(2, 3)`` or ``wg.ones((2, 3))``."""
-    return full(_new_shape(shape, "ones"), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full(host_values.new_shape(shape, "ones"), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def zeros_like(x: Tensor, dtype=None) -> Tensor:
@@ -655,39 +673,40 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     if stop is None:
         start, stop = 0, start
     for what, v in (("start", start), ("stop", stop), ("step", step)):
-        _number("arange", v, what)
+        host_values.number("arange", v, what)
     if step == 0:
         raise ValueError("arange: step is 0; it must be positive (counting up) or negative (counting down)")
     whole = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
     n = max(0, -(-(stop - start) // step)) if whole else max(0, int(-(-(stop - start) // step)))
-    _new_shape((int(n),), "arange")
+    host_values.new_shape((int(n),), "arange")
     d = as_dtype(dtype) if dtype else (int32 if whole else float32)
     return apply(OPS["arange"], start=start, step=step, n=int(n), dtype=d.name, device=device)
 
 
 def linspace(start, stop, num, device=None) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop``, both ends included, as ``numpy.linspace``."""
-    _number("linspace", start, "start")
-    _number("linspace", stop, "stop")
-    num = _count("linspace", num, "num", example="linspace(0, 1, 5)")
-    _new_shape((num,), "linspace")
+    host_values.number("linspace", start, "start")
+    host_values.number("linspace", stop, "stop")
+    num = host_values.count("linspace", num, "num", example="linspace(0, 1, 5)")
+    host_values.new_shape((num,), "linspace")
     step = (stop - start) / max(num - 1, 1)
     return apply(OPS["arange"], start=float(start), step=float(step), n=int(num), dtype="float32", device=device)
 
 
 def eye(n, m=None, dtype=float32, device=None) -> Tensor:
     """The identity matrix, ``n`` by ``m`` (``n`` by ``n`` by default)."""
-    n = _count("eye", n, "n", example="eye(3) or eye(3, 4)")
-    m = n if m is None else _count("eye", m, "m", example="eye(3, 4)")
-    _new_shape((n, m), "eye")
+    n = host_values.count("eye", n, "n", example="eye(3) or eye(3, 4)")
+    m = n if m is None else host_values.count("eye", m, "m", example="eye(3, 4)")
+    host_values.new_shape((n, m), "eye")
     return apply(OPS["eye"], n=n, m=m, dtype=as_dtype(dtype).name, device=device)
 
 
 def _random(kind, shape, device, generator=None, fn="rand", **attrs) -> Tensor:
-    shape = _new_shape(shape, fn)
+    shape = host_values.new_shape(shape, fn)
     generator = generator or default_generator
-    if autograd._tracer is not None:      # a traced function draws new numbers on every call
-        params = autograd._tracer.random_params(generator, prod(shape))
+    tracer = autograd.current_tracer()
+    if tracer is not None:                # a traced function draws new numbers on every call
+        params = tracer.random_params(generator, prod(shape))
     else:
         params = tensor(signed_params(generator.take(prod(shape))), dtype=int32, device=device)
     return apply(OPS[f"random_{kind}"], params, shape=shape, **attrs)
@@ -703,14 +722,15 @@ def manual_seed(seed: int) -> None:
     default_generator.manual_seed(seed)
 
 
-def rand(*shape, device=None, requires_grad=False) -> Tensor:
-    """Uniform on [0, 1), float32, from the counter-based generator."""
-    return _random("uniform", shape, device, fn="rand").requires_grad_(requires_grad)
+def rand(*shape, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform on [0, 1), float32, from the counter-based generator (``generator``: one of your own,
+    a ``webgrad.random.Generator(seed)``, leaving the global stream as it is)."""
+    return _random("uniform", shape, device, generator, fn="rand").requires_grad_(requires_grad)
 
 
-def randn(*shape, device=None, requires_grad=False) -> Tensor:
-    """Standard normal, float32 (Box-Muller on Philox words)."""
-    return _random("normal", shape, device, fn="randn").requires_grad_(requires_grad)
+def randn(*shape, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Standard normal, float32 (Box-Muller on Philox words); ``generator`` as in ``rand``."""
+    return _random("normal", shape, device, generator, fn="randn").requires_grad_(requires_grad)
 
 
 def randint(low, high=None, shape=(), device=None) -> Tensor:

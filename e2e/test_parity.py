@@ -1,5 +1,5 @@
 """Every registered op gives the desktop's results in the browser: the same inputs (NumPy on the
-desktop, fixed seeds) run through ``wg.autograd.apply`` on wgpu-py here and on the page's WebGPU
+desktop, fixed seeds) run through ``webgrad.tensor.apply`` on wgpu-py here and on the page's WebGPU
 in one console run, and agree within the op's tolerance, as in tests/test_ops.py.
 
 Pyodide has no NumPy, so inputs travel to the page as JSON (flat values, dtype, shape) inside
@@ -16,6 +16,7 @@ import pytest
 
 import webgrad as wg
 from webgrad.ops import OPS
+from webgrad.tensor import apply
 
 from .test_console import open_console, run
 
@@ -41,6 +42,7 @@ PAGE_CODE = r'''
 import json, time, traceback
 import webgrad as wg
 from webgrad.ops import OPS
+from webgrad.tensor import apply
 
 def attr(v):
     if isinstance(v, dict):
@@ -65,7 +67,7 @@ for case in json.loads(CASES):
         xs = [tensor(a, grads and a["dtype"] == "float32") for a in case["inputs"]]
         attrs = {k: attr(v) for k, v in case["attrs"].items()}
         op = OPS[case["op"]]
-        out = wg.autograd.apply(op, *xs, **attrs) if xs else wg.autograd.apply(op, device=wg.default_device(), **attrs)
+        out = apply(op, *xs, **attrs) if xs else apply(op, device=wg.default_device(), **attrs)
         result = {"out": flat(out)}
         if grads:
             (out * tensor(case["weights"])).sum().backward()
@@ -99,7 +101,7 @@ def _attr(v):
 def _desktop(op, arrays, attrs, weights):
     gpu = wg.get_device("webgpu")
     xs = [wg.tensor(a, device=gpu, requires_grad=weights is not None and a.dtype == np.float32) for a in arrays]
-    out = wg.autograd.apply(op, *xs, **attrs) if xs else wg.autograd.apply(op, device=gpu, **attrs)
+    out = apply(op, *xs, **attrs) if xs else apply(op, device=gpu, **attrs)
     result = {"out": out.numpy()}
     if weights is not None:
         (out * wg.tensor(weights, device=gpu)).sum().backward()

@@ -8,6 +8,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 import webgrad as wg
 from webgrad.ops import OPS
 from webgrad.ops.registry import Meta
+from webgrad.tensor import apply
 
 from conftest import assert_close, to
 
@@ -15,8 +16,8 @@ SEEDS = range(6)
 
 
 def run(op, device, arrays, attrs):
-    return wg.autograd.apply(op, *to(device, arrays), device=device, **attrs) if arrays else \
-        wg.autograd.apply(op, device=device, **attrs)
+    return apply(op, *to(device, arrays), device=device, **attrs) if arrays else \
+        apply(op, device=device, **attrs)
 
 
 def test_every_op_has_a_reference_and_a_sample():
@@ -60,7 +61,7 @@ def test_gradient_matches_finite_differences(gpu, name, seed):
     rng = np.random.default_rng(100 + seed)
     arrays, attrs = op.sample(rng)
     xs = [wg.tensor(a, device=gpu, requires_grad=a.dtype.kind == "f") for a in arrays]
-    out = wg.autograd.apply(op, *xs, **attrs)
+    out = apply(op, *xs, **attrs)
     if not out.dtype.is_float:   # integer and bool results carry no gradient
         assert not out.requires_grad
         return
@@ -84,7 +85,7 @@ def test_binary_broadcasting(gpu, name, shapes):
     rng = np.random.default_rng(0)
     a, b = (rng.uniform(0.5, 2.0, size=s).astype("float32") for s in shapes.input_shapes)
     op = OPS[name]
-    got = wg.autograd.apply(op, *to(gpu, [a, b]))
+    got = apply(op, *to(gpu, [a, b]))
     assert got.shape == shapes.result_shape
     assert_close(got.numpy(), op.reference(a, b), 3e-4, f"{name}{shapes.input_shapes}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 from ..ops import ShapeError
+from ..random import default_generator
 from ..tensor import Tensor, tensor
 
 
@@ -48,7 +49,6 @@ class Batches:
         self.n = n.pop()
         self.batch_size, self.shuffle, self.drop_remainder = int(batch_size), bool(shuffle), bool(drop_remainder)
         if seed is None:
-            from ..random import default_generator
             key0, _, counter, _ = default_generator.take(4)
             seed = key0 * 1_000_003 + counter
         self.rng = random.Random(seed)

@@ -12,6 +12,7 @@ import gzip
 import struct
 from importlib import resources
 
+from ..tensor import tensor
 from .batches import split
 
 MAGIC = b"WGDIGITS"
@@ -44,7 +45,6 @@ def load_digits(test_fraction: float = 0.2, seed=0, images: bool = False, normal
     scaled to [0, 1] unless ``normalize=False`` (then 0..16). y is int32 class ids (n,). The split
     shuffles with ``seed``.
     """
-    from ..tensor import tensor
     pixels, labels, n, h, w = _read()
     train, test = split(n, test_fraction, seed)
     size = h * w

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 import random
 
+from ..tensor import tensor
+
 CLASSIFICATIONS = ("circle", "xor", "gauss", "spiral")
 REGRESSIONS = ("plane", "multi_gauss")
 PROBLEMS = CLASSIFICATIONS + REGRESSIONS
@@ -179,7 +181,6 @@ def load(problem: str = "circle", noise: float = 0.0, n_samples: int | None = No
         y = [[(p[2] + 1) / 2 if classify else p[2]] for p in ps]
         if not as_tensors:
             return x, y
-        from ..tensor import tensor
         return tensor(x, dtype="float32", device=device), tensor(y, dtype="float32", device=device)
 
     return part(points[:cut]), part(points[cut:])

@@ -14,6 +14,8 @@ import os
 import sys
 import warnings
 
+from .gpu import GPUDevice
+
 _devices: dict[str, object] = {}
 _default = None
 
@@ -26,15 +28,14 @@ def _open(kind: str):
     if kind in _devices:
         return _devices[kind]
     if kind == "webgpu":
-        from .gpu import GPUDevice
-        if in_browser():
+        if in_browser():                          # each backend module imports its runtime (js, wgpu)
             from .browser import BrowserBackend
             dev = GPUDevice(BrowserBackend())
         else:
             from .wgpu_native import WgpuBackend
             dev = GPUDevice(WgpuBackend())
     elif kind == "numpy":
-        from .numpy_device import NumpyDevice
+        from .numpy_device import NumpyDevice  # imports NumPy, which the browser does not have
         dev = NumpyDevice()
     else:
         raise ValueError(f"unknown device {kind!r}: webgrad has 'webgpu' and 'numpy'")

@@ -27,7 +27,7 @@ from webgpu_kernels.expr import load
 from webgpu_kernels.kernel import Launch
 from webgpu_kernels.view import View
 
-from ..dtypes import DType
+from ..dtypes import DType, float32
 
 SUBMIT_EVERY = 64            # dispatches recorded before an automatic submit
 PIPELINE_CACHE_SIZE = 2048
@@ -318,7 +318,6 @@ class GPUDevice:
 
     def measure_variants(self, op) -> str:
         """Time each variant of ``op`` on a mid-sized problem and return the fastest."""
-        from ..dtypes import float32
         a = self.alloc((256, 256), float32)
         b = self.alloc((256, 256), float32)
         timings = {}

@@ -31,14 +31,14 @@ import functools
 
 from ..devices import default_device
 from ..devices.gpu import GPUDevice
-from .lower import StalePlan
-from .passes import optimize
+from ..tensor import Tensor
+from .captures import StalePlan
+from .passes import eliminate_dead_code, optimize
 from .single_kernel import lower, run_eagerly, step_arguments
 from .trace import rebuild, trace
 
 
 def _signature(args):
-    from ..tensor import Tensor
     out, tensors = [], []
 
     def walk(a):
@@ -114,7 +114,6 @@ class Function:
         if self.optimize_graph:
             graph = optimize(raw, device, self.passes) if self.passes is not None else optimize(raw, device)
         else:
-            from .passes import eliminate_dead_code
             graph = eliminate_dead_code(raw)
         plan = lower(graph, device, steps, stacked=steps > 1, single_kernel=self.single_kernel)
         entry = _Entry(graph, structure, plan, raw)

@@ -17,6 +17,8 @@ import json
 import math
 import struct
 
+from webgpu_kernels.expr import render_value
+
 _ids = itertools.count()
 
 # Node kinds that are not registry ops.
@@ -155,5 +157,4 @@ def _short(v):
 
 
 def _expr_text(expr, names) -> str:
-    from webgpu_kernels.expr import render_value
     return render_value(expr, names) if expr is not None else ""

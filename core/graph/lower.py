@@ -16,13 +16,13 @@ from webgpu_kernels.expr import load
 from webgpu_kernels.view import View
 
 from ..devices.gpu import BufferPool, GPUArray
+from ..dtypes import int32
 from ..ops import OPS
+from ..random import default_generator
+from ..tensor import Tensor, signed_params, tensor
+from .captures import StalePlan, leave_arena
 from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph
 from .passes.fuse import FusedGroup
-
-
-class StalePlan(Exception):
-    """A captured tensor changed layout since lowering: the function must be traced again."""
 
 
 class _Value:
@@ -64,7 +64,6 @@ class Plan:
         when this plan updates captures in place: one dispatch cannot bind a buffer both read-only
         and writable (the single-kernel plan moves them back on its next call)."""
         if self.graph.writes:
-            from .single_kernel import leave_arena
             for node in self.graph.captures:
                 leave_arena(node.payload, self.device)
 
@@ -310,9 +309,6 @@ class Plan:
 
     def run(self, args: list) -> tuple[list, dict]:
         """Replay the plan on tensor ``args``; returns the output tensors and the grads to set."""
-        from ..dtypes import int32
-        from ..random import default_generator
-        from ..tensor import Tensor, signed_params, tensor
         g, device = self.graph, self.device
         handles = dict(self.fixed)
         keep = []

@@ -12,6 +12,8 @@ import os
 import traceback
 
 from .. import autograd
+from ..dtypes import int32
+from ..tensor import Tensor
 from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph, Node
 
 
@@ -65,7 +67,7 @@ class Tracer:
         self.order: list[int] = []
         self.randoms: list[Node] = []
 
-    # Called by autograd.apply for every input of every op while tracing.
+    # Called by tensor.apply for every input of every op while tracing.
     def symbolic(self, x):
         if x.device is self.device:
             return x
@@ -77,8 +79,6 @@ class Tracer:
 
     def random_params(self, generator, n_values: int):
         """Random numbers inside a trace: fresh key/counter params for each call, not a constant."""
-        from ..dtypes import int32
-        from ..tensor import Tensor
         node = Node(RANDOM, (), {"n_values": n_values}, (4,), int32, payload=generator)
         self.randoms.append(node)
         return Tensor._make(node, (4,), int32, self.device)
@@ -107,8 +107,7 @@ class Tracer:
 
 def trace(fn, args, name=None):
     """Trace ``fn(*args)``: returns (graph, output structure, symbolic inputs)."""
-    from ..tensor import Tensor
-    if autograd._tracer is not None:
+    if autograd.current_tracer() is not None:
         raise TraceError("a traced function was called while tracing another; call the inner function "
                          "without @wg.function, or trace only the outer one")
     tracer = Tracer()
@@ -125,27 +124,26 @@ def trace(fn, args, name=None):
             return type(a)(symbolic_arg(b) for b in a)
         return a
 
-    autograd._tracer = tracer
     try:
-        sym_args = [symbolic_arg(a) for a in args]
-        result = fn(*sym_args)
-        outputs: list[Node] = []
+        with autograd.tracing(tracer):
+            sym_args = [symbolic_arg(a) for a in args]
+            result = fn(*sym_args)
+            outputs: list[Node] = []
 
-        def structure(r):
-            if isinstance(r, Tensor):
-                tracer.symbolic(r)
-                outputs.append(r.data)
-                return ("tensor", len(outputs) - 1)
-            if isinstance(r, (list, tuple)):
-                return (type(r), [structure(x) for x in r])
-            if isinstance(r, dict):
-                return (dict, {k: structure(v) for k, v in r.items()})
-            return ("value", r)
-        shape = structure(result)
-        graph = tracer.finish(name or getattr(fn, "__name__", "function"), inputs, outputs)
-        graph.randoms = tracer.randoms
+            def structure(r):
+                if isinstance(r, Tensor):
+                    tracer.symbolic(r)
+                    outputs.append(r.data)
+                    return ("tensor", len(outputs) - 1)
+                if isinstance(r, (list, tuple)):
+                    return (type(r), [structure(x) for x in r])
+                if isinstance(r, dict):
+                    return (dict, {k: structure(v) for k, v in r.items()})
+                return ("value", r)
+            shape = structure(result)
+            graph = tracer.finish(name or getattr(fn, "__name__", "function"), inputs, outputs)
+            graph.randoms = tracer.randoms
     finally:
-        autograd._tracer = None
         tracer.restore()
     return graph, shape
 

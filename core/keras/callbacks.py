@@ -21,6 +21,8 @@ import time
 import weakref
 from collections.abc import Mapping
 
+from ..event_files import SummaryWriter
+
 
 class Callback:
     """Base class: override any of the ``on_*`` methods. ``self.model`` is the model being fit,
@@ -453,7 +455,6 @@ class TensorBoard(Callback):
         if name not in self._writers:
             import os
 
-            from ..event_files import SummaryWriter
             self._writers[name] = SummaryWriter(os.path.join(self.log_dir, name))
         return self._writers[name]
 

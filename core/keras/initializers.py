@@ -31,10 +31,9 @@ def compute_fans(shape) -> tuple[float, float]:
 
 
 def _draw(kind: str, shape, seed, device) -> Tensor:
-    if seed is None:
-        return rand(*shape, device=device) if kind == "uniform" else randn(*shape, device=device)
-    from ..tensor import _random    # a generator of its own, so a seed does not disturb the global stream
-    return _random(kind, shape, device, Generator(int(seed)))
+    generator = None if seed is None else Generator(int(seed))   # a seed of its own leaves the global stream be
+    draw = rand if kind == "uniform" else randn
+    return draw(*shape, device=device, generator=generator)
 
 
 class Initializer:

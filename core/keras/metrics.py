@@ -12,11 +12,11 @@ back), so training is not slowed by readbacks; ``result()`` reads the value when
 from __future__ import annotations
 
 from .. import autograd as _autograd
-
-from . import losses as L
+from ..autograd import no_grad
 from ..ops import ShapeError
 from ..ops.registry import fmt
 from ..tensor import Tensor, stack, zeros
+from . import losses as L
 
 
 class Metric:
@@ -107,7 +107,6 @@ class MeanMetricWrapper(Mean):
 
 
 def _no_grad():
-    from ..autograd import no_grad
     return no_grad()
 
 

@@ -23,8 +23,8 @@ from types import SimpleNamespace
 
 from .. import autograd
 from ..autograd import no_grad
+from ..graph import function
 from ..tensor import Tensor, full, full_like, tensor, zeros
-
 
 # ---- learning-rate schedules ---------------------------------------------------------------
 
@@ -259,7 +259,7 @@ class Optimizer:
         if not pairs:
             return
         device = autograd.real_device(pairs[0][1])
-        if autograd._tracer is not None:
+        if autograd.current_tracer() is not None:
             scalars = self._traced_scalars(device)
         else:
             lr = self.current_learning_rate
@@ -267,7 +267,7 @@ class Optimizer:
             scalars = {k: self._scalar(k, float(v), device) for k, v in self.scalars(lr, self.iterations).items()}
         with autograd.outside_trace():           # state is real even when first made in a trace
             self.build([p for _, p in pairs], device)
-        if autograd._tracer is not None:
+        if autograd.current_tracer() is not None:
             self._update_all([g for g, _ in pairs], [p for _, p in pairs], scalars)
         else:
             self._fused_update([p for _, p in pairs], scalars)(*(g.detach() for g, _ in pairs))
@@ -285,7 +285,6 @@ class Optimizer:
         key = tuple(id(p) for p in params) + tuple(sorted(scalars))
         cache = self.__dict__.setdefault("_fused", {})
         if key not in cache:
-            from ..graph import function
             cache[key] = function(lambda *grads: self._update_all(list(grads), params, scalars))
         return cache[key]
 

@@ -18,6 +18,7 @@ import struct
 from array import array
 from math import prod
 
+from ..autograd import no_grad
 from ..ops import ShapeError
 from ..tensor import Tensor, tensor
 
@@ -137,7 +138,6 @@ def load_weights(model, filename) -> None:
         raise ValueError(f"load_weights: {filename} does not match model {model.name!r}: missing "
                          f"{missing or 'nothing'}, unexpected {extra or 'nothing'}")
     owners = model._layer_of_weights()
-    from ..autograd import no_grad
     with no_grad():
         for name, t in named:
             v = stored[name]

@@ -10,7 +10,7 @@ Attributes: ``kernel`` (KH, KW), ``stride`` (SH, SW), ``padding`` ((top, bottom)
 
     >>> import webgrad as wg
     >>> x = wg.arange(16, dtype="float32").reshape(1, 4, 4, 1)
-    >>> wg.autograd.apply(wg.OPS["unfold"], x, kernel=(2, 2), stride=(2, 2), padding=((0, 0), (0, 0))).shape
+    >>> x.apply(wg.OPS["unfold"], kernel=(2, 2), stride=(2, 2), padding=((0, 0), (0, 0))).shape
     (1, 2, 2, 4)
 """
 from __future__ import annotations
@@ -100,13 +100,11 @@ def _fold_kernel(ins, out: Meta, size=(1, 1), kernel=(1, 1), stride=(1, 1), padd
 
 
 def _unfold_grad(g, out, x, kernel=(1, 1), stride=(1, 1), padding=((0, 0), (0, 0)), value=0.0):
-    from ..autograd import apply
-    return (apply(FOLD, g, size=x.shape[1:3], kernel=kernel, stride=stride, padding=padding),)
+    return (g.apply(FOLD, size=x.shape[1:3], kernel=kernel, stride=stride, padding=padding),)
 
 
 def _fold_grad(g, out, p, size=(1, 1), kernel=(1, 1), stride=(1, 1), padding=((0, 0), (0, 0))):
-    from ..autograd import apply
-    return (apply(UNFOLD, g, kernel=kernel, stride=stride, padding=padding),)
+    return (g.apply(UNFOLD, kernel=kernel, stride=stride, padding=padding),)
 
 
 def _window_sample(rng):

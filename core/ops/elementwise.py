@@ -9,7 +9,7 @@ import math
 
 from webgpu_kernels import expr as E
 
-from ..dtypes import DType, as_dtype, bool_, float32, promote
+from ..dtypes import DType, as_dtype, bool_, float32, numpy_dtype, promote
 from .registry import Meta, Op, ShapeError, broadcast_shapes, register
 
 
@@ -224,7 +224,6 @@ def _cast_expr(x, dtype=float32):
 
 
 def _cast_reference(x, dtype=float32):
-    from ..dtypes import numpy_dtype
     return _np().asarray(x).astype(numpy_dtype(as_dtype(dtype)))
 
 

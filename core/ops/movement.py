@@ -113,13 +113,12 @@ def _slice_reference(x, starts=(), stops=(), steps=()):
 
 def _slice_grad(g, out, x, starts=(), stops=(), steps=()):
     # Unit steps pad the gradient back out; other steps scatter it to the positions they read.
-    from ..tensor import tensor
     widths = []
     for ax, (b, e, s, d) in enumerate(zip(starts, stops, steps, x.shape)):
         if s == 1:
             widths.append((b, d - b - g.shape[ax]))
         else:
-            g = g.scatter_add(tensor(list(range(b, e, s)), dtype="int32", device=g.device), ax, d)
+            g = g.scatter_add(g.new_tensor(list(range(b, e, s)), dtype="int32"), ax, d)
             widths.append((0, 0))
     return (g.pad(widths) if any(w != (0, 0) for w in widths) else g,)
 

@@ -43,10 +43,12 @@ from __future__ import annotations
 
 import warnings
 
+from ...tensor import Tensor, stack
+from ..captures import ArenaBuffer, leave_arena
 from ..ir import Graph
 from ..lower import Plan
 from .analysis import NotEligible
-from .plan import MAX_BINDINGS, MEASURED, ArenaBuffer, SingleKernelPlan, known_variant, leave_arena, measure_variants
+from .plan import MAX_BINDINGS, MEASURED, SingleKernelPlan, known_variant, measure_variants
 
 __all__ = ["lower", "step_arguments", "run_eagerly", "SingleKernelPlan", "SteppedPlan", "NotEligible",
            "ArenaBuffer", "leave_arena", "known_variant", "measure_variants", "MAX_AUTO_WORK", "MAX_BINDINGS",
@@ -72,7 +74,6 @@ class SteppedPlan:
     def run(self, args):
         if not self.stacked:
             return self.plan.run(args)
-        from ...tensor import stack
         per_step = [self.plan.run([a[k] for a in args]) for k in range(self.steps)]
         outputs = [stack([outs[j] for outs, _ in per_step]) for j in range(len(self.graph.outputs))]
         return outputs, per_step[-1][1]
@@ -105,7 +106,6 @@ def lower(graph: Graph, device, steps: int = 1, stacked: bool = False, single_ke
 # ---- steps_per_execution: one step's slice of the arguments, and the stepped eager run --------
 
 def _map_tensors(fn, x):
-    from ...tensor import Tensor
     if isinstance(x, Tensor):
         return fn(x)
     if isinstance(x, (list, tuple)):
@@ -125,7 +125,6 @@ def step_arguments(args, steps: int, k: int = 0):
 
 def run_eagerly(fn, args, steps: int):
     """``fn`` once per step on step k's slice of the arguments; tensors in the results stacked."""
-    from ...tensor import Tensor, stack
     results = [fn(*step_arguments(args, steps, k)) for k in range(steps)]
 
     def join(items):

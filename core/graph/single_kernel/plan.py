@@ -13,24 +13,13 @@ from webgpu_kernels.expr import load
 from webgpu_kernels.view import View
 
 from ...devices.gpu import GPUArray, PooledBuffer
+from ...tensor import Tensor
+from ..captures import ArenaBuffer, StalePlan, leave_arena
 from ..ir import Graph
-from ..lower import StalePlan
 from .analysis import NotEligible, _Analysis, _plan_memory, _Ref, _schedule, _Store, _vt
 
 MAX_BINDINGS = 8            # WebGPU's default maxStorageBuffersPerShaderStage, the browser's limit
 MEASURED = ("workgroup", "small_workgroup")     # the kernel shapes a first call times (see SingleKernelPlan)
-
-
-class ArenaBuffer(PooledBuffer):
-    """The arena of a single-kernel plan: captured tensors that live there are views of it."""
-    __slots__ = ()
-
-
-def leave_arena(t, device) -> None:
-    """Give tensor ``t`` its own buffer again if it lives in an arena (a plan that writes captures
-    in place cannot bind one buffer both read-only and writable in one dispatch)."""
-    if isinstance(t.data.buffer, ArenaBuffer) and t.device is device:
-        t.data = device.contiguous(t.data)
 
 
 class SingleKernelPlan:
@@ -192,7 +181,6 @@ class SingleKernelPlan:
         t.data = GPUArray(self.arena, self.cap_views[k], t.dtype)
 
     def bind(self, args: list, out_handle, arena_handle=None) -> tuple[dict, list]:
-        from ...tensor import Tensor
         device, g = self.device, self.graph
         for k, node in enumerate(g.captures):
             t = node.payload
@@ -222,7 +210,6 @@ class SingleKernelPlan:
         return handles, keep
 
     def run(self, args: list) -> tuple[list, dict]:
-        from ...tensor import Tensor
         device, g = self.device, self.graph
         out = device.pool.alloc(4 * self.out_elements)
         handles, keep = self.bind(args, out.handle)

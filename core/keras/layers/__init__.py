@@ -9,11 +9,11 @@ Embedding, Activation, Flatten, Reshape, Add, Concatenate; ``Input`` for the fun
 from .base import InputSpec, Layer
 from .convolutional import Conv2D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Reshape
-from .input_layer import Input, InputLayer, KerasTensor
+from .input_layer import Input, InputLayer
+from .keras_tensor import KerasTensor
 from .merging import Add, Concatenate
 from .normalization import BatchNormalization, LayerNormalization
-from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D,
-                      MaxPooling2D)
+from .pooling import AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalMaxPooling2D, MaxPool2D, MaxPooling2D
 
 Convolution2D = Conv2D
 

@@ -23,6 +23,8 @@ from ...autograd import no_grad
 from ...ops import ShapeError
 from ...tensor import Tensor
 from .. import initializers, regularizers
+from ..losses import as_tensor
+from .keras_tensor import KerasTensor, fmt_shape, symbolic_call
 
 _name_counts: dict[str, int] = {}
 
@@ -38,11 +40,6 @@ def unique_name(base: str) -> str:
     n = _name_counts.get(base, 0)
     _name_counts[base] = n + 1
     return base if n == 0 else f"{base}_{n}"
-
-
-def fmt_shape(shape) -> str:
-    shape = tuple(shape)
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 class InputSpec:
@@ -136,7 +133,6 @@ class Layer:
     # ---- calling -------------------------------------------------------------------------------
 
     def __call__(self, inputs, *args, training=None, **kwargs):
-        from .input_layer import KerasTensor, symbolic_call
         if _any(inputs, KerasTensor):
             return symbolic_call(self, inputs, args, kwargs)
         shape = _shapes(inputs)
@@ -246,7 +242,6 @@ class Layer:
 
     def set_weights(self, values) -> None:
         """Replace the weights, in the order of ``weights``, by tensors, arrays or lists of the same shapes."""
-        from ..losses import as_tensor
         own = self.weights
         values = list(values)
         if len(values) != len(own):

@@ -10,9 +10,13 @@
 """
 from __future__ import annotations
 
-from ..layers.base import Layer, fmt_shape
-from ..layers.input_layer import InputLayer, KerasTensor
 from ...ops import ShapeError
+from ...tensor import zeros
+from ..layers.base import Layer, fmt_shape
+from ..layers.input_layer import InputLayer
+from ..layers.keras_tensor import KerasTensor
+from ..saving import load_weights, save_weights
+from .summary import describe_params, describe_shape, summary_lines
 from .trainer import Trainer
 
 
@@ -57,7 +61,6 @@ class Model(Trainer, Layer):
         """Create the weights for inputs of ``input_shape`` (with or without the batch axis None)."""
         if self._graph is not None or self.built:
             return
-        from ...tensor import zeros
         shape = tuple(1 if d is None else d for d in input_shape)
         self.built = True        # call() below must not build again
         self(zeros(*shape))
@@ -113,24 +116,20 @@ class Model(Trainer, Layer):
             return self._graph.summary_rows()
         rows = []
         for layer in self.layers:
-            from .summary import describe_params, describe_shape
             rows.append((f"{layer.name} ({type(layer).__name__})", describe_shape(layer), describe_params(layer), None))
         return rows
 
     def summary(self, line_length: int | None = None, print_fn=None) -> None:
         """Print the table of layers, output shapes and parameter counts (to ``print_fn``, default print)."""
-        from .summary import summary_lines
         text = "\n".join(summary_lines(self, line_length))
         (print_fn or print)(text)
 
     def save_weights(self, filepath) -> None:
         """Write the weights as a safetensors file."""
-        from ..saving import save_weights
         save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Read weights written by ``save_weights`` into this model (built, with the same architecture)."""
-        from ..saving import load_weights
         load_weights(self, filepath)
 
 

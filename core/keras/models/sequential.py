@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 from ..layers.base import Layer
-from ..layers.input_layer import InputLayer, KerasTensor, symbolic_call
+from ..layers.input_layer import InputLayer
+from ..layers.keras_tensor import KerasTensor, symbolic_call
 from .model import Model
+from .summary import describe_params, describe_shape
 
 
 class Sequential(Model):
@@ -101,5 +103,4 @@ class Sequential(Model):
         return self._layers[0] if self._layers else None
 
     def _summary_rows(self):
-        from .summary import describe_params, describe_shape
         return [(f"{l.name} ({type(l).__name__})", describe_shape(l), describe_params(l), None) for l in self._layers]

@@ -18,14 +18,15 @@ from __future__ import annotations
 import math
 import sys
 
+from ...autograd import enable_grad, no_grad
+from ...datasets.batches import Batches, as_device_tensor
+from ...graph import function
+from ...ops import ShapeError
+from ...tensor import Tensor, cat
 from .. import callbacks as callbacks_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
-from ...autograd import enable_grad, no_grad
-from ...datasets.batches import Batches, as_device_tensor
-from ...ops import ShapeError
-from ...tensor import Tensor, cat
 
 NAN_CHECK_EVERY = 256    # steps at most between two looks at the running loss
 
@@ -123,7 +124,6 @@ class Trainer:
             return self.train_step
         traced = getattr(self, "_traced_train_step", None)
         if traced is None or traced.fn != self.train_step:
-            from ...graph import function
             traced = self._traced_train_step = function(self.train_step)
         return traced
 
