@@ -200,7 +200,7 @@ def test_compile_errors_show_the_wgsl_line(gpu):
     from webgpu_kernels.kernel import Kernel
     bad = Kernel("broken", "@compute @workgroup_size(1)\nfn main() {\n    let x = undefined_thing;\n}\n", (1, 1, 1), 0)
     with pytest.raises(wg.KernelCompileError) as e:
-        gpu._dispatch(bad, [])
+        gpu.dispatch(bad, [])
     assert "broken" in str(e.value) and "undefined_thing" in str(e.value) and ">    3 |" in str(e.value)
 
 

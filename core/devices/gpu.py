@@ -28,6 +28,7 @@ from webgpu_kernels.kernel import Launch
 from webgpu_kernels.view import View
 
 from ..dtypes import DType, float32
+from ..ops.registry import Meta
 
 SUBMIT_EVERY = 64            # dispatches recorded before an automatic submit
 PIPELINE_CACHE_SIZE = 2048
@@ -52,7 +53,8 @@ class KernelCompileError(RuntimeError):
 
 
 class GPUArray:
-    """A tensor's storage on a WebGPU device: a pooled buffer seen through a view."""
+    """A tensor's storage on a WebGPU device: a pooled buffer seen through a view (graph lowering
+    asks for the launches of values whose buffer is bound later: ``GPUArray(None, view, dtype)``)."""
     __slots__ = ("buffer", "view", "dtype")
 
     def __init__(self, buffer: "PooledBuffer", view: View, dtype: DType):
@@ -153,6 +155,30 @@ class GPUDevice:
     def __repr__(self) -> str:
         return f"<webgrad device {self.name}>"
 
+    @property
+    def adapter(self) -> str:
+        """The adapter's name, as the backend reports it (``llvmpipe (LLVM 15.0.6, 256 bits)``, ...)."""
+        return self.backend.name
+
+    @property
+    def limits(self) -> dict:
+        """WebGPU limits of the adapter, snake_case (``max_storage_buffers_per_shader_stage``, ...)."""
+        return self.backend.limits
+
+    def write_buffer(self, handle, data: bytes, offset: int = 0) -> None:
+        """Queue ``data`` into buffer ``handle`` at ``offset`` bytes (before later submitted work)."""
+        self.backend.write_buffer(handle, data, offset)
+
+    def read_buffer(self, handle, offset: int, nbytes: int) -> bytes:
+        """Submit what is recorded and read ``nbytes`` of buffer ``handle`` back (waits)."""
+        self.submit()
+        return self.backend.read_buffer(handle, offset, nbytes)
+
+    def remember_choice(self, key: str, choice: str) -> None:
+        """Keep a measured choice (a kernel variant) for this adapter, across runs and page loads."""
+        self.choices[key] = choice
+        self.backend.save_choices(self.choices)
+
     # ---- storage ------------------------------------------------------------------------------
 
     def alloc(self, shape, dtype: DType) -> GPUArray:
@@ -210,7 +236,7 @@ class GPUDevice:
         out = self.alloc(x.view.shape, x.dtype)
         t = "bool" if x.dtype.kind == "b" else x.dtype.wgsl
         k = elementwise_kernel("copy", load(0, t), [(x.view, x.dtype.wgsl)], (out.view, out.dtype.wgsl))
-        self._dispatch(k, [x.buffer.handle, out.buffer.handle])
+        self.dispatch(k, [x.buffer.handle, out.buffer.handle])
         return out
 
     # ---- running ops --------------------------------------------------------------------------
@@ -231,13 +257,13 @@ class GPUDevice:
         key = (op.name, _frozen(attrs), tuple((x.view, x.dtype) for x in inputs), out.view.shape, dtype)
         launches = self.launches.get(key)
         if launches is None:
-            launches = self.launches[key] = self._plan(op, inputs, attrs, shape, dtype)
+            launches = self.launches[key] = self.launches_for(op, inputs, attrs, shape, dtype)
             if len(self.launches) > PIPELINE_CACHE_SIZE:
                 self.launches.clear()
         self._launch(launches, inputs, [out])
         return out
 
-    def _plan(self, op, inputs, attrs, shape, dtype: DType, epilogue=None) -> list[Launch]:
+    def launches_for(self, op, inputs, attrs, shape, dtype: DType, epilogue=None) -> list[Launch]:
         """The kernel launches that compute ``op`` for these input views (cached by the caller);
         graph mode passes an ``epilogue`` to ops that can take one (matmul, reductions), and
         reductions a ``prologue`` expression of their inputs in ``attrs``."""
@@ -250,7 +276,7 @@ class GPUDevice:
             attrs = dict(attrs, variant=self.variant(op))
         if epilogue is not None:
             attrs = dict(attrs, epilogue=epilogue)
-        return op.kernel([(x.view, x.dtype) for x in inputs], _Meta(shape, dtype), **attrs)
+        return op.kernel([(x.view, x.dtype) for x in inputs], Meta(shape, dtype), **attrs)
 
     def _launch(self, launches, inputs, outputs) -> None:
         named = {f"in{i}": x.buffer.handle for i, x in enumerate(inputs)}
@@ -261,7 +287,7 @@ class GPUDevice:
                 buf = self.pool.alloc(nbytes)
                 temps.append(buf)          # held until every launch is recorded
                 named[name] = buf.handle
-            self._dispatch(launch.kernel, [named[a] for a in launch.args])
+            self.dispatch(launch.kernel, [named[a] for a in launch.args])
         del temps
 
     def program(self, kernel):
@@ -276,7 +302,8 @@ class GPUDevice:
             self.pipelines.move_to_end(kernel.source)
         return program
 
-    def _dispatch(self, kernel, handles) -> None:
+    def dispatch(self, kernel, handles) -> None:
+        """Record one launch of ``kernel`` over buffer ``handles`` (submitted with the next batch)."""
         self.backend.dispatch(self.program(kernel), handles, kernel.workgroups)
         self.pool.recording = True
         self.pending += 1
@@ -312,8 +339,7 @@ class GPUDevice:
         if op.name in self.forced:
             return self.forced[op.name]
         if op.name not in self.choices:
-            self.choices[op.name] = self.measure_variants(op)
-            self.backend.save_choices(self.choices)
+            self.remember_choice(op.name, self.measure_variants(op))
         return self.choices[op.name]
 
     def measure_variants(self, op) -> str:
@@ -327,7 +353,7 @@ class GPUDevice:
                 out = self.alloc((256, 256), float32)
                 self.synchronize()
                 t = time.perf_counter()
-                self._launch(op.kernel([(a.view, float32), (b.view, float32)], _Meta((256, 256), float32), variant=v),
+                self._launch(op.kernel([(a.view, float32), (b.view, float32)], Meta((256, 256), float32), variant=v),
                              [a, b], [out])
                 self.synchronize()
                 best = min(best, time.perf_counter() - t)
@@ -350,8 +376,3 @@ def _frozen(attrs: dict) -> tuple:
     return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in attrs.items()))
 
 
-class _Meta:
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype = tuple(shape), dtype

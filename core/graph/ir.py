@@ -61,7 +61,8 @@ class Node:
 class Graph:
     """Nodes in topological order, with the values the function returns and writes back."""
 
-    def __init__(self, name: str, inputs, captures, outputs, writes, grads, nodes=None):
+    def __init__(self, name: str, inputs, captures, outputs, writes, grads, nodes=None, randoms=(),
+                 schedule=None):
         self.name = name
         self.inputs: list[Node] = list(inputs)          # the function's tensor arguments, in order
         self.captures: list[Node] = list(captures)      # tensors read from outside (parameters, state)
@@ -69,6 +70,13 @@ class Graph:
         self.writes: list[tuple[Node, Node]] = list(writes)   # (capture, new value): in-place updates
         self.grads: list[tuple[Node, Node | None]] = list(grads)  # (capture, value of .grad after the call)
         self.nodes: list[Node] = nodes if nodes is not None else self.toposort()
+        live = {n.id for n in self.nodes}
+        self.randoms: list[Node] = [n for n in randoms if n.id in live]   # fresh Philox params each call
+        self.schedule = schedule       # after fusion: nodes and fused groups in the order they run
+
+    def units(self) -> list:
+        """What lowering walks: the fused schedule, or every node before fusion."""
+        return self.schedule if self.schedule is not None else self.nodes
 
     def roots(self) -> list[Node]:
         return self.outputs + [v for _, v in self.writes] + [v for _, v in self.grads if v is not None]
@@ -98,7 +106,8 @@ class Graph:
         for n in self.nodes:
             n.inputs = tuple(sub(i) for i in n.inputs)
         return Graph(self.name, self.inputs, self.captures, [sub(o) for o in self.outputs],
-                     [(c, sub(v)) for c, v in self.writes], [(c, sub(v) if v is not None else None) for c, v in self.grads])
+                     [(c, sub(v)) for c, v in self.writes], [(c, sub(v) if v is not None else None) for c, v in self.grads],
+                     randoms=self.randoms)
 
     def users(self) -> dict[int, list[Node]]:
         out: dict[int, list[Node]] = {n.id: [] for n in self.nodes}

@@ -25,14 +25,6 @@ from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph
 from .passes.fuse import FusedGroup
 
 
-class _Value:
-    """What ``GPUDevice._plan`` needs of an input: its view and dtype."""
-    __slots__ = ("view", "dtype")
-
-    def __init__(self, view, dtype):
-        self.view, self.dtype = view, dtype
-
-
 def _vt(dtype) -> str:
     return "bool" if dtype.kind == "b" else dtype.wgsl
 
@@ -99,8 +91,8 @@ class Plan:
         for k, node in enumerate(g.captures):
             self.capture_views.append(node.payload.data.view)
         capture_index = {n.id: k for k, n in enumerate(g.captures)}
-        random_index = {n.id: k for k, n in enumerate(getattr(g, "randoms", []))}
-        for unit in getattr(g, "schedule", g.nodes):
+        random_index = {n.id: k for k, n in enumerate(g.randoms)}
+        for unit in g.units():
             if isinstance(unit, FusedGroup):
                 self._lower_fused(unit)
                 continue
@@ -156,8 +148,8 @@ class Plan:
             self._elementwise(n.op, [expr], [(v.expand(n.shape), i.dtype.wgsl) for (_, v), i in zip(ins, n.inputs)],
                               [s for s, _ in ins], [(View.contiguous(n.shape), n.dtype.wgsl)], [out])
         elif _size(n.shape):
-            values = [_Value(v, i.dtype) for (_, v), i in zip(ins, n.inputs)]
-            launches = self.device._plan(op, values, n.attrs, n.shape, n.dtype)
+            values = [GPUArray(None, v, i.dtype) for (_, v), i in zip(ins, n.inputs)]
+            launches = self.device.launches_for(op, values, n.attrs, n.shape, n.dtype)
             named = {f"in{k}": s for k, (s, _) in enumerate(ins)}
             named["out0"] = out
             for launch in launches:
@@ -196,8 +188,8 @@ class Plan:
         else:                   # the head reduces an expression of the prologue's inputs
             sources, attrs = pro.inputs, dict(attrs, prologue=pro.exprs[0])
             head_ins = [(self.loc[i.id][0], self.loc[i.id][1].expand(pro.shape)) for i in sources]
-        values = [_Value(view, i.dtype) for (_, view), i in zip(head_ins, sources)]
-        launches = self.device._plan(OPS[head.op], values, attrs, head.shape, head.dtype, epilogue=epilogue)
+        values = [GPUArray(None, view, i.dtype) for (_, view), i in zip(head_ins, sources)]
+        launches = self.device.launches_for(OPS[head.op], values, attrs, head.shape, head.dtype, epilogue=epilogue)
         h = len(head_ins)
         named = {**{f"in{k}": slot for k, (slot, _) in enumerate(head_ins)},
                  **{f"in{h + k}": s for k, s in enumerate(in_slots)},
@@ -328,7 +320,7 @@ class Plan:
             if t.device is not device or t.data.view != self.capture_views[k]:
                 raise StalePlan()
             handles[f"cap{k}"] = t.data.buffer.handle
-        for k, node in enumerate(getattr(g, "randoms", [])):
+        for k, node in enumerate(g.randoms):
             params = tensor(signed_params((node.payload or default_generator).take(node.attrs["n_values"])),
                             dtype=int32, device=device)
             keep.append(params)

@@ -97,7 +97,7 @@ class Tracer:
                     grads.append((node, None))
                 else:
                     grads.append((node, self.symbolic(final_grad).data))
-        return Graph(name, inputs, captures, outputs, writes, grads)
+        return Graph(name, inputs, captures, outputs, writes, grads, randoms=self.randoms)
 
     def restore(self) -> None:
         for key in reversed(self.order):
@@ -142,7 +142,6 @@ def trace(fn, args, name=None):
                 return ("value", r)
             shape = structure(result)
             graph = tracer.finish(name or getattr(fn, "__name__", "function"), inputs, outputs)
-            graph.randoms = tracer.randoms
     finally:
         tracer.restore()
     return graph, shape

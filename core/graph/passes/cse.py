@@ -26,6 +26,4 @@ def eliminate_common_subexpressions(graph: Graph) -> Graph:
             mapping[n.id] = seen[key]
         else:
             seen[key] = n
-    out = graph.replace(mapping)
-    out.randoms = getattr(graph, "randoms", [])
-    return out
+    return graph.replace(mapping)

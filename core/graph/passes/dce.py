@@ -3,6 +3,5 @@ from ..ir import Graph
 
 
 def eliminate_dead_code(graph: Graph) -> Graph:
-    g = Graph(graph.name, graph.inputs, graph.captures, graph.outputs, graph.writes, graph.grads)
-    g.randoms = [n for n in getattr(graph, "randoms", []) if n in g.nodes]
-    return g
+    return Graph(graph.name, graph.inputs, graph.captures, graph.outputs, graph.writes, graph.grads,
+                 randoms=graph.randoms)

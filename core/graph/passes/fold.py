@@ -23,6 +23,4 @@ def fold_constants(graph: Graph, device) -> Graph:
             value = apply(op, *(_tensor(i, device) for i in n.inputs), device=device, **n.attrs)
         assert isinstance(value, Tensor)
         mapping[n.id] = Node(CONST, (), {}, n.shape, n.dtype, payload=value)
-    out = graph.replace(mapping)
-    out.randoms = getattr(graph, "randoms", [])
-    return out
+    return graph.replace(mapping)

@@ -244,8 +244,5 @@ def fuse_elementwise(graph: Graph) -> Graph:
             deps = unit.deps if isinstance(unit, FusedGroup) else unit.inputs
             stack.extend((unit_of[i.id], False) for i in deps if id(unit_of[i.id]) not in done)
 
-    out = Graph(graph.name, graph.inputs, graph.captures, graph.outputs, graph.writes, graph.grads, nodes=nodes)
-    out.randoms = getattr(graph, "randoms", [])
-    out.schedule = schedule
-    out.groups = groups
-    return out
+    return Graph(graph.name, graph.inputs, graph.captures, graph.outputs, graph.writes, graph.grads, nodes=nodes,
+                 randoms=graph.randoms, schedule=schedule)

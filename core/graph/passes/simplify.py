@@ -57,7 +57,5 @@ def simplify(graph: Graph) -> Graph:
         to = _rule(n)
         if to is not None and to is not n:
             mapping[n.id] = to
-    out = graph.replace(mapping)
-    out.randoms = getattr(graph, "randoms", [])
-    return out
+    return graph.replace(mapping)
 

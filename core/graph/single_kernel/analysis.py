@@ -71,7 +71,7 @@ class _Analysis:
         self.units: list[_Unit] = []
         self.stores: list[_Store] = []
         g = graph
-        if getattr(g, "randoms", None):
+        if g.randoms:
             raise NotEligible("it draws random numbers (each of the K steps needs its own)")
         for n in g.nodes:
             if n.dtype.name == "float16":
@@ -81,7 +81,7 @@ class _Analysis:
             s = self._store(n.shape, n.dtype, "cap", index=k)
             self.caps.append(s)
             self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=_vt(n.dtype))
-        for unit in getattr(g, "schedule", g.nodes):
+        for unit in g.units():
             if isinstance(unit, FusedGroup):
                 head = getattr(unit, "head", None)
                 ins = [self.refs[i.id] for i in unit.inputs[1:]] if head is not None else None

@@ -37,7 +37,7 @@ class SingleKernelPlan:
         if max_work is not None and self.work > max_work:
             raise NotEligible(f"too big: {self.work:,} units of work per step, above {max_work:,}, where one "
                               f"workgroup loses to the normal plan (pass single_kernel=True to force it)")
-        limit = min(MAX_BINDINGS, device.backend.limits.get("max_storage_buffers_per_shader_stage", 8))
+        limit = min(MAX_BINDINGS, device.limits.get("max_storage_buffers_per_shader_stage", 8))
         if len(graph.inputs) + 2 > limit:
             raise NotEligible(f"it takes {len(graph.inputs)} tensor arguments; one kernel binds at most "
                               f"{MAX_BINDINGS - 2} (pass fewer, e.g. stack them)")
@@ -64,9 +64,9 @@ class SingleKernelPlan:
         for s in a.stores:
             if s.kind == "const" and s.payload:
                 data = s.payload + b"\0" * ((-len(s.payload)) % 4)
-                device.backend.write_buffer(self.arena.handle, data, 4 * s.offset)
+                device.write_buffer(self.arena.handle, data, 4 * s.offset)
         self.kernels = {}
-        self.adapter = device.backend.name
+        self.adapter = device.adapter
         self.usable = [v for v in sk.VARIANTS if sk.steps_per_dispatch(self.program, v, self.adapter) >= 1]
         # The variants a first call times: those that can win. Compiling a variant costs seconds in
         # Chromium (about 25 us per character of WGSL on SwiftShader), and one invocation lost to
@@ -162,7 +162,7 @@ class SingleKernelPlan:
 
     def _dispatch(self, program, named: dict, names: list, n: int) -> None:
         if n > 1:      # the dispatches advance a step counter kept in the arena; start it at 0
-            self.device.backend.write_buffer(named["arena"], bytes(4), 4 * sk.COUNTER)
+            self.device.write_buffer(named["arena"], bytes(4), 4 * sk.COUNTER)
         self.device.replay([(program, [named[b] for b in names], (1, 1, 1))] * n)
 
     # ---- running ------------------------------------------------------------------------------
@@ -177,7 +177,7 @@ class SingleKernelPlan:
         if src.view.size:
             kern = elementwise_kernel("adopt", load(0, _vt(t.dtype)), [(src.view, st)], (self.cap_views[k], st))
             # The arena binding is typed like the tensor here; the bits are what the kernel reads.
-            device._dispatch(kern, [src.buffer.handle, self.arena.handle])
+            device.dispatch(kern, [src.buffer.handle, self.arena.handle])
         t.data = GPUArray(self.arena, self.cap_views[k], t.dtype)
 
     def bind(self, args: list, out_handle, arena_handle=None) -> tuple[dict, list]:
@@ -266,10 +266,10 @@ def measure_variants(plan: SingleKernelPlan, handles: dict, repeats: int = 2) ->
         program = device.program(kernel)
         scratch = device.pool.alloc(4 * n_words)
         out = device.pool.alloc(4 * plan.out_elements)
-        device.backend.write_buffer(out.handle, bytes(4 * plan.out_elements))   # padding compares equal
+        device.write_buffer(out.handle, bytes(4 * plan.out_elements))   # padding compares equal
         copy = elementwise_kernel("copy", load(0, "i32"), [(View.contiguous((n_words,)), "i32")],
                                   (View.contiguous((n_words,)), "i32"))
-        device._dispatch(copy, [handles["arena"], scratch.handle])
+        device.dispatch(copy, [handles["arena"], scratch.handle])
         named = dict(handles, arena=scratch.handle, out=out.handle)
         best = float("inf")
         for r in range(repeats + 1):
@@ -288,13 +288,12 @@ def measure_variants(plan: SingleKernelPlan, handles: dict, repeats: int = 2) ->
         warnings.warn(f"single kernel: the {', '.join(v for v in plan.candidates if v not in agree)} variant computes "
                       f"other results than the workgroup variant on {plan.adapter}; not using it", stacklevel=4)
     choice = min(agree, key=timings.get)
-    device.choices[_choice_key(plan)] = choice
-    device.backend.save_choices(device.choices)
+    device.remember_choice(_choice_key(plan), choice)
     return choice
 
 
 def _words(device, handle, nbytes) -> memoryview:
-    return memoryview(bytes(device.backend.read_buffer(handle, 0, nbytes))).cast("f")
+    return memoryview(bytes(device.read_buffer(handle, 0, nbytes))).cast("f")
 
 
 def _agree(got, want, plan: SingleKernelPlan) -> bool:
