@@ -22,6 +22,12 @@ class DType:
     def is_float(self) -> bool:
         return self.kind == "f"
 
+    @property
+    def value_type(self) -> str:
+        """The WGSL type kernels compute one element in: the storage type, but bool for bool
+        (stored as u32, since WGSL's bool is not host-shareable)."""
+        return "bool" if self.kind == "b" else self.wgsl
+
     def __repr__(self) -> str:
         return f"webgrad.{self.name}"
 

@@ -10,11 +10,16 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
+from .view import LINEAR_ID
+
 _SOURCES = Path(__file__).parent
 
 
 # Infinity and NaN as bit patterns read at run time: Chrome's shader compiler evaluates
 # `bitcast<f32>(0x7f800000u)` while compiling and rejects it ("value inf cannot be represented").
+# Storage buffers one kernel may bind: WebGPU's guaranteed maxStorageBuffersPerShaderStage (SwiftShader
+# has 10, lavapipe 32); a kernel past it compiles on the desktop and fails in a browser.
+MAX_BINDINGS = 8
 INF = "bitcast<f32>(F32_INF_BITS)"
 NAN = "bitcast<f32>(F32_NAN_BITS)"
 _SPECIALS = {"F32_INF_BITS": "0x7f800000u", "F32_NAN_BITS": "0x7fc00000u"}
@@ -75,7 +80,10 @@ def _read(name: str) -> Template:
 
 
 def template(name: str, **subs) -> str:
-    """A ``.wgsl`` file of this folder with its ``${NAME}`` placeholders filled in."""
+    """A ``.wgsl`` file of this folder with its ``${NAME}`` placeholders filled in. Every file spells
+    its workgroup size ``${WG}`` (64 unless given) and its thread's flat index ``${LINEAR_ID}``."""
+    subs.setdefault("WG", 64)
+    subs.setdefault("LINEAR_ID", LINEAR_ID.format(wg=subs["WG"]))
     return _read(name).substitute({k: str(v) for k, v in subs.items()})
 
 

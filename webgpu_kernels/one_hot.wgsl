@@ -2,9 +2,9 @@
 @group(0) @binding(0) var<storage, read> index: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = i32(gid.x + gid.y * nwg.x * 64u);
+    let t = ${LINEAR_ID};
     if (t >= ${I} * ${C}) { return; }
     out[t] = select(0.0, 1.0, index[t / ${C}] == t % ${C});
 }

@@ -32,9 +32,9 @@ fn philox(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
 fn unit(x: u32) -> f32 { return f32(x >> 8u) * (1.0 / 16777216.0); }            // [0, 1)
 fn unit_open(x: u32) -> f32 { return (f32(x >> 8u) + 1.0) * (1.0 / 16777216.0); }  // (0, 1]
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let block = gid.x + gid.y * nwg.x * 64u;
+    let block = u32(${LINEAR_ID});
     if (block * 4u >= ${N}u) { return; }
     let lo = params[2] + block;
     let hi = params[3] + select(0u, 1u, lo < block);

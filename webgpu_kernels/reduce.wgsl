@@ -8,7 +8,7 @@ ${STORE}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = i32(gid.x + gid.y * nwg.x * ${WG}u);
+    let t = ${LINEAR_ID};
     if (t >= ${THREADS}) { return; }
     let o = t / ${CHUNKS};
     let first = (t % ${CHUNKS}) * ${CHUNK};

@@ -6,9 +6,9 @@ ${HEADER}
 @group(0) @binding(1) var<storage, read> index: array<i32>;
 @group(0) @binding(2) var<storage, read_write> out: array<${T}>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let t = i32(gid.x + gid.y * nwg.x * 64u);
+    let t = ${LINEAR_ID};
     if (t >= ${P} * ${N} * ${Q}) { return; }
     let q = t % ${Q};
     let j = (t / ${Q}) % ${N};

@@ -123,4 +123,5 @@ def grid(n_threads: int, workgroup: int, max_per_dim: int = 65535) -> tuple[int,
     return (max_per_dim, -(-groups // max_per_dim), 1)
 
 
+# The flat index of this thread when ``grid`` spread the workgroups over x and y (see above).
 LINEAR_ID = "i32(gid.x + gid.y * nwg.x * {wg}u)"

@@ -15,7 +15,7 @@ from array import array
 import js
 from pyodide.ffi import can_run_sync, run_sync
 
-from .gpu import KernelCompileError
+from .gpu import KernelCompileError, NoAdapterError
 
 _NO_RUN_SYNC = ("webgrad in the browser waits for the GPU with pyodide.ffi.run_sync, which needs JavaScript "
                 "Promise Integration (Chrome/Edge 137 or newer) and code started by pyodide.runPythonAsync or "
@@ -25,10 +25,6 @@ _NO_RUN_SYNC = ("webgrad in the browser waits for the GPU with pyodide.ffi.run_s
 # Commands held before they are sent regardless (about 2,000 dispatches), so the GPU starts on
 # long runs without reads.
 FLUSH_INTS = 1 << 14
-
-
-class NoAdapterError(RuntimeError):
-    pass
 
 
 def _wait_for(promise):

@@ -34,6 +34,10 @@ SUBMIT_EVERY = 64            # dispatches recorded before an automatic submit
 PIPELINE_CACHE_SIZE = 2048
 
 
+class NoAdapterError(RuntimeError):
+    """No WebGPU adapter to open here; the message says what to install or enable."""
+
+
 class KernelCompileError(RuntimeError):
     """A WGSL shader failed to compile; the message shows the kernel and the lines at fault."""
 
@@ -234,7 +238,7 @@ class GPUDevice:
 
     def contiguous(self, x: GPUArray) -> GPUArray:
         out = self.alloc(x.view.shape, x.dtype)
-        t = "bool" if x.dtype.kind == "b" else x.dtype.wgsl
+        t = x.dtype.value_type
         k = elementwise_kernel("copy", load(0, t), [(x.view, x.dtype.wgsl)], (out.view, out.dtype.wgsl))
         self.dispatch(k, [x.buffer.handle, out.buffer.handle])
         return out
@@ -268,7 +272,7 @@ class GPUDevice:
         graph mode passes an ``epilogue`` to ops that can take one (matmul, reductions), and
         reductions a ``prologue`` expression of their inputs in ``attrs``."""
         if op.expr is not None:
-            expr = op.expr(*(load(i, "bool" if x.dtype.kind == "b" else x.dtype.wgsl) for i, x in enumerate(inputs)), **attrs)
+            expr = op.expr(*(load(i, x.dtype.value_type) for i, x in enumerate(inputs)), **attrs)
             ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]
             k = elementwise_kernel(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))
             return [Launch(k, [f"in{i}" for i in range(len(inputs))] + ["out0"])]

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import wgpu
 
-from .gpu import KernelCompileError
+from .gpu import KernelCompileError, NoAdapterError
 
 _USAGE = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
 BIND_GROUP_CACHE_SIZE = 16384
 _CHOICES = Path(os.environ.get("WEBGRAD_CACHE", Path.home() / ".cache" / "webgrad")) / "kernel_choices.json"
-
-
-class NoAdapterError(RuntimeError):
-    pass
 
 
 def _request_adapter():

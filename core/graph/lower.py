@@ -25,10 +25,6 @@ from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph
 from .passes.fuse import FusedGroup
 
 
-def _vt(dtype) -> str:
-    return "bool" if dtype.kind == "b" else dtype.wgsl
-
-
 class Plan:
     def __init__(self, graph: Graph, device):
         self.graph, self.device = graph, device
@@ -70,7 +66,7 @@ class Plan:
         return self._tmp(max(4, _size(node.shape) * node.dtype.itemsize))
 
     def _copy(self, src: tuple[str, View], dtype, dst: tuple[str, View], name="copy"):
-        self._elementwise(name, [load(0, _vt(dtype))], [(src[1], dtype.wgsl)], [src[0]],
+        self._elementwise(name, [load(0, dtype.value_type)], [(src[1], dtype.wgsl)], [src[0]],
                           [(dst[1], dtype.wgsl)], [dst[0]])
 
     def _elementwise(self, name, exprs, ins, in_slots, outs, out_slots):
@@ -144,7 +140,7 @@ class Plan:
                     ins[k] = dst
         out = self._result_slot(n)
         if op.expr is not None and _size(n.shape):
-            expr = op.expr(*(load(k, _vt(i.dtype)) for k, i in enumerate(n.inputs)), **n.attrs)
+            expr = op.expr(*(load(k, i.dtype.value_type) for k, i in enumerate(n.inputs)), **n.attrs)
             self._elementwise(n.op, [expr], [(v.expand(n.shape), i.dtype.wgsl) for (_, v), i in zip(ins, n.inputs)],
                               [s for s, _ in ins], [(View.contiguous(n.shape), n.dtype.wgsl)], [out])
         elif _size(n.shape):

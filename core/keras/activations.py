@@ -14,6 +14,7 @@ import math
 
 from .. import functional as F
 from ..tensor import Tensor
+from .identifiers import unknown
 
 
 def linear(x: Tensor) -> Tensor:
@@ -106,7 +107,7 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str) and identifier in ALL:
         return ALL[identifier]
-    raise ValueError(f"unknown activation {identifier!r}; valid names: {', '.join(sorted(ALL))}")
+    raise unknown("activation", identifier, ALL)
 
 
 def name_of(fn) -> str:

@@ -17,6 +17,7 @@ from math import prod
 
 from ..random import Generator
 from ..tensor import Tensor, full, rand, randn
+from .identifiers import from_identifier
 
 
 def compute_fans(shape) -> tuple[float, float]:
@@ -192,10 +193,5 @@ ALL = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": Ran
 
 def get(identifier) -> Initializer:
     """An initializer from a name ('he_normal'), an Initializer, or any callable ``f(shape, dtype, device)``."""
-    if isinstance(identifier, Initializer) or (callable(identifier) and not isinstance(identifier, type)):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, str) and identifier.lower() in ALL:
-        return ALL[identifier.lower()]()
-    raise ValueError(f"unknown initializer {identifier!r}; valid names: {', '.join(sorted(ALL))}")
+    function = lambda f: f if callable(f) and not isinstance(f, type) else None
+    return from_identifier("initializer", identifier, Initializer, ALL, otherwise=function)

@@ -16,6 +16,7 @@ from .. import functional as F
 from ..ops import ShapeError
 from ..ops.registry import fmt
 from ..tensor import Tensor, tensor
+from .identifiers import from_identifier
 
 EPSILON = 1e-7
 
@@ -218,15 +219,8 @@ FUNCTIONS = {"mean_squared_error": mean_squared_error, "mse": mean_squared_error
 
 def get(identifier) -> Loss:
     """A Loss from a name ('mse'), a Loss, or a function ``f(y_true, y_pred)`` of per-sample values."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str) and identifier in ALL:
-        return ALL[identifier]()
-    if callable(identifier):
-        return LossFunctionWrapper(identifier)
-    raise ValueError(f"unknown loss {identifier!r}; valid names: {', '.join(sorted(ALL))}")
+    function = lambda f: LossFunctionWrapper(f) if callable(f) else None
+    return from_identifier("loss", identifier, Loss, ALL, ignore_case=False, otherwise=function)
 
 
 class LossFunctionWrapper(Loss):

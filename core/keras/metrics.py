@@ -17,6 +17,7 @@ from ..ops import ShapeError
 from ..ops.registry import fmt
 from ..tensor import Tensor, stack, zeros
 from . import losses as L
+from .identifiers import unknown
 
 
 class Metric:
@@ -311,7 +312,7 @@ def get(identifier, loss=None) -> Metric:
         return MeanMetricWrapper(L.FUNCTIONS[identifier], identifier)
     if callable(identifier):
         return MeanMetricWrapper(identifier)
-    raise ValueError(f"unknown metric {identifier!r}; valid names: {', '.join(sorted(set(ALL) | set(_LOSS_METRICS)))}")
+    raise unknown("metric", identifier, {**ALL, **dict.fromkeys(_LOSS_METRICS)})
 
 
 class _AutoAccuracy(MeanMetricWrapper):

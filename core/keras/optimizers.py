@@ -25,6 +25,7 @@ from .. import autograd
 from ..autograd import no_grad
 from ..graph import function
 from ..tensor import Tensor, full, full_like, tensor, zeros
+from .identifiers import from_identifier
 
 # ---- learning-rate schedules ---------------------------------------------------------------
 
@@ -453,10 +454,4 @@ ALL = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": 
 
 def get(identifier) -> Optimizer:
     """An optimizer from a name ('adam', with its default settings) or an Optimizer."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str) and identifier.lower() in ALL:
-        return ALL[identifier.lower()]()
-    raise ValueError(f"unknown optimizer {identifier!r}; valid names: {', '.join(sorted(ALL))}")
+    return from_identifier("optimizer", identifier, Optimizer, ALL)

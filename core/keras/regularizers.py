@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from ..tensor import Tensor
+from .identifiers import unknown
 
 
 class Regularizer:
@@ -77,4 +78,4 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in ALL:
         return ALL[identifier.lower()]()
-    raise ValueError(f"unknown regularizer {identifier!r}; valid names: {', '.join(sorted(ALL))}")
+    raise unknown("regularizer", identifier, ALL)

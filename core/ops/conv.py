@@ -18,11 +18,7 @@ from __future__ import annotations
 from webgpu_kernels.conv import fold_launches, unfold_launches
 
 from .registry import Meta, Op, ShapeError, fmt, register
-
-
-def _np():
-    import numpy
-    return numpy
+from .registry import numpy as _np
 
 
 def window_output_size(opname: str, size: int, k: int, s: int, pads) -> int:

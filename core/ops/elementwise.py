@@ -9,18 +9,9 @@ import math
 
 from webgpu_kernels import expr as E
 
-from ..dtypes import DType, as_dtype, bool_, float32, numpy_dtype, promote
+from ..dtypes import as_dtype, bool_, float32, numpy_dtype, promote
 from .registry import Meta, Op, ShapeError, broadcast_shapes, register
-
-
-def _np():
-    import numpy
-    return numpy
-
-
-def _value_type(d: DType) -> str:
-    return "bool" if d.kind == "b" else d.wgsl
-
+from .registry import numpy as _np
 
 # ---- unary ----------------------------------------------------------------------------------
 
@@ -220,7 +211,7 @@ def _cast_infer(x: Meta, dtype=float32):
 
 def _cast_expr(x, dtype=float32):
     d = as_dtype(dtype)
-    return E.cast(x, _value_type(d))
+    return E.cast(x, d.value_type)
 
 
 def _cast_reference(x, dtype=float32):
@@ -247,7 +238,7 @@ def _full_infer(shape=(), value=0.0, dtype=float32):
 
 register(Op("full", _full_infer,
             lambda shape=(), value=0.0, dtype=float32: _np().full(shape, value, dtype=_cast_reference(0, dtype).dtype),
-            expr=lambda shape=(), value=0.0, dtype=float32: E.const(value, _value_type(as_dtype(dtype))),
+            expr=lambda shape=(), value=0.0, dtype=float32: E.const(value, as_dtype(dtype).value_type),
             sample=lambda rng: ([], {"shape": (2, 3), "value": 1.5})))
 
 
@@ -256,7 +247,7 @@ def _arange_infer(start=0, step=1, n=0, dtype=float32):
 
 
 def _arange_expr(start=0, step=1, n=0, dtype=float32):
-    t = _value_type(as_dtype(dtype))
+    t = as_dtype(dtype).value_type
     if t == "i32":
         return E.const(start, t) + E.index() * E.const(step, t)
     return E.const(start, t) + E.cast(E.index(), t) * E.const(step, t)
@@ -268,7 +259,7 @@ register(Op("arange", _arange_infer,
 
 
 def _eye_expr(n=1, m=1, dtype=float32):
-    t = _value_type(as_dtype(dtype))
+    t = as_dtype(dtype).value_type
     i = E.index()
     diag = E.infix("==", E.Expr("infix", "i32", (i, E.const(m, "i32")), "/"), E.Expr("infix", "i32", (i, E.const(m, "i32")), "%"))
     return E.select(diag, E.const(1, t), E.const(0, t))

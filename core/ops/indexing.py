@@ -7,11 +7,7 @@ from webgpu_kernels.indexing import gather_launches, one_hot_launches, scatter_a
 
 from ..dtypes import float32, int32
 from .registry import Meta, Op, ShapeError, fmt, register
-
-
-def _np():
-    import numpy
-    return numpy
+from .registry import numpy as _np
 
 
 def _check_index(opname, index: Meta):

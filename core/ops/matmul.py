@@ -5,6 +5,7 @@ from webgpu_kernels.matmul import VARIANTS, matmul_launches
 
 from ..dtypes import promote
 from .registry import Meta, Op, ShapeError, broadcast_shapes, fmt, register
+from .registry import numpy as _np
 
 
 def _infer(a: Meta, b: Meta, **_):
@@ -41,5 +42,5 @@ def _sample(rng):
             rng.uniform(-1, 1, size=bb + (k, n)).astype("float32")], {}
 
 
-MATMUL = register(Op("matmul", _infer, lambda a, b: __import__("numpy").matmul(a, b), grad=_grad, kernel=_kernel,
+register(Op("matmul", _infer, lambda a, b: _np().matmul(a, b), grad=_grad, kernel=_kernel,
                      strided=True, variants=VARIANTS, sample=_sample))

@@ -9,11 +9,7 @@ from webgpu_kernels.kernel import literal
 
 from ..dtypes import promote
 from .registry import Meta, Op, ShapeError, fmt, register
-
-
-def _np():
-    import numpy
-    return numpy
+from .registry import numpy as _np
 
 
 def _rand(rng, rank_lo=1, rank_hi=4):
@@ -145,7 +141,7 @@ def _pad_infer(x: Meta, widths=(), value=0.0):
 
 def _pad_kernel(ins, out: Meta, widths=(), value=0.0):
     (view, dtype), = ins
-    t = "bool" if dtype.kind == "b" else dtype.wgsl
+    t = dtype.value_type
     text = literal(value, t) if t != "bool" else ("1u" if value else "0u")
     return pad_launches(view.shape, widths, text, dtype.wgsl)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from math import prod
 
-from webgpu_kernels.indexing import random_launches
+from webgpu_kernels.random import random_launches
 
 from ..dtypes import float32, int32
 from ..random import reference

@@ -8,11 +8,7 @@ from webgpu_kernels.reduce import reduce_launches
 
 from ..dtypes import bool_, int32
 from .registry import Meta, Op, ShapeError, normalize_axes, register
-
-
-def _np():
-    import numpy
-    return numpy
+from .registry import numpy as _np
 
 
 def _infer(name):

@@ -26,6 +26,13 @@ class ShapeError(ValueError):
     """Inputs whose shapes or dtypes an op cannot take; raised before anything is dispatched."""
 
 
+def numpy():
+    """NumPy, imported when a reference first runs: references are for tests and the NumPy device,
+    and the browser, which has no NumPy, runs only the kernels."""
+    import numpy as np
+    return np
+
+
 @dataclass(frozen=True)
 class Meta:
     shape: tuple[int, ...]

@@ -15,15 +15,14 @@ after the matmul or the sum that computes its gradient), and before a reduction,
 from __future__ import annotations
 
 from webgpu_kernels.expr import const, load
+from webgpu_kernels.kernel import MAX_BINDINGS
 from webgpu_kernels.view import View
 
 from ...ops import OPS
 from ..ir import Graph, Node, scalar_value
 
-
 HEADS = ("sum", "max", "min", "matmul")   # kernels whose result a group can take as its first input, in registers
 REDUCTIONS = ("sum", "max", "min")         # kernels that can take a group before them as their input expression
-MAX_BINDINGS = 8    # storage buffers one kernel may bind: WebGPU's default limit (SwiftShader has 10)
 
 
 class FusedGroup:
@@ -45,17 +44,17 @@ class FusedGroup:
         self.prologue: FusedGroup | None = None
         inside = {m.id for m in members}
         self.inputs: list[Node] = [head] if head is not None else []
-        exprs = {n.id: load(0, "bool" if head.dtype.kind == "b" else head.dtype.wgsl) for n in seen_as_head}
+        exprs = {n.id: load(0, head.dtype.value_type) for n in seen_as_head}
 
         def expr_of(i: Node):
             if i.id in exprs:
                 return exprs[i.id]
             value = scalar_value(i)
             if value is not None:            # a literal in the kernel, not a binding
-                return const(value, "bool" if i.dtype.kind == "b" else i.dtype.wgsl)
+                return const(value, i.dtype.value_type)
             if i not in self.inputs:
                 self.inputs.append(i)
-            return load(self.inputs.index(i), "bool" if i.dtype.kind == "b" else i.dtype.wgsl)
+            return load(self.inputs.index(i), i.dtype.value_type)
         for m in members:
             exprs[m.id] = OPS[m.op].expr(*(expr_of(i) for i in m.inputs), **m.attrs)
         if not members:                      # a head alone, for its prologue

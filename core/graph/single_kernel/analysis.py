@@ -23,10 +23,6 @@ class NotEligible(Exception):
     """This graph has no single-kernel form; the message says why (the normal plan runs it)."""
 
 
-def _vt(dtype) -> str:
-    return "bool" if dtype.kind == "b" else dtype.wgsl
-
-
 class _Store:
     """A tensor with storage of its own: an argument, a capture, a constant, or a unit's result."""
     __slots__ = ("shape", "dtype", "kind", "producer", "readers", "locs", "index", "offset", "payload")
@@ -80,7 +76,7 @@ class _Analysis:
         for k, n in enumerate(g.captures):
             s = self._store(n.shape, n.dtype, "cap", index=k)
             self.caps.append(s)
-            self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=_vt(n.dtype))
+            self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=n.dtype.value_type)
         for unit in g.units():
             if isinstance(unit, FusedGroup):
                 head = getattr(unit, "head", None)
@@ -112,7 +108,7 @@ class _Analysis:
                 outs.append(o)
                 continue
             s = self._store(o.shape, o.dtype, "value")
-            self.refs[o.id] = _Ref(s, View.contiguous(o.shape), type=_vt(o.dtype))
+            self.refs[o.id] = _Ref(s, View.contiguous(o.shape), type=o.dtype.value_type)
             outs.append(s)
         u = _Unit(kind, reads, outs, attrs, name, work)
         u.order = len(self.units)
@@ -140,7 +136,7 @@ class _Analysis:
     def _node(self, n):
         if n.op == INPUT:
             s = self._store(n.shape, n.dtype, "arg", index=n.payload)
-            self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=_vt(n.dtype))
+            self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=n.dtype.value_type)
             return
         if n.op == CAPTURE:
             return
@@ -166,7 +162,7 @@ class _Analysis:
             self.refs[n.id] = r.viewed(v)
             return
         if op.expr is not None:
-            expr = op.expr(*(load(k, _vt(i.dtype)) for k, i in enumerate(n.inputs)), **n.attrs)
+            expr = op.expr(*(load(k, i.dtype.value_type) for k, i in enumerate(n.inputs)), **n.attrs)
             self._map(ins, [expr], [n], n.shape, n.op)
             return
         if n.op == "matmul":
@@ -211,7 +207,7 @@ class _Analysis:
         raise NotEligible(f"op {n.op!r} has no single-kernel form yet")
 
     def _const(self, n) -> _Ref:
-        t = _vt(n.dtype)
+        t = n.dtype.value_type
         value = scalar_value(n)
         if value is not None:
             return _Ref(None, None, literal(value, t), t)
@@ -318,7 +314,7 @@ def _schedule(a: _Analysis):
         key = next(reversed(in_place))
         cap, s = in_place.pop(key)
         s.locs.remove(("cap", cap.index))
-        a._copy(_Ref(s, View.contiguous(s.shape), type=_vt(s.dtype)), into=_Store(cap.shape, cap.dtype, "value"),
+        a._copy(_Ref(s, View.contiguous(s.shape), type=s.dtype.value_type), into=_Store(cap.shape, cap.dtype, "value"),
                 shape=cap.shape, name="write_back")
         a.units[-1].outs[0].locs.append(("cap", cap.index))
         a.units[-1].attrs["writes_cap"] = cap

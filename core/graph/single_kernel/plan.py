@@ -10,15 +10,15 @@ import warnings
 from webgpu_kernels import single_kernel as sk
 from webgpu_kernels.elementwise import elementwise_kernel
 from webgpu_kernels.expr import load
+from webgpu_kernels.kernel import MAX_BINDINGS
 from webgpu_kernels.view import View
 
-from ...devices.gpu import GPUArray, PooledBuffer
+from ...devices.gpu import GPUArray
 from ...tensor import Tensor
-from ..captures import ArenaBuffer, StalePlan, leave_arena
+from ..captures import ArenaBuffer, StalePlan
 from ..ir import Graph
-from .analysis import NotEligible, _Analysis, _plan_memory, _Ref, _schedule, _Store, _vt
+from .analysis import NotEligible, _Analysis, _plan_memory, _Ref, _schedule, _Store
 
-MAX_BINDINGS = 8            # WebGPU's default maxStorageBuffersPerShaderStage, the browser's limit
 MEASURED = ("workgroup", "small_workgroup")     # the kernel shapes a first call times (see SingleKernelPlan)
 
 
@@ -110,7 +110,7 @@ class SingleKernelPlan:
         out = []
         for loc in s.locs or [None]:
             buf, base, step = self._where(s, loc)
-            out.append(sk.Loc(buf, View(s.shape, View.contiguous(s.shape).strides, base), _vt(s.dtype), step))
+            out.append(sk.Loc(buf, View(s.shape, View.contiguous(s.shape).strides, base), s.dtype.value_type, step))
         return out
 
     def _program(self, ret_off, grad_off) -> sk.Program:
@@ -137,7 +137,7 @@ class SingleKernelPlan:
             if u.kind == "matmul":
                 unit = sk.Matmul(reads[0], reads[1], outs[0], epilogue, u.name)
             elif u.kind == "reduce":
-                out_type = _vt(u.attrs["dtype"])
+                out_type = u.attrs["dtype"].value_type
                 unit = sk.Reduce(u.attrs["kind"], reads[0], u.attrs["n_kept"], out_type, outs[0], epilogue, u.name)
             elif u.kind == "gather":
                 unit = sk.Gather(reads[0], reads[1], u.attrs["axis"], outs[0], epilogue, u.name)
@@ -175,7 +175,7 @@ class SingleKernelPlan:
             src = device.contiguous(src)        # a copy within one buffer would bind it twice
         st = t.dtype.wgsl
         if src.view.size:
-            kern = elementwise_kernel("adopt", load(0, _vt(t.dtype)), [(src.view, st)], (self.cap_views[k], st))
+            kern = elementwise_kernel("adopt", load(0, t.dtype.value_type), [(src.view, st)], (self.cap_views[k], st))
             # The arena binding is typed like the tensor here; the bits are what the kernel reads.
             device.dispatch(kern, [src.buffer.handle, self.arena.handle])
         t.data = GPUArray(self.arena, self.cap_views[k], t.dtype)

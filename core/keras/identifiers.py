@@ -1,0 +1,36 @@
+"""What Keras's ``get`` functions take: ``compile("adam", "mse", metrics=["mae"])``,
+``Dense(8, kernel_initializer="he_normal", kernel_regularizer="l2")``. One rule for each kind of
+object (optimizer, loss, metric, initializer, regularizer), and one error that lists the names.
+
+    >>> from webgrad.keras import optimizers
+    >>> type(from_identifier("optimizer", "Adam", optimizers.Optimizer, optimizers.ALL)).__name__
+    'Adam'
+    >>> from_identifier("optimizer", "adamm", optimizers.Optimizer, optimizers.ALL)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown optimizer 'adamm'; valid names: adagrad, adam, adamw, rmsprop, sgd
+"""
+from __future__ import annotations
+
+
+def from_identifier(kind: str, identifier, base: type, table: dict, ignore_case: bool = True, otherwise=None):
+    """An instance of ``base`` as it is, a subclass of ``base`` made with its defaults, or a name in
+    ``table`` (its entry called with no arguments); else ``otherwise(identifier)`` if that is given
+    and returns something; else a ValueError naming ``kind`` and listing the valid names."""
+    if isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, base):
+        return identifier()
+    if isinstance(identifier, str):
+        key = identifier.lower() if ignore_case else identifier
+        if key in table:
+            return table[key]()
+    found = otherwise(identifier) if otherwise is not None else None
+    if found is None:
+        raise unknown(kind, identifier, table)
+    return found
+
+
+def unknown(kind: str, identifier, table: dict) -> ValueError:
+    """The error for a name that is not in ``table``."""
+    return ValueError(f"unknown {kind} {identifier!r}; valid names: {', '.join(sorted(table))}")
