@@ -1,5 +1,5 @@
 """Training steps per second in the browser: webgrad (eager, traced, single-kernel) next to jax-js
-and TensorFlow.js, in ONE headless Chromium on the same SwiftShader adapter (issue 9's numbers).
+and TensorFlow.js, in ONE headless Chromium on the same SwiftShader adapter.
 
 MLP 2-H-H-1 (tanh hidden layers, sigmoid cross-entropy; SGD lr 0.1, and Adam lr 0.01 with beta 0.9,
 0.999 and epsilon 1e-7, each system's own Adam or one written as its users would) on one fixed random 2-D binary
@@ -22,7 +22,7 @@ timed runs after a warm-up, the loss read back every step ("every step") and eve
   250 vs 50), for webgrad, jax-js webgpu and TF.js webgpu.
 - A profile of webgrad's traced step in the page: Python time, JS encode+submit, GPU time.
 
-Prints markdown and appends it to BENCHMARKS.md under "Training steps in the browser (issue 9)".
+Prints markdown and appends it to BENCHMARKS.md under "Training steps in the browser".
 
     $ npm ci --prefix web                              # once: Pyodide and the peers
     $ python benchmarks/train_step_browser.py          # about 14 minutes; --no-write to only print
@@ -51,7 +51,7 @@ from browser import machine, start_server  # noqa: E402  (webgrad serve on a fre
 from e2e.conftest import CHROMIUM, QUIET_ARGS, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser flags)
 from mlp_step import ADAM, OPTIMIZERS  # noqa: E402  (the step itself runs in the page, sent as text)
 
-HEADING = "## Training steps in the browser (issue 9)"
+HEADING = "## Training steps in the browser"
 MARK = "BENCH-RESULT "
 MODELS = [(8, 10), (64, 32), (64, 1024)]          # (hidden, batch)
 PIPELINE = 100
@@ -413,7 +413,7 @@ def tables(all_results: dict, chains: dict, all_refs: dict, models) -> str:
         out += steps + [""]
         targets += rows
     out += [*[f"- {n}" for n in PEER_NOTES], ""]
-    out += ["Issue 9's targets, as ratios in this run:", "", "| target | this run | |", "| --- | --- | --- |", *targets]
+    out += ["The targets, as ratios in this run:", "", "| target | this run | |", "| --- | --- | --- |", *targets]
     out += ["", "Eager per-op cost: a chain of adds on 32x64 float32, then one wait for the device "
             "(webgrad `wg.synchronize()`, jax-js `blockUntilReady()`, TF.js `data()`, an 8 KB read); median of 15.",
             "", "| system | per op, chain of 50 + wait | marginal per op (250 vs 50) | dispatches for 50 adds |",
@@ -461,7 +461,7 @@ def optimizer_tables(results: dict, refs: dict, models, optimizer: str) -> tuple
            f"{PIPELINE} steps; † one run only, as {PIPELINE} steps take over 3 s there).", "", *lines]
     out += ["", *[f"- {n}" for n in dict.fromkeys(notes)]]
 
-    # Issue 9's targets, as ratios in this run.
+    # The targets, as ratios in this run.
     def best(system, m, mode):
         c = results.get(system, {}).get(m)
         return max(c[mode]) if c and "error" not in c else None
