@@ -20,6 +20,7 @@ class DType:
 
     @property
     def is_float(self) -> bool:
+        """Whether the elements are floats (float16, float32): only float tensors get gradients."""
         return self.kind == "f"
 
     @property

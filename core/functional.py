@@ -49,6 +49,12 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets: Tensor, reduction:
 
 
 def mse(pred: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Squared error between ``pred`` and ``target``, reduced by ``reduction``: ``"mean"``, ``"sum"`` or
+    ``"none"`` (one per element).
+
+        >>> wg.mse(wg.tensor([1.0, 2.0]), wg.tensor([0.0, 0.0])).item()
+        2.5
+    """
     return _reduce((pred - target).square(), reduction)
 
 
@@ -99,10 +105,21 @@ def gelu(x: Tensor, approximate: bool = False) -> Tensor:
 
 
 def silu(x: Tensor) -> Tensor:
+    """SiLU (swish), x·sigmoid(x), elementwise.
+
+        >>> round(wg.silu(wg.tensor(1.0)).item(), 6)
+        0.731059
+    """
     return x * x.sigmoid()
 
 
 def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
+    """``x`` where it is positive, ``slope * x`` elsewhere; computed as max(x, slope·x), so for a ``slope``
+    of at most 1.
+
+        >>> wg.leaky_relu(wg.tensor([-100.0, 3.0])).tolist()
+        [-1.0, 3.0]
+    """
     return x.maximum(x * slope)
 
 

@@ -112,6 +112,19 @@ def backward(root, grad=None) -> None:
 
 
 class Tensor:
+    """An n-dimensional array on a device, with gradients. It has a ``shape`` (a tuple), a ``dtype``
+    (bool, int32, float16 or float32), the ``device`` that holds its elements, ``requires_grad``
+    (whether the ops on it are recorded for ``backward``) and ``grad`` (set by ``backward``).
+    Make one with ``wg.tensor`` or a factory (``wg.zeros``, ``wg.arange``, ``wg.rand``, ...); its methods
+    and operators build ops, which run on its device.
+
+        >>> x = wg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> x.shape, x.dtype, x.requires_grad
+        ((2, 2), webgrad.float32, True)
+        >>> (x * x).sum().backward()
+        >>> x.grad.tolist()
+        [[2.0, 4.0], [6.0, 8.0]]
+    """
     __slots__ = ("data", "shape", "dtype", "device", "requires_grad", "grad", "_node", "__weakref__")
     __array_priority__ = 100   # numpy_array * tensor goes to Tensor.__rmul__
 
@@ -148,6 +161,11 @@ class Tensor:
         return host != 0 if self.dtype is bool_ else host.astype(numpy_dtype(self.dtype))
 
     def tolist(self):
+        """The values as nested Python lists (a plain number for a 0-d tensor), read back from the device.
+
+            >>> wg.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
         flat = list(self._host())
         if self.dtype is bool_:
             flat = [bool(v) for v in flat]
@@ -156,6 +174,11 @@ class Tensor:
         return flat[0] if not self.shape else flat
 
     def item(self):
+        """The value of a one-element tensor, of any shape, as a Python number (or bool).
+
+            >>> wg.ones(2, 2).sum().item()
+            4.0
+        """
         if self.numel() != 1:
             raise ValueError(f"item: only a one-element tensor has an item, this one has shape {fmt(self.shape)}")
         v = self._host()[0]
@@ -190,26 +213,47 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
+        """The number of axes: ``wg.zeros(2, 3).ndim == 2``."""
         return len(self.shape)
 
     def numel(self) -> int:
+        """The number of elements, the product of the shape (also the property ``size``).
+
+            >>> x = wg.zeros(2, 3)
+            >>> x.numel(), x.size
+            (6, 6)
+        """
         return prod(self.shape)
 
     size = property(numel)
 
     @property
     def T(self) -> "Tensor":
+        """This tensor with its axes in reverse order: a matrix's transpose.
+
+            >>> wg.arange(6).reshape(2, 3).T.tolist()
+            [[0, 3], [1, 4], [2, 5]]
+        """
         return self.permute(tuple(reversed(range(self.ndim))))
 
     @property
     def is_leaf(self) -> bool:
+        """False for the output of an op recorded for ``backward``, True otherwise: the tensors you create
+        are leaves, and ``backward`` fills in the ``.grad`` of those that require one.
+
+            >>> w = wg.ones(2, requires_grad=True)
+            >>> w.is_leaf, (w * 2).is_leaf
+            (True, False)
+        """
         return self._node is None
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Set ``requires_grad`` in place and return this tensor, so it chains: ``wg.zeros(3).requires_grad_()``."""
         self.requires_grad = flag
         return self
 
     def detach(self) -> "Tensor":
+        """A tensor on the same storage that is cut from the graph: no gradient flows back through it."""
         return Tensor._make(self.data, self.shape, self.dtype, self.device)
 
     def backward(self, grad=None) -> None:
@@ -226,6 +270,7 @@ class Tensor:
         return tensor(data, dtype=dtype, device=self.device)
 
     def to(self, device) -> "Tensor":
+        """A copy of this tensor on ``device`` (a name such as ``"numpy"``, or a device); itself if it is there."""
         dev = get_device(device)
         if dev is self.device:
             return self
@@ -300,21 +345,79 @@ class Tensor:
         return self
 
     def where(self, cond, other) -> "Tensor":
+        """This tensor where ``cond`` is true, else ``other`` (a tensor or a number), with broadcasting.
+
+            >>> x = wg.tensor([1.0, -2.0, 3.0])
+            >>> x.where(x > 0, 0.0).tolist()
+            [1.0, 0.0, 3.0]
+        """
         return where(cond, self, other)
 
-    def maximum(self, o): return self._binary("maximum", o)
-    def minimum(self, o): return self._binary("minimum", o)
-    def pow(self, o): return self._binary("pow", o)
+    def maximum(self, o):
+        """The larger of this tensor and ``o`` (a tensor or a number), elementwise with broadcasting.
+
+            >>> wg.tensor([1.0, -2.0]).maximum(0).tolist()
+            [1.0, 0.0]
+        """
+        return self._binary("maximum", o)
+
+    def minimum(self, o):
+        """The smaller of this tensor and ``o`` (a tensor or a number), elementwise with broadcasting.
+
+            >>> wg.tensor([1.0, -2.0]).minimum(0).tolist()
+            [0.0, -2.0]
+        """
+        return self._binary("minimum", o)
+
+    def pow(self, o):
+        """This tensor raised to ``o`` (a tensor or a number) elementwise, as ``x ** o``.
+
+            >>> wg.tensor([2.0, 3.0]).pow(2).tolist()
+            [4.0, 9.0]
+        """
+        return self._binary("pow", o)
+
     def cast(self, dtype) -> "Tensor":
+        """The values as ``dtype`` (a DType, a name such as ``"int32"``, or ``float``, ``int``, ``bool``);
+        itself if it has that dtype. Floats become integers rounded toward zero, and nonzero becomes True.
+
+            >>> wg.tensor([1.7, -1.7]).cast("int32").tolist()
+            [1, -1]
+        """
         d = as_dtype(dtype)
         return self if d == self.dtype else apply(OPS["cast"], self, dtype=d.name)
-    def float(self): return self.cast(float32)
-    def half(self): return self.cast(float16)
-    def int(self): return self.cast(int32)
-    def bool(self): return self.cast(bool_)
-    def contiguous(self): return apply(OPS["copy"], self)
-    def clone(self): return apply(OPS["copy"], self)
+
+    def float(self):
+        """The values as float32: ``wg.tensor([1, 0]).float().tolist() == [1.0, 0.0]``."""
+        return self.cast(float32)
+
+    def half(self):
+        """The values as float16 (see ``cast``)."""
+        return self.cast(float16)
+
+    def int(self):
+        """The values as int32, floats rounded toward zero: ``wg.tensor([1.5, -2.7]).int().tolist() == [1, -2]``."""
+        return self.cast(int32)
+
+    def bool(self):
+        """The values as bool, nonzero being True: ``wg.tensor([0, 2]).bool().tolist() == [False, True]``."""
+        return self.cast(bool_)
+
+    def contiguous(self):
+        """A copy in a new buffer with its elements in row-major order, as after a ``permute`` they are not."""
+        return apply(OPS["copy"], self)
+
+    def clone(self):
+        """A copy with storage of its own; gradients flow back through it to this tensor."""
+        return apply(OPS["copy"], self)
+
     def clip(self, lo=None, hi=None):
+        """The values limited to [``lo``, ``hi``] elementwise; a bound that is None is no limit
+        (``clamp`` is the same method).
+
+            >>> wg.tensor([-2.0, 0.5, 3.0]).clip(-1, 1).tolist()
+            [-1.0, 0.5, 1.0]
+        """
         out = self
         if lo is not None:
             out = out.maximum(lo)
@@ -323,13 +426,17 @@ class Tensor:
         return out
     clamp = clip
 
-    def square(self): return self * self
+    def square(self):
+        """Elementwise ``x * x``: ``wg.tensor([1.0, -2.0]).square().tolist() == [1.0, 4.0]``."""
+        return self * self
+
     def softmax(self, axis=-1) -> "Tensor":
         """exp(x) / sum(exp(x)) along ``axis``, the max taken out first so exp never overflows."""
         e = (self - self.max(axis, keepdims=True).detach()).exp()
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis=-1) -> "Tensor":
+        """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) so it never takes log(0)."""
         return self - self.logsumexp(axis, keepdims=True)
 
     def logsumexp(self, axis=None, keepdims=False) -> "Tensor":
@@ -355,9 +462,21 @@ class Tensor:
         return apply(OPS["min"], self, axes=_axes(axis), keepdims=keepdims)
 
     def argmax(self, axis=None, keepdims=False):
+        """The int32 index of the largest value along ``axis`` (the first, on a tie); with ``axis=None``,
+        the index into the flattened tensor.
+
+            >>> x = wg.tensor([[1, 5, 2], [7, 0, 3]])
+            >>> x.argmax(axis=1).tolist(), x.argmax().item()
+            ([1, 0], 3)
+        """
         return apply(OPS["argmax"], self, axes=_axes(axis), keepdims=keepdims)
 
     def argmin(self, axis=None, keepdims=False):
+        """The int32 index of the smallest value along ``axis`` (see ``argmax``).
+
+            >>> wg.tensor([[1, 5, 2], [7, 0, 3]]).argmin(axis=1).tolist()
+            [0, 1]
+        """
         return (-self).argmax(axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
@@ -376,12 +495,33 @@ class Tensor:
         """Standard deviation over ``axis`` (see ``var``)."""
         return self.var(axis, keepdims, correction).sqrt()
 
-    def any(self, axis=None, keepdims=False): return self.bool().int().max(axis, keepdims) > 0
-    def all(self, axis=None, keepdims=False): return self.bool().int().min(axis, keepdims) > 0
+    def any(self, axis=None, keepdims=False):
+        """Whether any value along ``axis`` (all of them when None) is nonzero, as a bool tensor.
+
+            >>> x = wg.tensor([[0, 1], [0, 0]])
+            >>> x.any(axis=1).tolist(), x.any().item()
+            ([True, False], True)
+        """
+        return self.bool().int().max(axis, keepdims) > 0
+
+    def all(self, axis=None, keepdims=False):
+        """Whether every value along ``axis`` (all of them when None) is nonzero, as a bool tensor.
+
+            >>> x = wg.tensor([[1, 1], [0, 1]])
+            >>> x.all(axis=1).tolist(), x.all().item()
+            ([True, False], False)
+        """
+        return self.bool().int().min(axis, keepdims) > 0
 
     # ---- movement -------------------------------------------------------------------------------
 
     def reshape(self, *shape) -> "Tensor":
+        """The same elements in a new shape, given as sizes or as one tuple; one size may be -1, worked out
+        from the others (``view`` is the same method).
+
+            >>> wg.arange(6).reshape(2, -1).tolist()
+            [[0, 1, 2], [3, 4, 5]]
+        """
         shape = _shape_args(shape)
         if -1 in shape:
             known = prod(d for d in shape if d != -1)
@@ -395,12 +535,25 @@ class Tensor:
     view = reshape
 
     def flatten(self, start=0, end=-1) -> "Tensor":
+        """Axes ``start`` to ``end`` (both included) merged into one; by default all of them, giving 1-D.
+
+            >>> x = wg.zeros(2, 3, 4)
+            >>> x.flatten().shape, x.flatten(1).shape
+            ((24,), (2, 12))
+        """
         if not self.shape:
             return self.reshape(1)
         start, end = start % self.ndim, end % self.ndim
         return self.reshape(self.shape[:start] + (prod(self.shape[start:end + 1]),) + self.shape[end + 1:])
 
     def squeeze(self, axis=None) -> "Tensor":
+        """This tensor without the axes of size 1 in ``axis`` (an int or a tuple), or without all of them
+        when ``axis`` is None.
+
+            >>> x = wg.zeros(2, 1, 3, 1)
+            >>> x.squeeze().shape, x.squeeze(1).shape
+            ((2, 3), (2, 3, 1))
+        """
         axes = normalize_axes("squeeze", axis, self.ndim) if axis is not None else \
             tuple(i for i, d in enumerate(self.shape) if d == 1)
         for a in axes:
@@ -409,21 +562,49 @@ class Tensor:
         return self.reshape(tuple(d for i, d in enumerate(self.shape) if i not in axes))
 
     def unsqueeze(self, axis) -> "Tensor":
+        """This tensor with a new axis of size 1 at position ``axis`` of the result (-1: the last).
+
+            >>> x = wg.tensor([1, 2, 3])
+            >>> x.unsqueeze(0).shape, x.unsqueeze(-1).shape
+            ((1, 3), (3, 1))
+        """
         axis = axis % (self.ndim + 1)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def permute(self, *order) -> "Tensor":
+        """This tensor with its axes reordered, given one by one or as a tuple: axis i of the result is
+        axis ``order[i]`` of this one.
+
+            >>> wg.zeros(2, 3, 4).permute(2, 0, 1).shape
+            (4, 2, 3)
+            >>> wg.arange(6).reshape(2, 3).permute(1, 0).tolist()
+            [[0, 3], [1, 4], [2, 5]]
+        """
         order = tuple(o % max(self.ndim, 1) for o in _shape_args(order))
         if order == tuple(range(self.ndim)):
             return self
         return apply(OPS["permute"], self, order=order)
 
     def transpose(self, a=-2, b=-1) -> "Tensor":
+        """This tensor with axes ``a`` and ``b`` swapped; by default the last two, transposing a batch of matrices.
+
+            >>> x = wg.zeros(2, 3, 4)
+            >>> x.transpose().shape, x.transpose(0, 2).shape
+            ((2, 4, 3), (4, 3, 2))
+        """
         order = list(range(self.ndim))
         order[a], order[b] = order[b], order[a]
         return self.permute(order)
 
     def expand(self, *shape) -> "Tensor":
+        """This tensor broadcast to ``shape`` without copying: axes of size 1 grow, new axes are added in
+        front, and -1 keeps an axis's size (``broadcast_to`` is the same method).
+
+            >>> wg.tensor([[1], [2]]).expand(2, 3).tolist()
+            [[1, 1, 1], [2, 2, 2]]
+            >>> wg.tensor([1, 2]).expand(3, -1).tolist()
+            [[1, 2], [1, 2], [1, 2]]
+        """
         shape = _shape_args(shape)
         lead = len(shape) - self.ndim
         shape = tuple(self.shape[i - lead] if d == -1 else d for i, d in enumerate(shape))
@@ -447,9 +628,21 @@ class Tensor:
     index_select = gather
 
     def scatter_add(self, index, axis, size) -> "Tensor":
+        """Sums this tensor's slices along ``axis`` into ``size`` slots: slice i is added to slot ``index[i]``
+        (``index`` is 1-D, one entry per slice). The reverse of ``gather``, and its gradient.
+
+            >>> wg.tensor([1.0, 2.0, 3.0]).scatter_add(wg.tensor([0, 2, 0]), 0, 3).tolist()
+            [4.0, 0.0, 2.0]
+        """
         return apply(OPS["scatter_add"], self, _index_tensor(index, self, size), axis=axis % self.ndim, size=size)
 
     def one_hot(self, num_classes) -> "Tensor":
+        """These class indices one-hot: a float32 tensor of shape ``self.shape + (num_classes,)`` that is
+        1.0 at each index and 0.0 elsewhere.
+
+            >>> wg.tensor([0, 2]).one_hot(3).tolist()
+            [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+        """
         return apply(OPS["one_hot"], self.int(), num_classes=num_classes)
 
     def __getitem__(self, key) -> "Tensor":
@@ -657,14 +850,29 @@ def ones(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
 
 
 def zeros_like(x: Tensor, dtype=None) -> Tensor:
+    """A tensor of zeros with ``x``'s shape and device, and its dtype unless ``dtype`` is given.
+
+        >>> wg.zeros_like(wg.tensor([[1, 2], [3, 4]])).tolist()
+        [[0, 0], [0, 0]]
+    """
     return full(x.shape, 0, dtype=dtype or x.dtype, device=x.device)
 
 
 def ones_like(x: Tensor, dtype=None) -> Tensor:
+    """A tensor of ones with ``x``'s shape and device, and its dtype unless ``dtype`` is given.
+
+        >>> wg.ones_like(wg.tensor([1, 2]), dtype="float32").tolist()
+        [1.0, 1.0]
+    """
     return full(x.shape, 1, dtype=dtype or x.dtype, device=x.device)
 
 
 def full_like(x: Tensor, value, dtype=None) -> Tensor:
+    """A tensor filled with ``value``, with ``x``'s shape and device, and its dtype unless ``dtype`` is given.
+
+        >>> wg.full_like(wg.zeros(2, 2), 0.5).tolist()
+        [[0.5, 0.5], [0.5, 0.5]]
+    """
     return full(x.shape, value, dtype=dtype or x.dtype, device=x.device)
 
 
@@ -770,8 +978,22 @@ def where(cond, a, b) -> Tensor:
     return apply(OPS["where"], _lift(cond, like).bool(), _lift(a, like), _lift(b, like))
 
 
-def maximum(a, b) -> Tensor: return a.maximum(b) if isinstance(a, Tensor) else _lift(a, b).maximum(b)
-def minimum(a, b) -> Tensor: return a.minimum(b) if isinstance(a, Tensor) else _lift(a, b).minimum(b)
+def maximum(a, b) -> Tensor:
+    """The larger of ``a`` and ``b`` elementwise, with broadcasting; either may be a number.
+
+        >>> wg.maximum(wg.tensor([1.0, 5.0]), 3.0).tolist()
+        [3.0, 5.0]
+    """
+    return a.maximum(b) if isinstance(a, Tensor) else _lift(a, b).maximum(b)
+
+
+def minimum(a, b) -> Tensor:
+    """The smaller of ``a`` and ``b`` elementwise, with broadcasting; either may be a number.
+
+        >>> wg.minimum(2.0, wg.tensor([1.0, 5.0])).tolist()
+        [1.0, 2.0]
+    """
+    return a.minimum(b) if isinstance(a, Tensor) else _lift(a, b).minimum(b)
 
 
 def cat(tensors, axis=0) -> Tensor:

@@ -72,6 +72,8 @@ def default_device():
 
 
 def set_default_device(device) -> None:
+    """Make ``device`` (a name such as ``"numpy"`` or ``"webgpu"``, or a device) the one new tensors go to:
+    ``wg.set_default_device("numpy")``."""
     global _default
     _default = get_device(device)
 

@@ -43,6 +43,8 @@ class KernelCompileError(RuntimeError):
 
     @staticmethod
     def explain(name: str, source: str, message: str) -> "KernelCompileError":
+        """The error for kernel ``name``'s WGSL ``source`` that the compiler rejected with ``message``: the
+        reason, the source lines around the one at fault (all of them if none is named), then the message."""
         lines = source.splitlines()
         at = re.search(r"wgsl:(\d+):(\d+)", message) or re.search(r":(\d+):(\d+)", message)
         shown = []

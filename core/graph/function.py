@@ -129,6 +129,8 @@ class Function:
 
     @property
     def plan(self):
+        """How the last traced signature runs on the device; ``.summary()`` says which lowering and how many
+        dispatches a call makes."""
         if self._last is None:
             raise RuntimeError("this function has not been called yet; call it once")
         return self._last.plan

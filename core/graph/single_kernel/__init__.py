@@ -6,10 +6,18 @@ elementwise group, a matmul, a reduction ...) a loop over its output elements in
 (webgpu_kernels/single_kernel.py renders it), and repeats the step K times per dispatch, as Keras'
 ``steps_per_execution``:
 
-    >>> step = wg.function(train_step, steps_per_execution=100)    # doctest: +SKIP
-    >>> losses = step(xs, ys)          # xs: (100, batch, 2): 100 steps in one dispatch -> (100,)
-    >>> step.plan.summary()["lowering"], step.plan.summary()["dispatches"]
-    ('single_kernel', 1)
+    >>> w = wg.zeros(2, 1, requires_grad=True)
+    >>> def train_step(x, y):
+    ...     loss = ((x @ w - y) ** 2).mean()
+    ...     loss.backward()
+    ...     with wg.no_grad():
+    ...         w.assign(w - 0.1 * w.grad)
+    ...         w.grad = None
+    ...     return loss
+    >>> step = wg.function(train_step, steps_per_execution=100)
+    >>> losses = step(wg.ones(100, 4, 2), wg.ones(100, 4, 1))    # 100 steps of a batch of 4, one call
+    >>> losses.shape, step.plan.summary()["lowering"], step.plan.summary()["dispatches"]
+    ((100,), 'single_kernel', 1)
 
 Memory: one read-write ``arena`` buffer holds every captured tensor (parameters, optimizer state),
 every constant and every intermediate; captured tensors live there for real (their storage is
