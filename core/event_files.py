@@ -187,10 +187,12 @@ class SummaryWriter:
         self._summary(tag, _bytes(5, _histogram(values, int(bins))), int(step), wall_time)
 
     def flush(self) -> None:
+        """Write what is buffered to the file (every record is flushed as it is written already)."""
         if self._file is not None:
             self._file.flush()
 
     def close(self) -> None:
+        """Close the event file; the writer takes no records after this."""
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -16,10 +16,14 @@ _MASK = 0xFFFFFFFF
 
 
 class Generator:
+    """A stream of Philox4x32-10 random numbers: a 64-bit key from the seed and a counter, so the
+    same seed gives the same numbers on every device (``wg.rand(3, generator=Generator(7))``)."""
+
     def __init__(self, seed: int = 0):
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> None:
+        """Start the stream again from ``seed``."""
         self.key = (seed & _MASK, (seed >> 32) & _MASK)
         self.counter = 0
 

@@ -33,6 +33,7 @@ def relu6(x: Tensor) -> Tensor:
 
 
 def tanh(x: Tensor) -> Tensor:
+    """(exp(x) - exp(-x)) / (exp(x) + exp(-x)), in (-1, 1)."""
     return x.tanh()
 
 
@@ -91,6 +92,7 @@ def softsign(x: Tensor) -> Tensor:
 
 
 def exponential(x: Tensor) -> Tensor:
+    """exp(x)."""
     return x.exp()
 
 

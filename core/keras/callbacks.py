@@ -35,6 +35,7 @@ class Callback:
     # cycle would leave the model's tensors to the cycle collector instead of freeing them.
     @property
     def model(self):
+        """The model being trained (``fit`` sets it), or None before."""
         return self._model_ref() if self._model_ref is not None else None
 
     @model.setter
@@ -42,25 +43,70 @@ class Callback:
         self._model_ref = weakref.ref(model) if model is not None else None
 
     def set_model(self, model) -> None:
+        """Set ``self.model``; ``fit`` and ``evaluate`` call it before the first hook."""
         self.model = model
 
     def set_params(self, params: dict) -> None:
+        """Set ``self.params``: ``fit`` passes ``{"epochs", "steps", "verbose"}`` (steps per epoch)."""
         self.params = params
 
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
-    def on_test_begin(self, logs=None): pass
-    def on_test_end(self, logs=None): pass
-    def on_test_batch_begin(self, batch, logs=None): pass
-    def on_test_batch_end(self, batch, logs=None): pass
-    def on_predict_begin(self, logs=None): pass
-    def on_predict_end(self, logs=None): pass
-    def on_predict_batch_begin(self, batch, logs=None): pass
-    def on_predict_batch_end(self, batch, logs=None): pass
+    def on_train_begin(self, logs=None):
+        """Called once when ``fit`` starts; ``logs`` is empty."""
+
+    def on_train_end(self, logs=None):
+        """Called once when ``fit`` ends (after the last epoch, or when training was stopped);
+        ``logs`` holds the last epoch's logs, as given to ``on_epoch_end``."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of each epoch of ``fit``, ``epoch`` counting from 0; ``logs`` is empty."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Called at the end of each epoch of ``fit``; ``logs`` maps "loss" and each metric's name to its
+        mean over the epoch (floats), and with validation data ``val_loss``, ``val_<metric>`` too.
+
+            >>> class Names(wg.callbacks.Callback):
+            ...     def on_epoch_end(self, epoch, logs=None):
+            ...         self.names = sorted(logs)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse", metrics=["mae"])
+            >>> names = Names()
+            >>> history = model.fit([[0.0], [1.0], [2.0], [3.0]], [[1.0], [3.0], [5.0], [7.0]], epochs=2, verbose=0,
+            ...                     validation_data=([[4.0]], [[9.0]]), callbacks=[names])
+            >>> names.names
+            ['loss', 'mae', 'val_loss', 'val_mae']
+        """
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """Called before each training step of ``fit``, ``batch`` being its index in the epoch; ``logs`` is empty."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        """Called after each training step of ``fit``; ``logs`` holds the loss and metrics averaged over the
+        epoch's batches so far, read back from the device only when a value is looked at."""
+
+    def on_test_begin(self, logs=None):
+        """Called when ``evaluate`` starts (``fit``'s validation passes call no hooks); ``logs`` is empty."""
+
+    def on_test_end(self, logs=None):
+        """Called when ``evaluate`` ends; ``logs`` holds the loss and metrics over all its batches."""
+
+    def on_test_batch_begin(self, batch, logs=None):
+        """Called before each batch of ``evaluate``, ``batch`` being its index; ``logs`` is empty."""
+
+    def on_test_batch_end(self, batch, logs=None):
+        """Called after each batch of ``evaluate``; ``logs`` holds the loss and metrics over the batches so
+        far, read back only when a value is looked at."""
+
+    def on_predict_begin(self, logs=None):
+        """Called when ``predict`` starts, in Keras; webgrad's ``predict`` does not call it yet."""
+
+    def on_predict_end(self, logs=None):
+        """Called when ``predict`` ends, in Keras; webgrad's ``predict`` does not call it yet."""
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Called before each batch of ``predict``, in Keras; webgrad's ``predict`` does not call it yet."""
+
+    def on_predict_batch_end(self, batch, logs=None):
+        """Called after each batch of ``predict``, in Keras; webgrad's ``predict`` does not call it yet."""
 
 
 class LazyLogs(Mapping):
@@ -113,6 +159,7 @@ def _broadcast(name):
         for cb in self.callbacks:
             getattr(cb, name)(*args)
     method.__name__ = name
+    method.__doc__ = f"Calls ``{name}`` of every callback, in order (with empty ``logs`` when none are given)."
     return method
 
 
@@ -366,6 +413,7 @@ class LearningRateScheduler(Callback):
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
 
     def on_epoch_end(self, epoch, logs=None):
+        """Adds ``learning_rate`` (the current one) to the epoch's logs, so ``History`` records it."""
         if logs is not None and isinstance(logs, dict):
             logs["learning_rate"] = self.model.optimizer.current_learning_rate
 
@@ -379,6 +427,8 @@ class TerminateOnNaN(Callback):
     """
 
     def on_nan(self, epoch: int, step: int, message: str) -> None:
+        """Called by ``fit`` when the loss has become NaN or infinite at ``step`` of ``epoch`` (both from 0);
+        ``message`` says where and what to try. Prints it and stops training."""
         print(f"Batch {step}: Invalid loss, terminating training. ({message})")
         self.model.stop_training = True
 

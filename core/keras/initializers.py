@@ -47,6 +47,11 @@ class Initializer:
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """The initializer's arguments as a dict, as ``repr`` shows them.
+
+            >>> wg.initializers.RandomNormal(stddev=0.01, seed=1).get_config()
+            {'mean': 0.0, 'stddev': 0.01, 'seed': 1}
+        """
         return {"seed": self.seed}
 
     def __repr__(self) -> str:
@@ -176,11 +181,15 @@ class HeNormal(VarianceScaling):
 
 
 class LecunUniform(VarianceScaling):
+    """Uniform on ±sqrt(3 / fan_in), as Keras' ``LecunUniform``."""
+
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_in", "uniform", seed)
 
 
 class LecunNormal(VarianceScaling):
+    """Truncated normal with stddev sqrt(1 / fan_in), as Keras' ``LecunNormal`` (for SELU networks)."""
+
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_in", "truncated_normal", seed)
 

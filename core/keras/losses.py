@@ -135,9 +135,16 @@ class Loss:
 
     @property
     def from_logits(self) -> bool:
+        """Whether the loss takes logits rather than probabilities (``from_logits=True``); ``compile``'s
+        "accuracy" follows it."""
         return bool(self.kwargs.get("from_logits", False))
 
     def call(self, y_true, y_pred: Tensor) -> Tensor:
+        """The loss of each sample, before the reduction that calling the loss applies.
+
+            >>> wg.losses.MeanSquaredError().call(wg.tensor([[0.0], [1.0]]), wg.tensor([[2.0], [1.0]])).tolist()
+            [4.0, 0.0]
+        """
         return type(self).fn(y_true, y_pred, **self.kwargs)
 
     def __call__(self, y_true, y_pred: Tensor) -> Tensor:
@@ -149,6 +156,7 @@ class Loss:
         return per
 
     def get_config(self) -> dict:
+        """The loss's arguments (``from_logits``, ``delta``...), ``reduction`` and ``name``, as a dict."""
         return dict(self.kwargs, reduction=self.reduction, name=self.name)
 
     def __repr__(self) -> str:

@@ -30,15 +30,31 @@ class Metric:
         self.name = name or _snake(type(self).__name__)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Add a batch of targets and predictions to the running state, on the device (nothing is read
+        back). ``sample_weight`` is not supported yet.
+
+            >>> m = wg.metrics.MeanSquaredError()
+            >>> m.update_state(wg.tensor([[0.0], [1.0]]), wg.tensor([[1.0], [1.0]]))
+            >>> m.update_state(wg.tensor([[2.0], [2.0]]), wg.tensor([[2.0], [0.0]]))
+            >>> m.result()
+            1.25
+            >>> m.reset_state()
+            >>> m.result()
+            0.0
+        """
         raise NotImplementedError
 
     def result_tensor(self) -> Tensor:
+        """The value over the batches seen so far, as a 0-d tensor left on the device (``fit`` reads all
+        its metrics at once)."""
         raise NotImplementedError
 
     def result(self) -> float:
+        """The value over the batches seen so far, read back from the device as a float."""
         return float(self.result_tensor().item())
 
     def reset_state(self) -> None:
+        """Forget the batches seen so far (``fit`` does at each epoch's start, ``evaluate`` at its start)."""
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred) -> float:
@@ -83,6 +99,14 @@ class Mean(Metric):
             self.count.assign(self.count + float(count))
 
     def update_state(self, values, sample_weight=None):
+        """Add ``values`` (a tensor, array or list, any shape) to the running mean.
+
+            >>> m = wg.metrics.Mean()
+            >>> m.update_state([1.0, 2.0])
+            >>> m.update_state([6.0])
+            >>> m.result()
+            3.0
+        """
         values = L.as_tensor(values)
         self.add(values.float().sum(), values.numel())
 
@@ -100,6 +124,8 @@ class MeanMetricWrapper(Mean):
         self.fn, self.kwargs = fn, kwargs
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        """Add ``fn(y_true, y_pred)`` of a batch, one value per sample, to the running mean.
+        ``sample_weight`` is not supported yet."""
         if sample_weight is not None:
             raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
         with _no_grad():
@@ -153,26 +179,49 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 
 class CategoricalAccuracy(MeanMetricWrapper):
+    """Share of samples whose predicted class (the argmax) is the one-hot target's, as Keras'
+    ``CategoricalAccuracy``.
+
+        >>> wg.metrics.CategoricalAccuracy()(wg.tensor([[0.0, 1.0], [1.0, 0.0]]), wg.tensor([[0.2, 0.8], [0.3, 0.7]]))
+        0.5
+    """
+
     def __init__(self, name="categorical_accuracy"):
         super().__init__(categorical_accuracy, name)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
+    """Share of samples whose predicted class (the argmax) is the integer label, as Keras'
+    ``SparseCategoricalAccuracy``."""
+
     def __init__(self, name="sparse_categorical_accuracy"):
         super().__init__(sparse_categorical_accuracy, name)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean of ``|y_true - y_pred|`` over the batches seen, as Keras' ``MeanAbsoluteError``; "mae"."""
+
     def __init__(self, name="mean_absolute_error"):
         super().__init__(L.mean_absolute_error, name)
 
 
 class MeanSquaredError(MeanMetricWrapper):
+    """The mean of ``(y_true - y_pred) ** 2`` over the batches seen, as Keras' ``MeanSquaredError``; "mse"."""
+
     def __init__(self, name="mean_squared_error"):
         super().__init__(L.mean_squared_error, name)
 
 
 class RootMeanSquaredError(MeanMetricWrapper):
+    """The square root of the mean squared error over the batches seen (not a mean of per-batch roots),
+    as Keras' ``RootMeanSquaredError``; "rmse".
+
+        >>> m = wg.metrics.RootMeanSquaredError()
+        >>> m.update_state(wg.tensor([[0.0], [0.0]]), wg.tensor([[3.0], [5.0]]))
+        >>> m.result()
+        4.123105525970459
+    """
+
     def __init__(self, name="root_mean_squared_error"):
         super().__init__(L.mean_squared_error, name)
 

@@ -56,6 +56,11 @@ class LearningRateSchedule:
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """The schedule's arguments as a dict, as ``repr`` shows them.
+
+            >>> wg.optimizers.ExponentialDecay(0.1, decay_steps=100, decay_rate=0.5).get_config()
+            {'initial_learning_rate': 0.1, 'decay_steps': 100, 'decay_rate': 0.5, 'staircase': False}
+        """
         return dict(vars(self))
 
     def __repr__(self) -> str:
@@ -184,6 +189,8 @@ class Optimizer:
     # The learning rate is a float or a schedule; `current_learning_rate` is this step's value.
     @property
     def learning_rate(self):
+        """The learning rate as set: a float, or a schedule (a ``LearningRateSchedule`` or any function of
+        the step). A new value takes effect at the next step, traced steps included; ``lr`` is an alias."""
         return self._learning_rate
 
     @learning_rate.setter
@@ -209,6 +216,7 @@ class Optimizer:
 
     @property
     def current_learning_rate(self) -> float:
+        """The learning rate of the next step as a float: the schedule at ``iterations``, or the float set."""
         lr = self._learning_rate
         return float(lr(self.iterations)) if callable(lr) else lr
 
@@ -230,12 +238,21 @@ class Optimizer:
                 self.state[id(p)] = {name: self.initial_state(name, p, device or p.device) for name in self.slots}
 
     def initial_state(self, name: str, p: Tensor, device) -> Tensor:
+        """The starting value of the state slot ``name`` of parameter ``p``, on ``device``: zeros of ``p``'s
+        shape (Adagrad starts from ``initial_accumulator_value``)."""
         return zeros(p.shape, dtype=p.dtype, device=device)
 
     def variables(self) -> list[Tensor]:
+        """The state tensors (momenta, accumulators) of every parameter stepped so far."""
         return [t for s in self.state.values() for t in s.values()]
 
     def clip(self, grads: list[Tensor]) -> list[Tensor]:
+        """The gradients after ``clipvalue``, ``clipnorm`` and ``global_clipnorm``, in that order (as given
+        when none is set); ``apply`` calls it before ``update``.
+
+            >>> wg.optimizers.SGD(clipnorm=1.0).clip([wg.tensor([3.0, 4.0])])[0].tolist()
+            [0.6000000238418579, 0.800000011920929]
+        """
         if self.clipvalue is not None:
             grads = [g.clip(-self.clipvalue, self.clipvalue) for g in grads]
         if self.clipnorm is not None:
@@ -315,9 +332,18 @@ class Optimizer:
         self.apply(list(grads), list(params))
 
     def update(self, p: Tensor, g: Tensor, state: dict, lr: Tensor) -> None:
+        """The rule for one parameter: move ``p`` along its (clipped) gradient ``g`` and update its
+        ``state`` tensors (by slot name), all with ``assign``; the keyword scalars are those of ``scalars``."""
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """The optimizer's settings as a dict: the learning rate (a float or a schedule), the clipping set,
+        and each optimizer's own arguments.
+
+            >>> wg.optimizers.Adam(learning_rate=1e-3, clipnorm=1.0).get_config()
+            {'learning_rate': 0.001, 'clipnorm': 1.0,
+             'beta_1': 0.9, 'beta_2': 0.999, 'epsilon': 1e-07, 'amsgrad': False}
+        """
         cfg = {"learning_rate": self._learning_rate}
         for k in ("clipnorm", "global_clipnorm", "clipvalue"):
             if getattr(self, k) is not None:

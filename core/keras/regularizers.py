@@ -17,6 +17,11 @@ class Regularizer:
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """The penalty factors as a dict, as ``repr`` shows them.
+
+            >>> wg.regularizers.L1L2(l1=0.01, l2=0.001).get_config()
+            {'l1': 0.01, 'l2': 0.001}
+        """
         return {}
 
     def __repr__(self) -> str:

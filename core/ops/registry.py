@@ -72,6 +72,8 @@ def register(op: Op) -> Op:
 # ---- shape inference helpers shared by the op modules ---------------------------------------
 
 def fmt(shape) -> str:
+    """A shape as errors print it, as Python prints a tuple: ``fmt((None, 3)) == "(None, 3)"``,
+    ``fmt((4,)) == "(4,)"``."""
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 

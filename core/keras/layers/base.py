@@ -49,6 +49,8 @@ class InputSpec:
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
 
     def expected_shape(self, built_shape) -> tuple:
+        """The shape an input should have, for error messages: ``built_shape`` with the batch axis None,
+        or Nones of the expected rank when the layer is not built."""
         if built_shape is not None:
             return (None,) + tuple(built_shape[1:])
         return tuple(None for _ in range(self.ndim or self.min_ndim or 0))
@@ -125,9 +127,14 @@ class Layer:
         """Create weights for inputs of ``input_shape`` (batch axis may be None)."""
 
     def call(self, inputs, *args, **kwargs):
+        """The layer's computation: returns the output for ``inputs`` (a tensor, or a list of them for
+        layers that join several). A ``call`` that takes ``training`` gets True in ``fit``'s steps, False in
+        ``evaluate`` and ``predict``, None when called directly; ``layer(x)`` builds the layer, then calls this."""
         raise NotImplementedError(f"{type(self).__name__} does not define call()")
 
     def compute_output_shape(self, input_shape):
+        """The output shape for inputs of ``input_shape`` (batch axis None), without running the layer;
+        the functional API and ``summary`` use it. The base returns ``input_shape`` unchanged."""
         return input_shape
 
     # ---- calling -------------------------------------------------------------------------------
@@ -174,6 +181,8 @@ class Layer:
 
     @property
     def trainable(self) -> bool:
+        """Whether training updates this layer's weights; setting it sets every sublayer's too, and the
+        weights of a frozen layer move to ``non_trainable_weights``."""
         return self._trainable
 
     @trainable.setter
@@ -184,6 +193,7 @@ class Layer:
 
     @property
     def layers(self) -> list["Layer"]:
+        """The sublayers (layers assigned as attributes, or a model's layers), in the order they were added."""
         return list(self._layers)
 
     def _own(self, trainable: bool | None):
@@ -198,10 +208,13 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list[Tensor]:
+        """The weights the optimizer updates: this layer's trainable ones (none when frozen), then its sublayers'."""
         return [t for _, t in self._own(True)] + [t for l in self._sublayers() for t in l.trainable_weights]
 
     @property
     def non_trainable_weights(self) -> list[Tensor]:
+        """The weights training leaves to the layer (BatchNormalization's moving statistics) and every
+        weight of a frozen layer: this layer's, then its sublayers'."""
         return [t for _, t in self._own(False)] + [t for l in self._sublayers() for t in l.non_trainable_weights]
 
     def _sublayers(self) -> list["Layer"]:
@@ -234,6 +247,7 @@ class Layer:
         return out + [loss for layer in self._sublayers() for loss in layer.losses]
 
     def count_params(self) -> int:
+        """The number of scalars in all the weights, trainable or not (the layer must be built)."""
         return sum(t.numel() for t in self.weights)
 
     def get_weights(self) -> list[Tensor]:
@@ -258,11 +272,17 @@ class Layer:
 
     @property
     def output_shape(self):
+        """The output shape (batch axis None) of the last call, symbolic calls included; an AttributeError before."""
         if self._output_shape is None:
             raise AttributeError(f"layer {self.name!r} has not been called yet, so its output shape is unknown")
         return self._output_shape
 
     def get_config(self) -> dict:
+        """The layer's settings as a dict: ``name``, ``trainable`` and each layer's own arguments, as Keras.
+
+            >>> wg.layers.Dense(4, name="out").get_config()
+            {'name': 'out', 'trainable': True, 'units': 4, 'activation': 'linear', 'use_bias': True}
+        """
         return {"name": self.name, "trainable": self.trainable}
 
     def __repr__(self) -> str:

@@ -137,8 +137,8 @@ class Embedding(Layer):
 
     def call(self, inputs):
         ids = inputs if isinstance(inputs, Tensor) else Tensor(inputs)
-        # contiguous(): the gather kernel reads its index buffer from the start (see the report on
-        # core/ops/indexing.py), so a sliced view of ids must be copied first.
+        # contiguous(): the gather kernel reads its index buffer from the start, not through a view,
+        # so a sliced view of ids must be copied first.
         ids = ids.int().contiguous()
         return self.embeddings.gather(ids, 0)
 

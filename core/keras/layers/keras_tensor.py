@@ -8,11 +8,7 @@ Below ``Layer`` (base.py imports it), so a layer's ``__call__`` needs no import 
 """
 from __future__ import annotations
 
-
-def fmt_shape(shape) -> str:
-    """A shape as Keras prints it: ``fmt_shape((None, 3)) == "(None, 3)"``, ``fmt_shape((4,)) == "(4,)"``."""
-    shape = tuple(shape)
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+from ...ops.registry import fmt as fmt_shape
 
 
 class KerasTensor:
@@ -25,6 +21,7 @@ class KerasTensor:
 
     @property
     def ndim(self) -> int:
+        """The rank: the number of axes, the batch axis included."""
         return len(self.shape)
 
     def __repr__(self) -> str:

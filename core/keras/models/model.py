@@ -78,6 +78,13 @@ class Model(Trainer, Layer):
         return list(self._layers)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """The layer named ``name``, or the one at ``index`` in ``layers``; a ValueError lists the names
+        when no layer has that name.
+
+            >>> model = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(3, name="hidden"), wg.layers.Dense(1)])
+            >>> model.get_layer("hidden").units
+            3
+        """
         if index is not None:
             return self.layers[index]
         for layer in self.layers:

@@ -71,13 +71,16 @@ class Trainer:
 
     @property
     def metrics(self) -> list:
+        """The loss tracker ("loss") and the compiled metrics, in the order the logs report them."""
         return [self._loss_tracker] + self.compiled_metrics
 
     @property
     def metrics_names(self) -> list[str]:
+        """The names of ``metrics``: ``["loss", ...]``, the keys of the logs."""
         return [m.name for m in self.metrics]
 
     def reset_metrics(self) -> None:
+        """Clear the running loss and metrics (``fit`` does at each epoch's start, ``evaluate`` at its start)."""
         for m in self.metrics:
             m.reset_state()
 
@@ -128,6 +131,8 @@ class Trainer:
         return traced
 
     def test_step(self, x, y) -> Tensor:
+        """One evaluation step on the batch (x, y) in inference mode: updates the running loss and metrics
+        and returns the loss (a 0-d tensor, not read back)."""
         with no_grad():
             y_pred = self(x, training=False)
             loss = self.compute_loss(x, y, y_pred)
@@ -269,6 +274,8 @@ class Trainer:
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x, y, return_dict: bool = False):
+        """The loss (and metrics) of the batch (x, y) in inference mode, the weights left as they are;
+        a dict by name with ``return_dict``."""
         self._require_compiled("test_on_batch")
         xs, ys = self._as_batch(x, y, "test_on_batch")
         self.reset_metrics()
@@ -276,6 +283,7 @@ class Trainer:
         return self._batch_result(return_dict)
 
     def predict_on_batch(self, x) -> Tensor:
+        """The model's outputs for x as one batch, in inference mode."""
         xs, _ = self._as_batch(x, None, "predict_on_batch")
         with no_grad():
             return self(xs, training=False)
