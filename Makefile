@@ -20,3 +20,4 @@ bench: setup
 	$(PY) benchmarks/eager_overhead.py
 	$(PY) benchmarks/train_step_desktop.py
 	$(PY) benchmarks/train_step_browser.py --no-write
+	$(PY) benchmarks/startup.py --no-write
