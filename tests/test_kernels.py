@@ -49,8 +49,29 @@ def test_matmul_variant_in_half_precision(gpu, matmul_variant):
 
 
 def test_the_device_measured_and_kept_a_variant(gpu):
-    (wg.ones(8, 8, device=gpu) @ wg.ones(8, 8, device=gpu)).numpy()
+    (wg.ones(64, 64, device=gpu) @ wg.ones(64, 64, device=gpu)).numpy()
     assert gpu.choices.get("matmul") in VARIANTS
+
+
+def _matmul_kernel(gpu, sa, sb):
+    from webgrad.devices.gpu import GPUArray
+    from webgpu_kernels.view import View
+    ins = [GPUArray(None, View.contiguous(s), wg.float32) for s in (sa, sb)]
+    (launch,) = gpu.launches_for(wg.OPS["matmul"], ins, {}, sa[:-1] + sb[-1:], wg.float32)
+    return launch.kernel.name
+
+
+def test_small_matmuls_take_the_kernel_that_compiles_fastest(gpu):
+    """A Playground-size matmul costs its compile, not its arithmetic: SwiftShader compiles the
+    blocked kernel in about a second and the naive one in 30 ms, so small problems take naive."""
+    assert _matmul_kernel(gpu, (10, 8), (8, 8)) == "matmul_naive"
+    assert _matmul_kernel(gpu, (2, 30, 8), (8, 8)) == "matmul_naive"
+    assert _matmul_kernel(gpu, (32, 64), (64, 64)) == f"matmul_{gpu.variant(wg.OPS['matmul'])}"
+    gpu.force_variant("matmul", "blocked")        # a forced variant (the variant tests) wins at any size
+    try:
+        assert _matmul_kernel(gpu, (10, 8), (8, 8)) == "matmul_blocked"
+    finally:
+        gpu.force_variant("matmul", None)
 
 
 @pytest.mark.parametrize("n_out,n_in", [(1, 100_000), (3, 5000), (300, 3000), (7, 1)])

@@ -1,8 +1,9 @@
 """Batched matmul over strided inputs: (..., M, K) @ (..., K, N) -> contiguous (..., M, N).
 
-Three variants of one contract (see the .wgsl files): ``naive`` (the baseline for benchmarks),
+Three variants of one contract (see the .wgsl files): ``naive`` (one thread per output: short
+source, so small matmuls take it, where compiling is all their cost; see core/ops/matmul.py),
 ``blocked`` (registers only) and ``tiled`` (workgroup memory). The device measures blocked and
-tiled once per adapter and keeps the faster.
+tiled once per adapter and keeps the faster for the rest.
 
 ``blocked`` reads four neighbours of an input as vec4s wherever its view has stride 1 along one
 of the two inner axes (see ``_operand``): on lavapipe each load is a loop over the SIMD lanes, so

@@ -279,7 +279,7 @@ class GPUDevice:
             k = elementwise_kernel(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))
             return [Launch(k, [f"in{i}" for i in range(len(inputs))] + ["out0"])]
         if op.variants:
-            attrs = dict(attrs, variant=self.variant(op))
+            attrs = dict(attrs, variant=self.variant(op, [x.view.shape for x in inputs], shape))
         if epilogue is not None:
             attrs = dict(attrs, epilogue=epilogue)
         return op.kernel([(x.view, x.dtype) for x in inputs], Meta(shape, dtype), **attrs)
@@ -341,9 +341,15 @@ class GPUDevice:
 
     # ---- kernel variants, chosen by measurement ------------------------------------------------
 
-    def variant(self, op) -> str:
+    def variant(self, op, input_shapes=None, shape=None) -> str:
+        """The kernel variant ``op`` runs with: one forced (tests), one the op picks for this size
+        (``Op.variant_for``), or the fastest measured on this adapter (timed once, then remembered)."""
         if op.name in self.forced:
             return self.forced[op.name]
+        if op.variant_for is not None and shape is not None:
+            picked = op.variant_for(input_shapes, shape)
+            if picked is not None:
+                return picked
         if op.name not in self.choices:
             self.remember_choice(op.name, self.measure_variants(op))
         return self.choices[op.name]

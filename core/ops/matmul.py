@@ -28,6 +28,20 @@ def _kernel(ins, out: Meta, variant="blocked", epilogue=None):
                            epilogue)
 
 
+# Below this many multiply-adds a matmul runs the one-thread-per-output kernel: its time is then
+# its compile, and SwiftShader compiles the blocked and tiled kernels (5 KB of unrolled loads) in
+# 0.7-1.8 s each, the naive one in about 30 ms.
+SMALL = 1 << 15
+
+
+def _variant_for(input_shapes, out_shape) -> str | None:
+    *_, m, k = input_shapes[0]
+    batch = 1
+    for d in out_shape[:-2]:
+        batch *= d
+    return "naive" if batch * m * k * out_shape[-1] <= SMALL else None
+
+
 def _grad(g, out, a, b):
     return (g @ b.transpose(-1, -2), a.transpose(-1, -2) @ g)
 
@@ -43,4 +57,4 @@ def _sample(rng):
 
 
 register(Op("matmul", _infer, lambda a, b: _np().matmul(a, b), grad=_grad, kernel=_kernel,
-                     strided=True, variants=VARIANTS, sample=_sample))
+                     strided=True, variants=VARIANTS, variant_for=_variant_for, sample=_sample))

@@ -51,6 +51,7 @@ class Op:
     sample: Callable | None = None      # (rng) -> (list of numpy inputs, attrs) for tests
     variadic: bool = False              # takes any number of inputs (cat)
     variants: tuple = ()                # kernel variants the device times once per adapter (matmul)
+    variant_for: Callable | None = None  # (input shapes, out shape) -> a variant this size takes, or None: the timed one
     strided: bool = False               # its kernel reads inputs through their views; else they are made contiguous
     tolerance: float = 1e-4             # relative error allowed against the reference in float32
     doc: str = ""
