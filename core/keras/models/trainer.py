@@ -62,7 +62,7 @@ class Trainer:
             metrics = [metrics]
         self.compiled_metrics = [metrics_module.get(m, self.loss) for m in (metrics or [])]
         self.run_eagerly = run_eagerly
-        self._stepped = False               # an unbuilt model's first step with this optimizer runs eagerly
+        self._stepped = False               # a new optimizer: its first step runs eagerly again
         self._traced_train_step = None
 
     def _require_compiled(self, what: str) -> None:
@@ -119,12 +119,10 @@ class Trainer:
 
     def _train_function(self):
         """train_step as fit calls it: traced into one graph (forward, backward, optimizer update,
-        metrics) with @wg.function, unless compiled with run_eagerly=True. A model whose weights do
-        not exist yet (no Input to build from) takes its first step eagerly, so that they are made
-        as real tensors before tracing captures them; a built one is traced from its first step
-        (its optimizer and metrics make their state outside the trace), which saves compiling a
-        kernel per op for a step that runs once."""
-        if self.run_eagerly or not (self.built or getattr(self, "_stepped", False)):
+        metrics) with @wg.function once the model and its optimizer exist, unless compiled with
+        run_eagerly=True. The first step runs eagerly, so that weights and optimizer state are
+        created as real tensors before tracing captures them."""
+        if self.run_eagerly or not getattr(self, "_stepped", False):
             self._stepped = True
             return self.train_step
         traced = getattr(self, "_traced_train_step", None)
