@@ -28,10 +28,12 @@ class Generator:
         self.counter = 0
 
     def take(self, n_values: int) -> list[int]:
-        """Params of the next call (key0, key1, counter_lo, counter_hi); advances past its blocks."""
+        """Params of the next draw of ``n_values`` numbers (key0, key1, counter_lo, counter_hi,
+        n_values); advances past its blocks. The count travels with them, so one compiled
+        kernel draws any number of values."""
         c = self.counter
         self.counter += -(-n_values // 4)
-        return [self.key[0], self.key[1], c & _MASK, (c >> 32) & _MASK]
+        return [self.key[0], self.key[1], c & _MASK, (c >> 32) & _MASK, n_values]
 
 
 default_generator = Generator(0)
@@ -40,7 +42,7 @@ default_generator = Generator(0)
 def philox(params, n_blocks: int):
     """The Philox words of ``n_blocks`` blocks as a (n_blocks, 4) uint32 array (NumPy)."""
     import numpy as np
-    k0, k1, c_lo, c_hi = (int(p) & _MASK for p in params)
+    k0, k1, c_lo, c_hi = (int(p) & _MASK for p in list(params)[:4])
     block = np.arange(n_blocks, dtype=np.uint64)
     lo = (c_lo + block) & _MASK
     hi = (c_hi + (lo < block).astype(np.uint64)) & _MASK

@@ -89,3 +89,16 @@ def test_large_elementwise_uses_a_second_grid_dimension(gpu):
     n = 65535 * 256 + 1000          # more workgroups than one dimension allows
     x = wg.ones(n, device=gpu) * 2
     assert x.sum().item() == 2 * n
+
+
+def test_one_random_kernel_draws_any_number_of_values(gpu):
+    """The count travels in the params buffer, not the source: a new layer width compiles nothing."""
+    from webgpu_kernels.random import random_launches
+    source = lambda n: random_launches("normal", n, "f32")[0].kernel.source
+    assert source(3) == source(1000) == source(7 * 9)
+    before = len(gpu.pipelines)
+    for shape in ((3,), (1000,), (7, 9)):
+        wg.randn(*shape, device=gpu).numpy()
+    assert len(gpu.pipelines) - before <= 1
+    draw = lambda n: wg.rand(n, device=gpu, generator=wg.random.Generator(3)).tolist()
+    assert draw(9)[:5] == draw(5)                 # the same stream, whatever the count

@@ -1,7 +1,7 @@
 // Counter-based random numbers: Philox4x32-10 (Salmon et al., 2011). Block b of the stream
 // (key, counter + b) gives four u32 words, so a seed gives the same numbers on every adapter
 // and in NumPy (core/random.py holds the same function in Python).
-@group(0) @binding(0) var<storage, read> params: array<u32>;   // key0, key1, counter0, counter1
+@group(0) @binding(0) var<storage, read> params: array<u32>;   // key0, key1, counter0, counter1, count
 @group(0) @binding(1) var<storage, read_write> out: array<${OUT_T}>;
 
 fn mulhilo(a: u32, b: u32) -> vec2<u32> {
@@ -35,12 +35,13 @@ fn unit_open(x: u32) -> f32 { return (f32(x >> 8u) + 1.0) * (1.0 / 16777216.0); 
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let block = u32(${LINEAR_ID});
-    if (block * 4u >= ${N}u) { return; }
+    let n = params[4];   // the count is data, not source: one pipeline draws any number of values
+    if (block * 4u >= n) { return; }
     let lo = params[2] + block;
     let hi = params[3] + select(0u, 1u, lo < block);
     let w = philox(vec4<u32>(lo, hi, 0u, 0u), vec2<u32>(params[0], params[1]));
     ${VALUES}
     for (var i = 0u; i < 4u; i++) {
-        if (block * 4u + i < ${N}u) { out[block * 4u + i] = v[i]; }
+        if (block * 4u + i < n) { out[block * 4u + i] = v[i]; }
     }
 }

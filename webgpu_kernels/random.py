@@ -15,5 +15,5 @@ def random_launches(kind: str, n: int, out_type: str, low: int = 0, high: int = 
                    "    let v = vec4<f32>(r0 * cos(a0), r0 * sin(a0), r1 * cos(a1), r1 * sin(a1));"),
         "int": (f"let v = vec4<i32>({low}) + vec4<i32>(w % vec4<u32>({high - low}u));"),
     }[kind]
-    src = template("philox.wgsl", OUT_T=out_type, N=n, VALUES=values)
+    src = template("philox.wgsl", OUT_T=out_type, VALUES=values)
     return [Launch(Kernel(f"random_{kind}", src, grid(-(-n // 4), 64), 1), ["in0", "out0"])]

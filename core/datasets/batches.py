@@ -49,7 +49,7 @@ class Batches:
         self.n = n.pop()
         self.batch_size, self.shuffle, self.drop_remainder = int(batch_size), bool(shuffle), bool(drop_remainder)
         if seed is None:
-            key0, _, counter, _ = default_generator.take(4)
+            key0, _, counter, _, _ = default_generator.take(4)
             seed = key0 * 1_000_003 + counter
         self.rng = random.Random(seed)
 

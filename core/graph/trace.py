@@ -79,9 +79,9 @@ class Tracer:
 
     def random_params(self, generator, n_values: int):
         """Random numbers inside a trace: fresh key/counter params for each call, not a constant."""
-        node = Node(RANDOM, (), {"n_values": n_values}, (4,), int32, payload=generator)
+        node = Node(RANDOM, (), {"n_values": n_values}, (5,), int32, payload=generator)
         self.randoms.append(node)
-        return Tensor._make(node, (4,), int32, self.device)
+        return Tensor._make(node, (5,), int32, self.device)
 
     def finish(self, name, inputs, outputs) -> Graph:
         """Restore every captured tensor and describe what the function did to it."""

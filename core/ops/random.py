@@ -30,7 +30,7 @@ def _reference(kind):
 
 def _sample(rng):
     import numpy as np
-    return [np.array([int(rng.integers(0, 2**31)), 7, int(rng.integers(0, 2**31)), 0], dtype="int32")], \
+    return [np.array([int(rng.integers(0, 2**31)), 7, int(rng.integers(0, 2**31)), 0, 3 * 37], dtype="int32")], \
         {"shape": (3, 37), "low": -5, "high": 9}
 
 
