@@ -1,8 +1,11 @@
-"""Elementwise kernels rendered from an expression (see expr.py) over strided inputs."""
+"""Elementwise kernels rendered from an expression (see expr.py) over strided inputs, and their
+shape-generic form for the common eager case (inputs read whole, or one element broadcast)."""
 from __future__ import annotations
 
+import struct
+
 from .expr import Expr, render_body
-from .kernel import Kernel, header, storage
+from .kernel import Kernel, Launch, header, storage
 from .view import LINEAR_ID, View, collapse, grid, offset_expr, render_coords, workgroup_size
 
 WORKGROUP = 256
@@ -62,3 +65,45 @@ def elementwise_kernel(name: str, expr: "Expr | list[Expr]", inputs: list[tuple[
     lines += ["    " + b for b in body]
     lines.append("}")
     return Kernel(name, "\n".join(lines), grid(n, wg), len(bound), len(outs))
+
+
+def flat_launch(name: str, expr: Expr, inputs: list[tuple[View, str]], out_type: str) -> Launch | None:
+    """``expr`` over inputs that are each read whole and in order (contiguous from element 0, the
+    output's size) or are one element broadcast, as one launch whose kernel has no size in its
+    source: the element count is a binding (``count``), so one pipeline serves every size and a
+    new layer width compiles nothing. None when an input is read any other way.
+
+        >>> from .expr import load
+        >>> a = flat_launch("add", load(0, "f32") + load(1, "f32"), [(View.contiguous((3,)), "f32")] * 2, "f32")
+        >>> b = flat_launch("add", load(0, "f32") + load(1, "f32"), [(View.contiguous((50,)), "f32")] * 2, "f32")
+        >>> a.kernel.source == b.kernel.source, a.args
+        (True, ['in0', 'in1', 'out0', 'count'])
+    """
+    n = inputs[0][0].size if inputs else 0
+    reads = []
+    for view, _ in inputs:
+        if view.size == n and view.is_contiguous and view.offset == 0:
+            reads.append("idx")
+        elif all(s == 0 for s in view.strides):
+            reads.append(str(view.offset))          # one element, broadcast
+        else:
+            return None
+    if not inputs or n == 0:
+        return None
+    wg = 16 if n <= 16 else 64 if n <= 1024 else WORKGROUP   # a few sizes only: each is a pipeline
+    lines = [header(out_type, *(t for _, t in inputs), expr.type)]
+    lines += [storage(i, f"in{i}", t) for i, (_, t) in enumerate(inputs)]
+    lines.append(storage(len(inputs), "out", out_type, write=True))
+    lines.append(storage(len(inputs) + 1, "count", "u32"))
+    body = [f"let idx = {LINEAR_ID.format(wg=wg)};", "if (idx >= i32(count[0])) { return; }"]
+    for i, ((_, t), at) in enumerate(zip(inputs, reads)):
+        body.append(f"let v{i} = {load_text(f'in{i}', at, t, value_type(t))};")
+    lets, value = render_body(expr, [f"v{i}" for i in range(len(inputs))])
+    body += lets + [f"out[idx] = {store_value(value, expr.type, out_type)};"]
+    lines.append(f"@compute @workgroup_size({wg})")
+    lines.append("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {")
+    lines += ["    " + b for b in body]
+    lines.append("}")
+    kernel = Kernel(name, "\n".join(lines), grid(n, wg), len(inputs) + 1, 1)
+    return Launch(kernel, [f"in{i}" for i in range(len(inputs))] + ["out0", "count"],
+                  consts={"count": struct.pack("<I", n)})

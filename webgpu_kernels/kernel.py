@@ -68,10 +68,12 @@ _LARGEST = {"f32": 3.4028234663852886e38, "f16": 65504.0}
 
 @dataclass
 class Launch:
-    """One kernel launch: ``args`` name buffers ('in0', 'out0', or a temporary from ``temps``)."""
+    """One kernel launch: ``args`` name buffers ('in0', 'out0', a temporary from ``temps``, or a
+    small read-only buffer of ``consts``, such as the element count of a shape-generic kernel)."""
     kernel: Kernel
     args: list[str]
     temps: dict[str, int] = field(default_factory=dict)   # temporary name -> bytes
+    consts: dict[str, bytes] = field(default_factory=dict)   # constant name -> its contents
 
 
 @lru_cache(maxsize=None)

@@ -22,12 +22,12 @@ import time
 from collections import OrderedDict
 from math import prod
 
-from webgpu_kernels.elementwise import elementwise_kernel
+from webgpu_kernels.elementwise import elementwise_kernel, flat_launch
 from webgpu_kernels.expr import load
 from webgpu_kernels.kernel import Launch
 from webgpu_kernels.view import View
 
-from ..dtypes import DType, float32
+from ..dtypes import DType, float32, int32
 from ..ops.registry import Meta
 
 SUBMIT_EVERY = 64            # dispatches recorded before an automatic submit
@@ -149,6 +149,7 @@ class GPUDevice:
         self.pool = BufferPool(backend)
         self.pipelines: OrderedDict[str, object] = OrderedDict()
         self.launches: dict[tuple, list[Launch]] = {}
+        self.constants: dict[bytes, GPUArray] = {}
         self.pending = 0
         self.dispatches = 0
         self.choices: dict[str, str] = backend.load_choices()
@@ -276,6 +277,9 @@ class GPUDevice:
         if op.expr is not None:
             expr = op.expr(*(load(i, x.dtype.value_type) for i, x in enumerate(inputs)), **attrs)
             ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]
+            flat = flat_launch(op.name, expr, ins, dtype.wgsl)
+            if flat is not None:
+                return [flat]
             k = elementwise_kernel(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))
             return [Launch(k, [f"in{i}" for i in range(len(inputs))] + ["out0"])]
         if op.variants:
@@ -289,12 +293,23 @@ class GPUDevice:
         named.update({f"out{i}": x.buffer.handle for i, x in enumerate(outputs)})
         temps = []
         for launch in launches:
+            for name, data in launch.consts.items():
+                named[name] = self.constant(data).buffer.handle
             for name, nbytes in launch.temps.items():
                 buf = self.pool.alloc(nbytes)
                 temps.append(buf)          # held until every launch is recorded
                 named[name] = buf.handle
             self.dispatch(launch.kernel, [named[a] for a in launch.args])
         del temps
+
+    def constant(self, data: bytes) -> GPUArray:
+        """A small read-only buffer holding ``data``, uploaded once and kept (a kernel's sizes)."""
+        held = self.constants.get(data)
+        if held is None:
+            if len(self.constants) > 4096:
+                self.constants.clear()
+            held = self.constants[data] = self.from_bytes(data, (len(data) // 4,), int32)   # 32-bit words
+        return held
 
     def program(self, kernel):
         """The compiled pipeline of ``kernel``, from the cache keyed by its source."""
