@@ -102,3 +102,19 @@ def test_one_random_kernel_draws_any_number_of_values(gpu):
     assert len(gpu.pipelines) - before <= 1
     draw = lambda n: wg.rand(n, device=gpu, generator=wg.random.Generator(3)).tolist()
     assert draw(9)[:5] == draw(5)                 # the same stream, whatever the count
+
+
+def test_eager_ops_of_a_new_size_compile_nothing(gpu):
+    """Small eager matmuls, whole-tensor elementwise ops and random draws take their sizes from
+    constant buffers: a new inner width reuses every pipeline, and the results stay right."""
+    def run(k):
+        rng = np.random.default_rng(k)
+        a, b = rng.normal(size=(10, k)).astype(np.float32), rng.normal(size=(k, 8)).astype(np.float32)
+        got = (wg.tensor(a, device=gpu) @ wg.tensor(b, device=gpu)).tanh() * 2.0 + 1.0
+        assert_close(got.numpy(), np.tanh(a.astype(np.float64) @ b) * 2 + 1, 1e-4, f"width {k}")
+        wg.rand(10, k, device=gpu).numpy()
+    run(7)
+    before = len(gpu.pipelines)
+    run(9)
+    run(12)
+    assert len(gpu.pipelines) == before

@@ -12,6 +12,7 @@ choice is baked into the source, which is also the pipeline's cache key.
 """
 from __future__ import annotations
 
+import struct
 from math import prod
 
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
@@ -44,6 +45,8 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
                 SBK=b.strides[-2], SBN=b.strides[-1], BATCH=batch_text,
                 STORE=render_store(2, type, type, (*batch, m, n), epilogue))
     nbatch = max(1, prod(batch))
+    if variant == "naive" and not nb and epilogue is None:
+        return [_naive_any_size(a, b, type, m, k, n)]
     if variant == "blocked":
         threads = -(-m // _BLOCK_ROWS) * -(-n // _BLOCK_COLS)
         wg = workgroup_size(threads, _BLOCKED_WG)
@@ -61,6 +64,22 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
         groups = (-(-n // cols), -(-m // rows), nbatch)
     name = f"matmul_{variant}" + ("_fused" if epilogue else "")
     return [Launch(Kernel(name, src, groups, 2, n_bindings(epilogue)), ["in0", "in1"] + tail_args(epilogue, 2))]
+
+
+def _naive_any_size(a: View, b: View, type: str, m: int, k: int, n: int) -> Launch:
+    """The naive kernel with its sizes, strides and offsets read from a constant buffer (``dims``)
+    instead of written in its source: one pipeline for every small eager matmul, whatever its
+    shapes, so a new layer width compiles nothing."""
+    dims = [f"i32(dims[{i}])" for i in range(9)]
+    store = "\n".join([storage(2, "out", type, write=True), storage(3, "dims", "u32"),
+                       f"fn store(i: i32, v: {type}) {{ out[i] = v; }}"])
+    src = template("matmul_naive.wgsl", HEADER=header(type), T=type, M=dims[0], N=dims[1], K=dims[2],
+                   SAM=dims[3], SAK=dims[4], SBK=dims[5], SBN=dims[6], STORE=store,
+                   BATCH=f"let a_base = {dims[7]};\n    let b_base = {dims[8]};")
+    rows, cols = _OUTPUTS_PER_GROUP["naive"]
+    values = (m, n, k, a.strides[-2], a.strides[-1], b.strides[-2], b.strides[-1], a.offset, b.offset)
+    return Launch(Kernel("matmul_naive", src, (-(-n // cols), -(-m // rows), 1), 3, 1), ["in0", "in1", "out0", "dims"],
+                  consts={"dims": struct.pack("<9I", *values)})
 
 
 def vec4_axis(v: View) -> int | None:

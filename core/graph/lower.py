@@ -60,6 +60,16 @@ class Plan:
         self.tmp_bytes[name] = nbytes
         return name
 
+    def _const_slot(self, data: bytes) -> str:
+        """The slot of a kernel's small constant buffer (its sizes), shared with the device's eager runs."""
+        array = self.device.constant(data)
+        for name, held in self.consts.items():
+            if held is array:
+                return name
+        name = f"const{len(self.consts)}"
+        self.consts[name] = array
+        return name
+
     def _result_slot(self, node) -> str:
         if node.id in self.ret:
             return self.ret[node.id]
@@ -151,6 +161,7 @@ class Plan:
             for launch in launches:
                 for temp, nbytes in launch.temps.items():
                     named[temp] = self._tmp(nbytes)
+                named.update({c: self._const_slot(data) for c, data in launch.consts.items()})
                 if "out0" in launch.args:
                     self.producer[out] = len(self.steps)
                 self.steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
@@ -196,6 +207,7 @@ class Plan:
             for temp, nbytes in launch.temps.items():
                 if temp not in named:
                     named[temp] = self._tmp(nbytes)
+            named.update({c: self._const_slot(data) for c, data in launch.consts.items()})
             steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
         if step is not None:          # redoing the last launch in place
             return steps[-1]
