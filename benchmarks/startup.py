@@ -33,12 +33,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.browser import machine, start_server  # noqa: E402  (one way to start the app for benchmarks)
+from benchmarks.browser import MARK, machine, run_in_console, start_server  # noqa: E402  (one way for benchmarks)
 from e2e.conftest import CHROMIUM, QUIET_ARGS, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser flags)
 
 HEADING = "## Start-up latency (headless Chromium, SwiftShader; desktop wgpu-py, lavapipe)"
 PROFILES = 3
-MARK = "STARTUP-RESULT "
 
 # Plain webgrad, run as is in the page (typed into the console) and on the desktop.
 STEPS = r'''
@@ -119,14 +118,6 @@ def _ready(page, url: str) -> dict:
     return page.evaluate("window.webgradReady")
 
 
-def _run(page, code: str) -> dict:
-    runs = page.locator("#output .meta").count()
-    page.locator("#editor").fill(code)
-    page.locator("#run").click()
-    page.wait_for_function(f"document.querySelectorAll('#output .meta').length > {runs}", timeout=600_000)
-    return _result(page.locator("#output").inner_text())
-
-
 def measure_browser(url: str) -> tuple[list[dict], list[dict]]:
     """(cold, warm): per profile, the ready time and the step times, in ms."""
     from playwright.sync_api import sync_playwright
@@ -140,7 +131,7 @@ def measure_browser(url: str) -> tuple[list[dict], list[dict]]:
                 for runs in (cold, warm):
                     page = context.new_page()
                     ready = _ready(page, url)
-                    runs.append(dict(_run(page, STEPS), ready=ready["total"]))
+                    runs.append(dict(run_in_console(page, STEPS), ready=ready["total"]))
                     page.close()
                     print(f"profile {i + 1} {'cold' if runs is cold else 'warm'}: {runs[-1]}", file=sys.stderr,
                           flush=True)
