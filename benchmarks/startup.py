@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.browser import MARK, machine, run_in_console, start_server  # noqa: E402  (one way for benchmarks)
+from benchmarks.train_step_browser import problem, start_peer_server  # noqa: E402  (the peers' page and data)
 from e2e.conftest import CHROMIUM, QUIET_ARGS, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser flags)
 
 HEADING = "## Start-up latency (headless Chromium, SwiftShader; desktop wgpu-py, lavapipe)"
@@ -141,6 +142,38 @@ def measure_browser(url: str) -> tuple[list[dict], list[dict]]:
     return cold, warm
 
 
+PEERS = [("jax-webgpu", "jax-js webgpu, `jit` of the step"), ("jax-wasm", "jax-js wasm, `jit` of the step"),
+         ("tf-webgpu", "TF.js webgpu, `sgd.minimize`"), ("tf-wasm", "TF.js wasm, `sgd.minimize`")]
+
+
+def measure_peers(url: str) -> list[dict]:
+    """The peers in the same browser, a fresh profile each: their page (jax-js and TF.js loaded and
+    started) to ready, then per library a fresh 2-8-8-1's first step and a fresh 2-9-9-1's, in ms."""
+    from playwright.sync_api import sync_playwright
+    runs = []
+    with sync_playwright() as p:
+        for _ in range(PROFILES):
+            profile = tempfile.mkdtemp(prefix="webgrad-startup-peers-")
+            context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
+                                                           args=QUIET_ARGS + WEBGPU_ARGS)
+            try:
+                page = context.new_page()
+                page.goto(url + "/peers.html")
+                page.wait_for_selector("body[data-state=ready]", timeout=120_000)
+                run = {"ready": page.evaluate("performance.now()")}
+                for system, _ in PEERS:
+                    for key, hidden in (("fit_8", 8), ("change_width", 9)):
+                        step = page.evaluate("([s, d]) => window.peers.firstStep(s, d, 0.1)",
+                                             [system, problem(hidden, 10)])
+                        run[f"{system}:{key}"] = step["ms"]
+                runs.append(run)
+                print(f"peers: {run}", file=sys.stderr, flush=True)
+            finally:
+                context.close()
+                shutil.rmtree(profile, ignore_errors=True)
+    return runs
+
+
 def measure_desktop() -> list[dict]:
     """The steps in fresh Python processes on wgpu-py (each one's first compile shows)."""
     runs = []
@@ -159,6 +192,18 @@ def _cell(runs: list[dict], key: str, target) -> str:
     if target is None:
         return text
     return f"{text} ({'met' if ms <= target * 1e3 else 'target'} <= {target:g} s)"
+
+
+def peer_table(cold, peers) -> str:
+    rows = ["| measure (a fresh profile each, medians) | webgrad | " + " | ".join(label for _, label in PEERS) + " |",
+            "| --- | ---: |" + " ---: |" * len(PEERS)]
+    rows.append(f"| navigation to ready | {_cell(cold, 'ready', None)} (`/console`) | "
+                f"{_cell(peers, 'ready', None)} (benchmarks/web/peers.html: all four loaded) |" + " |" * (len(PEERS) - 1))
+    for label, key in (("first step of a fresh 2-8-8-1 (SGD, batch 10), from ready", "fit_8"),
+                       ("then a fresh model of another width, first step", "change_width")):
+        rows.append(f"| {label} | {_cell(cold, key, None)} | " +
+                    " | ".join(_cell(peers, f"{system}:{key}", None) for system, _ in PEERS) + " |")
+    return "\n".join(rows)
 
 
 def table(cold, warm, desktop) -> str:
@@ -180,11 +225,14 @@ def main() -> int:
     browser_version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
     cache = tempfile.mkdtemp(prefix="webgrad-startup-cache-")
     server, url = start_server(cache)
+    peer_server, peer_url = start_peer_server()
     try:
         cold, warm = measure_browser(url)
+        peers = measure_peers(peer_url)
     finally:
         server.terminate()
         server.wait(10)
+        peer_server.shutdown()
         shutil.rmtree(cache, ignore_errors=True)
     desktop = measure_desktop()           # after the browser closed: the cores are not shared
     header = "\n".join([
@@ -197,7 +245,9 @@ def main() -> int:
         f"- load average before the run (1, 5, 15 min): {load}",
         f"- command: `{command}`",
     ])
-    body = table(cold, warm, desktop)
+    body = (table(cold, warm, desktop) + "\n\nThe peers in the same browser and run (webgrad's column: its `fit` step "
+            "and its 2-9-8-1 width change from the table above; each peer's first step includes its own compiles):"
+            "\n\n" + peer_table(cold, peers))
     print(header + "\n\n" + body)
     if not args.no_write:
         with open(ROOT / "BENCHMARKS.md", "a") as f:     # append only: other sections belong to other benchmarks

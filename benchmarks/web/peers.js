@@ -41,6 +41,18 @@ window.peers = {
     log(`${system}: ${JSON.stringify(result)}`);
     return result;
   },
+  // A fresh trainer's first step: from nothing to its first loss read back, compiles included
+  // (benchmarks/startup.py, next to webgrad's first steps).
+  async firstStep(system, data, lr) {
+    await ready;
+    const [lib, device] = system.split("-");
+    const t0 = performance.now();
+    const trainer = lib === "jax" ? jaxTrainer(jax, device, data, lr) : await tfTrainer(tf, device, data, lr);
+    const loss = await trainer.step(true);
+    const ms = performance.now() - t0;
+    trainer.dispose();
+    return { ms, loss };
+  },
   async chain(lib, trials) {
     await ready;
     return lib === "jax" ? jaxChain(jax, trials) : tfChain(tf, trials);
