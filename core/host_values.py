@@ -44,13 +44,20 @@ def count(fn: str, value, what: str, example: str) -> int:
     return int(value)
 
 
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) or type(v).__name__ == "bool_"     # NumPy's bool is not Real
+
+
+def _what_it_is(v) -> str:
+    return "a complex number; webgrad has no complex dtype" if isinstance(v, numbers.Complex) else \
+        f"a {type(v).__name__}"
+
+
 def number(fn: str, value, what: str):
     """A number ``fn`` takes as a value (bool, int, float or a NumPy scalar), or a clear error."""
-    if isinstance(value, numbers.Real) or type(value).__name__ == "bool_":
+    if _is_number(value):
         return value
-    kind = "a complex number; webgrad has no complex dtype" if isinstance(value, numbers.Complex) else \
-        f"a {type(value).__name__}"
-    raise TypeError(f"{fn}: {what} is {value!r} ({kind}); {fn} takes numbers")
+    raise TypeError(f"{fn}: {what} is {value!r} ({_what_it_is(value)}); {fn} takes numbers")
 
 
 def flatten(data):
@@ -76,15 +83,13 @@ TAKES = "a number, nested lists of numbers, a NumPy array, a buffer (array, memo
 def check_elements(flat, shape) -> None:
     """Every element a number: otherwise say which one, as an index into the nested lists."""
     for k, v in enumerate(flat):
-        if not (isinstance(v, numbers.Real) or type(v).__name__ == "bool_"):
+        if not _is_number(v):
             where, rest = [], k
             for d in reversed(shape):
                 where.append(rest % d)
                 rest //= d
             at = f"element {list(reversed(where))} is" if shape else "got"
-            kind = "a complex number; webgrad has no complex dtype" if isinstance(v, numbers.Complex) else \
-                f"a {type(v).__name__}"
-            raise TypeError(f"tensor: {at} {v!r} ({kind}); tensor takes {TAKES}")
+            raise TypeError(f"tensor: {at} {v!r} ({_what_it_is(v)}); tensor takes {TAKES}")
 
 
 def infer_dtype(flat) -> DType:

@@ -26,6 +26,13 @@ def value_type(stored: str) -> str:
     return "bool" if stored == "u32" else stored
 
 
+def _main(wg: int, body: list[str]) -> list[str]:
+    """The entry point of a kernel of ``wg`` threads a workgroup whose thread index is LINEAR_ID."""
+    return [f"@compute @workgroup_size({wg})",
+            "fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {",
+            *("    " + b for b in body), "}"]
+
+
 def elementwise_kernel(name: str, expr: "Expr | list[Expr]", inputs: list[tuple[View, str]],
                        out: "tuple[View, str] | list[tuple[View, str]]", aliases: dict | None = None) -> Kernel:
     """One thread per output element: evaluates ``expr`` on the inputs seen through their views.
@@ -60,10 +67,7 @@ def elementwise_kernel(name: str, expr: "Expr | list[Expr]", inputs: list[tuple[
     body += lets
     for k, (value, e, (_, t), v) in enumerate(zip(values, exprs, outs, views[len(inputs):])):
         body.append(f"{out_name(k)}[{offset_expr(v)}] = {store_value(value, e.type, t)};")
-    lines.append(f"@compute @workgroup_size({wg})")
-    lines.append("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {")
-    lines += ["    " + b for b in body]
-    lines.append("}")
+    lines += _main(wg, body)
     return Kernel(name, "\n".join(lines), grid(n, wg), len(bound), len(outs))
 
 
@@ -100,10 +104,7 @@ def flat_launch(name: str, expr: Expr, inputs: list[tuple[View, str]], out_type:
         body.append(f"let v{i} = {load_text(f'in{i}', at, t, value_type(t))};")
     lets, value = render_body(expr, [f"v{i}" for i in range(len(inputs))])
     body += lets + [f"out[idx] = {store_value(value, expr.type, out_type)};"]
-    lines.append(f"@compute @workgroup_size({wg})")
-    lines.append("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {")
-    lines += ["    " + b for b in body]
-    lines.append("}")
+    lines += _main(wg, body)
     kernel = Kernel(name, "\n".join(lines), grid(n, wg), len(inputs) + 1, 1)
     return Launch(kernel, [f"in{i}" for i in range(len(inputs))] + ["out0", "count"],
                   consts={"count": struct.pack("<I", n)})
