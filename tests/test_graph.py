@@ -367,7 +367,8 @@ def test_fused_kernels_bind_at_most_eight_buffers(gpu, make):
     y = wg.tensor(rng.normal(size=(7, 1)).astype(np.float32), device=gpu)
     losses = [f(x, y).item() for _ in range(4)]
     assert losses[-1] < losses[0]
-    assert max(len(slots) for _, slots, _ in f.plan.steps) <= 8
+    # storage buffers, as the browser's limit counts them (a shape-generic kernel's sizes are a uniform)
+    assert max(k.source.count("var<storage") for k, _, _ in f.plan.steps) <= 8
 
 
 def test_in_place_updates_reach_later_readers_through_views(gpu):
@@ -411,4 +412,4 @@ def test_captures_that_are_views_count_as_their_own_bindings(gpu):
     g = np.tanh(y.numpy().astype(np.float64))
     for k, (c, b) in enumerate(zip(cs, bases)):
         assert_close(c.numpy(), b[:, 1:] - 0.1 * (k + 1) * g, 1e-5, f"capture {k}")
-    assert max(len(slots) for _, slots, _ in traced.plan.steps) <= 8
+    assert max(k.source.count("var<storage") for k, _, _ in traced.plan.steps) <= 8

@@ -310,3 +310,21 @@ def test_fit_holds_pool_memory_flat(gpu):
     after = gpu.stats()
     assert after["buffers_created"] == warm["buffers_created"], (warm, after)
     assert after["bytes_created"] == warm["bytes_created"]   # no new memory (what is alive right now may differ)
+
+
+def test_a_new_layer_width_or_a_new_layer_compiles_no_pipeline(gpu):
+    """The playground's loop: train a small network, change a width or add a layer, train again.
+    Small kernels read their sizes at run time (view.Sizes), so the change compiles nothing."""
+    (x, y), _ = wg.datasets.load_playground("circle", n_samples=200, seed=0, device=gpu)
+
+    def fit(widths):
+        model = wg.Sequential([wg.Input(shape=(2,))] + [L.Dense(w, activation="tanh") for w in widths] + [L.Dense(1)])
+        model.compile(wg.optimizers.SGD(0.03), "mse")
+        return model.fit(x, y, batch_size=10, epochs=2, verbose=0).history["loss"]
+
+    fit([4, 2])
+    before = gpu.stats()["compiled"]
+    for widths in ([5, 2], [5, 2, 3], [8, 8, 8, 8, 8, 8], [1, 7]):
+        losses = fit(widths)
+        assert np.isfinite(losses).all() and len(losses) == 2
+    assert gpu.stats()["compiled"] == before, "a change of width or depth compiled new pipelines"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .elementwise import load_text, store_value, value_type
 from .expr import Expr, render_body
 from .kernel import storage
-from .view import View, collapse, offset_expr, render_coords
+from .view import BAKED, Sizes, View, collapse, offset_expr, render_coords
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,16 @@ class Epilogue:
     aliases: dict = field(default_factory=dict, hash=False, compare=False)   # extra input -> output it is
 
 
-def render_store(first_binding: int, value: str, out_type: str, out_shape, epilogue: Epilogue | None = None) -> str:
-    """WGSL declarations and ``fn store(i: i32, v: <value>)`` for outputs bound from ``first_binding``."""
+def render_store(first_binding: int, value: str, out_type: str, out_shape, epilogue: Epilogue | None = None,
+                 sizes: Sizes = BAKED) -> str:
+    """WGSL declarations and ``fn store(i: i32, v: <value>)`` for outputs bound from ``first_binding``
+    (the epilogue's index math spelled by ``sizes``)."""
     if epilogue is None:
         write = store_value("v", value_type(value) if value == "u32" else value, out_type)
         return "\n".join([storage(first_binding, "out", out_type, write=True),
                           f"fn store(i: i32, v: {value}) {{ out[i] = {write}; }}"])
     ep = epilogue     # its outputs have the kernel's number of elements, in their own shape
-    shape, views = collapse(ep.outputs[0][0].shape, [v for v, _ in ep.inputs] + [v for v, _ in ep.outputs])
+    shape, views = collapse(ep.outputs[0][0].shape, [v for v, _ in ep.inputs] + [v for v, _ in ep.outputs], sizes)
     lines, b = [], first_binding
     bound = [k for k in range(len(ep.inputs)) if k not in ep.aliases]
     for k in bound:
@@ -41,16 +43,16 @@ def render_store(first_binding: int, value: str, out_type: str, out_shape, epilo
     for j, (_, t) in enumerate(ep.outputs):
         lines.append(storage(b, f"out{j}", t, write=True))
         b += 1
-    body = render_coords(shape, "i")
+    body = render_coords(shape, "i", sizes=sizes)
     names = ["v"]
     for k, ((_, t), view) in enumerate(zip(ep.inputs, views)):
         buf = f"out{ep.aliases[k]}" if k in ep.aliases else f"e{k}"
-        body.append(f"let v{k + 1} = {load_text(buf, offset_expr(view), t, value_type(t))};")
+        body.append(f"let v{k + 1} = {load_text(buf, offset_expr(view, sizes=sizes), t, value_type(t))};")
         names.append(f"v{k + 1}")
     lets, texts = render_body(list(ep.exprs), names)
     body += lets
     for j, (text, e, (_, t), view) in enumerate(zip(texts, ep.exprs, ep.outputs, views[len(ep.inputs):])):
-        body.append(f"out{j}[{offset_expr(view)}] = {store_value(text, e.type, t)};")
+        body.append(f"out{j}[{offset_expr(view, sizes=sizes)}] = {store_value(text, e.type, t)};")
     lines.append(f"fn store(i: i32, v: {value}) {{")
     lines += ["    " + ln for ln in body]
     lines.append("}")

@@ -12,12 +12,11 @@ choice is baked into the source, which is also the pipeline's cache key.
 """
 from __future__ import annotations
 
-import struct
 from math import prod
 
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
 from .kernel import Kernel, Launch, header, storage, template
-from .view import View, offset_expr, render_coords, workgroup_size
+from .view import Sizes, View, offset_expr, render_coords, workgroup_size
 
 VARIANTS = ("blocked", "tiled")
 _OUTPUTS_PER_GROUP = {"naive": (8, 8), "tiled": (64, 64)}
@@ -33,20 +32,21 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
     *batch, m, k = a.shape
     n = b.shape[-1]
     nb = len(batch)
+    sizes = Sizes(generic=variant == "naive")     # naive serves small matmuls: one pipeline for all their shapes
+    s = sizes
     if nb:
-        batch_lines = render_coords(tuple(batch), "z", "bz")
-        a_base = offset_expr(View(tuple(batch), a.strides[:nb], a.offset), "bz")
-        b_base = offset_expr(View(tuple(batch), b.strides[:nb], b.offset), "bz")
+        batch_lines = render_coords(tuple(batch), "z", "bz", s)
+        a_base = offset_expr(View(tuple(batch), a.strides[:nb], a.offset), "bz", s)
+        b_base = offset_expr(View(tuple(batch), b.strides[:nb], b.offset), "bz", s)
     else:
-        batch_lines, a_base, b_base = [], str(a.offset), str(b.offset)
+        batch_lines, a_base, b_base = [], s(a.offset) if a.offset else "0", s(b.offset) if b.offset else "0"
     batch_text = "\n    ".join(batch_lines + [f"let a_base = {a_base};", f"let b_base = {b_base};"])
     extra = [t for _, t in epilogue.inputs + epilogue.outputs] if epilogue else []
-    subs = dict(HEADER=header(type, *extra), T=type, M=m, N=n, K=k, SAM=a.strides[-2], SAK=a.strides[-1],
-                SBK=b.strides[-2], SBN=b.strides[-1], BATCH=batch_text,
-                STORE=render_store(2, type, type, (*batch, m, n), epilogue))
+    subs = dict(HEADER=header(type, *extra), T=type, M=s(m), N=s(n), K=s(k), SAM=s(a.strides[-2]),
+                SAK=s(a.strides[-1]), SBK=s(b.strides[-2]), SBN=s(b.strides[-1]), BATCH=batch_text)
+    subs["STORE"] = render_store(2, type, type, (*batch, m, n), epilogue, s) + "\n" + s.declaration(
+        2 + n_bindings(epilogue))
     nbatch = max(1, prod(batch))
-    if variant == "naive" and not nb and epilogue is None:
-        return [_naive_any_size(a, b, type, m, k, n)]
     if variant == "blocked":
         threads = -(-m // _BLOCK_ROWS) * -(-n // _BLOCK_COLS)
         wg = workgroup_size(threads, _BLOCKED_WG)
@@ -63,23 +63,8 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
         rows, cols = _OUTPUTS_PER_GROUP[variant]
         groups = (-(-n // cols), -(-m // rows), nbatch)
     name = f"matmul_{variant}" + ("_fused" if epilogue else "")
-    return [Launch(Kernel(name, src, groups, 2, n_bindings(epilogue)), ["in0", "in1"] + tail_args(epilogue, 2))]
-
-
-def _naive_any_size(a: View, b: View, type: str, m: int, k: int, n: int) -> Launch:
-    """The naive kernel with its sizes, strides and offsets read from a constant buffer (``dims``)
-    instead of written in its source: one pipeline for every small eager matmul, whatever its
-    shapes, so a new layer width compiles nothing."""
-    dims = [f"i32(dims[{i}])" for i in range(9)]
-    store = "\n".join([storage(2, "out", type, write=True), storage(3, "dims", "u32"),
-                       f"fn store(i: i32, v: {type}) {{ out[i] = v; }}"])
-    src = template("matmul_naive.wgsl", HEADER=header(type), T=type, M=dims[0], N=dims[1], K=dims[2],
-                   SAM=dims[3], SAK=dims[4], SBK=dims[5], SBN=dims[6], STORE=store,
-                   BATCH=f"let a_base = {dims[7]};\n    let b_base = {dims[8]};")
-    rows, cols = _OUTPUTS_PER_GROUP["naive"]
-    values = (m, n, k, a.strides[-2], a.strides[-1], b.strides[-2], b.strides[-1], a.offset, b.offset)
-    return Launch(Kernel("matmul_naive", src, (-(-n // cols), -(-m // rows), 1), 3, 1), ["in0", "in1", "out0", "dims"],
-                  consts={"dims": struct.pack("<9I", *values)})
+    return [Launch(Kernel(name, src, groups, 2, n_bindings(epilogue)),
+                   ["in0", "in1"] + tail_args(epilogue, 2) + s.args, consts=s.consts)]
 
 
 def vec4_axis(v: View) -> int | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from math import prod
 
-from .elementwise import load_text, value_type
+from .elementwise import GENERIC_MAX, load_text, value_type
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
 from .expr import Expr, load, render_body
 from .kernel import INF, Kernel, Launch, header, storage, template
-from .view import View, collapse, grid, offset_expr, render_coords, workgroup_size
+from .view import BAKED, Sizes, View, collapse, grid, offset_expr, render_coords, workgroup_size
 
 _F32_INF = INF
 _INIT = {
@@ -37,35 +37,47 @@ def _acc_type(in_type: str) -> str:
     return "f32" if in_type in ("f32", "f16") else "i32"
 
 
-def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilogue | None = None) -> Kernel:
+def _kernel(kind, inputs, expr: Expr, out_type, n_kept, chunks, epilogue: Epilogue | None = None,
+            sizes: Sizes = BAKED) -> Kernel:
     """``inputs``: (view, storage type) pairs of one shape, kept axes first; each element reduced is
-    ``expr`` of the inputs' elements there."""
+    ``expr`` of the inputs' elements there. ``sizes`` spells the sizes (baked, or read from ``dims``)."""
     shape = inputs[0][0].shape
     outer_shape, inner_shape = shape[:n_kept], shape[n_kept:]
-    outer, ovs = collapse(outer_shape, [View(outer_shape, v.strides[:n_kept], v.offset) for v, _ in inputs])
-    inner, ivs = collapse(inner_shape, [View(inner_shape, v.strides[n_kept:], 0) for v, _ in inputs])
+    outer, ovs = collapse(outer_shape, [View(outer_shape, v.strides[:n_kept], v.offset) for v, _ in inputs], sizes)
+    inner, ivs = collapse(inner_shape, [View(inner_shape, v.strides[n_kept:], 0) for v, _ in inputs], sizes)
     n_out, n_in = prod(outer_shape), prod(inner_shape)
     chunk = -(-n_in // chunks)
     in_type = "i32" if expr.type in ("bool", "u32") else expr.type
     acc = _acc_type(in_type)
     result = "arg" if kind == "argmax" else ("acc" if out_type == acc else f"{out_type}(acc)")
     extra = [t for _, t in epilogue.inputs + epilogue.outputs] if epilogue else []
-    loads = [f"let v{k} = {load_text(f'x{k}', f'base{k} + ' + offset_expr(iv, 'q'), t, value_type(t))};"
+    counts = dict(THREADS=sizes(n_out * chunks), CHUNKS=sizes(chunks), CHUNK=sizes(chunk), INNER=sizes(n_in))
+    outer_coords = render_coords(outer, "o", "p", sizes)
+    bases = [f"let base{k} = {offset_expr(ov, 'p', sizes)};" for k, ov in enumerate(ovs)]
+    inner_coords = render_coords(inner, "j", "q", sizes)
+    loads = [f"let v{k} = {load_text(f'x{k}', f'base{k} + ' + offset_expr(iv, 'q', sizes), t, value_type(t))};"
              for k, ((_, t), iv) in enumerate(zip(inputs, ivs))]
+    store = render_store(len(inputs), out_type, out_type, outer_shape, epilogue, sizes)
+    store += "\n" + sizes.declaration(len(inputs) + n_bindings(epilogue))
     lets, (value,) = render_body([expr], [f"v{k}" for k in range(len(inputs))])
-    wg = workgroup_size(n_out * chunks, WORKGROUP)
+    wg = WORKGROUP if sizes.generic else workgroup_size(n_out * chunks, WORKGROUP)
     src = template(
         "reduce.wgsl", WG=wg, HEADER=header(in_type, out_type, expr.type, *(t for _, t in inputs), *extra),
         INPUTS="\n".join(storage(k, f"x{k}", t) for k, (_, t) in enumerate(inputs)), ACC_T=acc,
-        STORE=render_store(len(inputs), out_type, out_type, outer_shape, epilogue),
-        THREADS=n_out * chunks, CHUNKS=chunks, CHUNK=chunk, INNER=n_in,
-        OUTER_COORDS="\n    ".join(render_coords(outer, "o", "p")),
-        BASES="\n    ".join(f"let base{k} = {offset_expr(ov, 'p')};" for k, ov in enumerate(ovs)),
-        INNER_COORDS="\n        ".join(render_coords(inner, "j", "q")),
+        STORE=store, **counts,
+        OUTER_COORDS="\n    ".join(outer_coords), BASES="\n    ".join(bases),
+        INNER_COORDS="\n        ".join(inner_coords),
         VALUE="\n        ".join(loads + lets + [f"let v = {acc}({value});"]),
         INIT=_INIT[kind, acc], UPDATE=_UPDATE[kind, acc], RESULT=result)
     name = kind + ("_of_expression" if len(inputs) > 1 or expr.op != "load" else "") + ("_fused" if epilogue else "")
     return Kernel(name, src, grid(n_out * chunks, wg), len(inputs), n_bindings(epilogue))
+
+
+def _launch(kind, inputs, expr, out_type, n_kept, chunks, args, temps=None, epilogue=None) -> Launch:
+    """One launch of ``_kernel``, shape-generic up to ``GENERIC_MAX`` elements read."""
+    sizes = Sizes(generic=prod(inputs[0][0].shape) <= GENERIC_MAX)
+    kernel = _kernel(kind, inputs, expr, out_type, n_kept, chunks, epilogue, sizes)
+    return Launch(kernel, args + sizes.args, temps or {}, sizes.consts)
 
 
 def reduce_launches(kind: str, inputs: list[tuple[View, str]], axes: tuple[int, ...], out_type: str,
@@ -87,11 +99,10 @@ def reduce_launches(kind: str, inputs: list[tuple[View, str]], axes: tuple[int, 
     own = [f"in{k}" for k in range(len(inputs))]
     tail = tail_args(epilogue, len(inputs))
     if kind == "argmax" or n_in < SPLIT_AT or n_out >= 256:
-        return [Launch(_kernel(kind, views, expr, out_type, len(kept), 1, epilogue), own + tail)]
+        return [_launch(kind, views, expr, out_type, len(kept), 1, own + tail, epilogue=epilogue)]
     chunks = -(-n_in // CHUNK)
     acc = _acc_type(expr.type)
-    first = _kernel(kind, views, expr, acc, len(kept), chunks)
-    second = _kernel(kind, [(View.contiguous((n_out, chunks)), acc)], load(0, acc), out_type, 1, 1, epilogue)
-    return [Launch(first, own + ["partial"], {"partial": 4 * n_out * chunks}),
-            Launch(second, ["partial"] + tail)]
+    return [_launch(kind, views, expr, acc, len(kept), chunks, own + ["partial"], {"partial": 4 * n_out * chunks}),
+            _launch(kind, [(View.contiguous((n_out, chunks)), acc)], load(0, acc), out_type, 1, 1, ["partial"] + tail,
+                    epilogue=epilogue)]
 

@@ -2,11 +2,13 @@
 
 A view is (shape, strides, offset) in elements: transpose, expand, slice and reshape of a
 contiguous tensor are views of the same buffer, so they cost no kernel. Kernels read their
-inputs through views; the index math is baked into the shader as constants.
+inputs through views; the index math is baked into the shader as constants, or, for a
+shape-generic kernel, read from its ``dims`` uniform (see ``Sizes``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 from functools import lru_cache
 from math import prod
 
@@ -65,12 +67,15 @@ class View:
         return View(shape, tuple(0 if d == 1 else next(kept) for d in shape), self.offset)
 
 
-def collapse(shape, views: list[View]) -> tuple[tuple[int, ...], list[View]]:
+def collapse(shape, views: list[View], sizes: "Sizes | None" = None) -> tuple[tuple[int, ...], list[View]]:
     """Merge neighbouring axes that every view walks as one, and drop size-1 axes.
 
     Fewer axes means less index math in the kernel: a contiguous op becomes rank 1, a bias
-    broadcast over rows rank 2.
+    broadcast over rows rank 2. A shape-generic kernel (``sizes.generic``) keeps every axis:
+    which axes merge depends on the sizes, and its source must not.
     """
+    if sizes is not None and sizes.generic:
+        return tuple(shape), list(views)
     keep = [i for i, d in enumerate(shape) if d != 1]
     dims = [shape[i] for i in keep]
     strides = [[v.strides[i] for i in keep] for v in views]
@@ -86,19 +91,71 @@ def collapse(shape, views: list[View]) -> tuple[tuple[int, ...], list[View]]:
     return tuple(dims), [View(tuple(dims), tuple(st), v.offset) for v, st in zip(views, strides)]
 
 
-def render_coords(shape, pos: str, prefix: str = "c") -> list[str]:
+@dataclass
+class Sizes:
+    """How a kernel's source spells its sizes, strides and offsets: as literals (baked, the
+    default: the compiler folds them), or, ``generic``, as reads of a small uniform ``dims`` that
+    the launch fills in, so one source, and so one pipeline, serves every shape of the same
+    structure (a new layer width compiles nothing; TF.js's WebGPU programs keep shapes in
+    uniforms the same way). Generic, every size, stride and offset is read, 0 and 1 too (a layer
+    of width 1 has strides of 0 where a wider one has 1), and no axes merge (see ``collapse``): the
+    source depends on ranks, types and the expression only.
+
+        >>> sizes = Sizes(generic=True)
+        >>> sizes(10), sizes(3), sizes.args, sizes.consts["dims"][:8] == struct.pack("<2i", 10, 3)
+        ('dims[0].x', 'dims[0].y', ['dims'], True)
+        >>> Sizes()(10), Sizes().args
+        ('10', [])
+    """
+    generic: bool = False
+    values: list[int] = field(default_factory=list)
+
+    def __call__(self, value: int) -> str:
+        if not self.generic:
+            return str(value)
+        k = len(self.values)
+        self.values.append(int(value))
+        return f"dims[{k // 4}].{'xyzw'[k % 4]}"
+
+    def declaration(self, binding: int) -> str:
+        """The ``dims`` uniform at ``binding`` (nothing when baked); call it after the last size."""
+        if not self.generic:
+            return ""
+        return f"@group(0) @binding({binding}) var<uniform> dims: array<vec4<i32>, {max(1, -(-len(self.values) // 4))}>;"
+
+    @property
+    def args(self) -> list[str]:
+        """The launch argument naming the ``dims`` buffer, if any."""
+        return ["dims"] if self.generic else []
+
+    @property
+    def consts(self) -> dict[str, bytes]:
+        """The contents of ``dims`` for this launch (whole vec4s, as the uniform declares)."""
+        if not self.generic:
+            return {}
+        words = self.values + [0] * (max(1, -(-len(self.values) // 4)) * 4 - len(self.values))
+        return {"dims": struct.pack(f"<{len(words)}i", *words)}
+
+
+BAKED = Sizes()
+
+
+def render_coords(shape, pos: str, prefix: str = "c", sizes: Sizes = BAKED) -> list[str]:
     """WGSL lines that split the flat row-major position ``pos`` into coordinates c0, c1, ..."""
     if len(shape) <= 1:
         return [f"let {prefix}0 = {pos};"] if shape else []
     lines = [f"var {prefix}_rest = {pos};"]
     for d in range(len(shape) - 1, 0, -1):
-        lines.append(f"let {prefix}{d} = {prefix}_rest % {shape[d]}; {prefix}_rest = {prefix}_rest / {shape[d]};")
+        n = sizes(shape[d])
+        lines.append(f"let {prefix}{d} = {prefix}_rest % {n}; {prefix}_rest = {prefix}_rest / {n};")
     lines.append(f"let {prefix}0 = {prefix}_rest;")
     return lines
 
 
-def offset_expr(view: View, prefix: str = "c") -> str:
+def offset_expr(view: View, prefix: str = "c", sizes: Sizes = BAKED) -> str:
     """The element offset of ``view`` at coordinates named by ``render_coords``."""
+    if sizes.generic:
+        return " + ".join([sizes(view.offset)] + [f"{prefix}{d} * {sizes(st)}" for d, st in enumerate(view.strides)])
     terms = [str(view.offset)] if view.offset else []
     for d, st in enumerate(view.strides):
         if st == 1:

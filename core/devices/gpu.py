@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from math import prod
 
-from webgpu_kernels.elementwise import elementwise_kernel, flat_launch
+from webgpu_kernels.elementwise import elementwise_launch
 from webgpu_kernels.expr import load
 from webgpu_kernels.kernel import Launch
 from webgpu_kernels.view import View
@@ -152,6 +152,7 @@ class GPUDevice:
         self.constants: dict[bytes, GPUArray] = {}
         self.pending = 0
         self.dispatches = 0
+        self.compiled = 0            # pipelines compiled since the device opened
         self.choices: dict[str, str] = backend.load_choices()
         self.forced: dict[str, str] = {}
         limits = backend.limits
@@ -242,8 +243,8 @@ class GPUDevice:
     def contiguous(self, x: GPUArray) -> GPUArray:
         out = self.alloc(x.view.shape, x.dtype)
         t = x.dtype.value_type
-        k = elementwise_kernel("copy", load(0, t), [(x.view, x.dtype.wgsl)], (out.view, out.dtype.wgsl))
-        self.dispatch(k, [x.buffer.handle, out.buffer.handle])
+        self._launch([elementwise_launch("copy", load(0, t), [(x.view, x.dtype.wgsl)], (out.view, out.dtype.wgsl))],
+                     [x], [out])
         return out
 
     # ---- running ops --------------------------------------------------------------------------
@@ -277,11 +278,7 @@ class GPUDevice:
         if op.expr is not None:
             expr = op.expr(*(load(i, x.dtype.value_type) for i, x in enumerate(inputs)), **attrs)
             ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]
-            flat = flat_launch(op.name, expr, ins, dtype.wgsl)
-            if flat is not None:
-                return [flat]
-            k = elementwise_kernel(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))
-            return [Launch(k, [f"in{i}" for i in range(len(inputs))] + ["out0"])]
+            return [elementwise_launch(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))]
         if op.variants:
             attrs = dict(attrs, variant=self.variant(op, [x.view.shape for x in inputs], shape))
         if epilogue is not None:
@@ -316,6 +313,7 @@ class GPUDevice:
         program = self.pipelines.get(kernel.source)
         if program is None:
             program = self.backend.compile(kernel.source, kernel.name)
+            self.compiled += 1
             self.pipelines[kernel.source] = program
             if len(self.pipelines) > PIPELINE_CACHE_SIZE:
                 self.pipelines.popitem(last=False)
@@ -396,7 +394,10 @@ class GPUDevice:
         self.launches.clear()
 
     def stats(self) -> dict:
-        return dict(self.pool.stats(), pipelines=len(self.pipelines), dispatches=self.dispatches)
+        """Counters a test or a benchmark reads: buffers and bytes created, pipelines cached and
+        ``compiled`` (every compile since the device opened), dispatches recorded."""
+        return dict(self.pool.stats(), pipelines=len(self.pipelines), compiled=self.compiled,
+                    dispatches=self.dispatches)
 
 
 def _frozen(attrs: dict) -> tuple:

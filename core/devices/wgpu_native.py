@@ -12,7 +12,8 @@ import wgpu
 
 from .gpu import KernelCompileError, NoAdapterError
 
-_USAGE = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
+# UNIFORM too: a shape-generic kernel reads its sizes from a pooled buffer bound as a uniform.
+_USAGE = wgpu.BufferUsage.STORAGE | wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_SRC | wgpu.BufferUsage.COPY_DST
 BIND_GROUP_CACHE_SIZE = 16384
 _CHOICES = Path(os.environ.get("WEBGRAD_CACHE", Path.home() / ".cache" / "webgrad")) / "kernel_choices.json"
 

@@ -10,7 +10,7 @@ dispatches in one encoder with one submit.
 """
 from __future__ import annotations
 
-from webgpu_kernels.elementwise import elementwise_kernel
+from webgpu_kernels.elementwise import elementwise_launch
 from webgpu_kernels.epilogue import Epilogue
 from webgpu_kernels.expr import load
 from webgpu_kernels.view import View
@@ -81,11 +81,16 @@ class Plan:
 
     def _elementwise(self, name, exprs, ins, in_slots, outs, out_slots):
         """Record an elementwise kernel with what it takes to render it again (in place)."""
-        k = elementwise_kernel(name, exprs, ins, outs)
         self.recipes[len(self.steps)] = (name, exprs, ins, in_slots, outs, out_slots)
         for s in out_slots:
             self.producer[s] = len(self.steps)
-        self.steps.append((k, list(in_slots) + list(out_slots), k.workgroups))
+        self.steps.append(self._elementwise_step(name, exprs, ins, in_slots, outs, out_slots))
+
+    def _elementwise_step(self, name, exprs, ins, in_slots, outs, out_slots, aliases=None) -> tuple:
+        launch = elementwise_launch(name, exprs, ins, outs, aliases)
+        named = {**{f"in{i}": s for i, s in enumerate(in_slots)}, **{f"out{k}": s for k, s in enumerate(out_slots)},
+                 **{c: self._const_slot(data) for c, data in launch.consts.items()}}
+        return launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups
 
     def _lower(self) -> None:
         g = self.graph
@@ -241,7 +246,8 @@ class Plan:
                 kind, *rest = recipe
                 *_, ins, in_slots, outs, out_slots = recipe
                 n_tail = len([s for s in in_slots if s not in out_slots]) + len(out_slots)
-                if cap in slots[:len(slots) - n_tail]:
+                buffers = [s for s in slots if not s.startswith("const")]     # not a kernel's sizes
+                if cap in buffers[:len(buffers) - n_tail]:
                     continue                   # a matmul or reduction reads it whole while its epilogue writes it
                 j = out_slots.index(slot)
                 reads = [i for i, s in enumerate(in_slots) if s == cap]
@@ -256,10 +262,8 @@ class Plan:
                     self.recipes[step] = (kind, head, exprs, ins, in_slots, outs, out_slots)
                 else:
                     exprs = rest[0]
-                    kernel = elementwise_kernel(kind, exprs, ins, outs, aliases)
-                    kept = [s for i, s in enumerate(in_slots) if i not in aliases]
                     self.recipes[step] = (kind, exprs, ins, in_slots, outs, out_slots)
-                    self.steps[step] = (kernel, kept + out_slots, kernel.workgroups)
+                    self.steps[step] = self._elementwise_step(kind, exprs, ins, in_slots, outs, out_slots, aliases)
             rename = lambda slots: [cap if s == slot else s for s in slots]
             for j in later:
                 kj, sj, wj = self.steps[j]

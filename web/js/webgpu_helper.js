@@ -77,8 +77,9 @@ export class WebGPUHelper {
   }
 
   createBuffer(nbytes) {
-    const buffer = this.device.createBuffer({
-      size: nbytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    // UNIFORM too: a shape-generic kernel reads its sizes from a pooled buffer bound as a uniform.
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buffer = this.device.createBuffer({ size: nbytes, usage });
     const id = this.freeIds.length ? this.freeIds.pop() : this.buffers.length;
     this.buffers[id] = buffer;
     return id;
