@@ -16,15 +16,20 @@ from .graph import Function, TraceError, function
 from .functional import (binary_cross_entropy_with_logits, cross_entropy, gelu, layer_norm, leaky_relu,
                          log_softmax, logsumexp, mean, mse, silu, softmax, std, var)
 from .ops import OPS, ShapeError
-from .tensor import (Tensor, arange, cat, concat, eye, full, full_like, linspace, manual_seed, matmul, maximum,
-                     minimum, ones, ones_like, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
+from .tensor import (_UNARY_EXAMPLES, Tensor, arange, cat, concat, eye, full, full_like, linspace, manual_seed, matmul,
+                     maximum, minimum, ones, ones_like, rand, randint, randn, stack, tensor, where, zeros, zeros_like)
 
 __version__ = "0.1.0"
 bool = bool_   # noqa: A001  (wg.bool, as torch.bool)
 
 
 def synchronize(device=None) -> None:
-    """Wait until the device has finished all submitted work (for timing)."""
+    """Wait until the device has finished all submitted work (for timing).
+
+    Example:
+        >>> y = wg.ones(256, 256) @ wg.ones(256, 256)     # queued on the device
+        >>> wg.synchronize()                                # returns once it has run
+    """
     get_device(device).synchronize()
 
 
@@ -32,7 +37,13 @@ def _unary_function(name):
     def f(x):
         return getattr(x, name)()
     f.__name__ = name
-    f.__doc__ = f"Elementwise {name} of a tensor."
+    x, out = _UNARY_EXAMPLES[name]
+    f.__doc__ = f"""Elementwise {name} of a tensor (its method ``Tensor.{name}``).
+
+    Example:
+        >>> wg.{name}(wg.tensor({x})).tolist()
+        {out}
+    """
     return f
 
 

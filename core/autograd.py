@@ -13,7 +13,14 @@ _tracer = None   # the active graph.trace.Tracer while a function is being trace
 
 
 def is_grad_enabled() -> bool:
-    """False inside ``no_grad()``: ops record nothing for backward."""
+    """False inside ``no_grad()``: ops record nothing for backward.
+
+    Example:
+        >>> with wg.no_grad():
+        ...     inside = wg.is_grad_enabled()
+        >>> wg.is_grad_enabled(), inside
+        (True, False)
+    """
     return _grad_enabled
 
 
@@ -38,7 +45,16 @@ def no_grad():
 
 @contextmanager
 def enable_grad():
-    """Ops inside record for backward again, even within ``no_grad()`` (as ``torch.enable_grad``)."""
+    """Ops inside record for backward again, even within ``no_grad()`` (as ``torch.enable_grad``).
+
+    Example:
+        >>> w = wg.ones(2, requires_grad=True)
+        >>> with wg.no_grad():
+        ...     with wg.enable_grad():
+        ...         y = w * 2
+        >>> y.requires_grad
+        True
+    """
     global _grad_enabled
     before, _grad_enabled = _grad_enabled, True
     try:

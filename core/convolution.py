@@ -55,7 +55,15 @@ def unfold(x: Tensor, kernel_size, strides=1, padding="valid", value: float = 0.
 
 
 def conv2d(x: Tensor, kernel: Tensor, bias: Tensor | None = None, strides=1, padding="valid") -> Tensor:
-    """2-D convolution (cross-correlation, as every framework): x (N, H, W, C), kernel (KH, KW, C, F)."""
+    """2-D convolution (cross-correlation, as every framework): x (N, H, W, C), kernel (KH, KW, C, F).
+
+    Example:
+        >>> x = wg.arange(9, dtype="float32").reshape(1, 3, 3, 1)
+        >>> wg.conv2d(x, wg.ones(2, 2, 1, 1)).reshape(-1).tolist()      # the sum of each 2x2 window
+        [8.0, 12.0, 20.0, 24.0]
+        >>> wg.conv2d(wg.ones(2, 8, 8, 3), wg.ones(3, 3, 3, 4), strides=2, padding="same").shape
+        (2, 4, 4, 4)
+    """
     _check_images("conv2d", x)
     kh, kw, c, f = kernel.shape
     if x.shape[-1] != c:
@@ -68,7 +76,13 @@ def conv2d(x: Tensor, kernel: Tensor, bias: Tensor | None = None, strides=1, pad
 
 
 def max_pool2d(x: Tensor, pool_size=2, strides=None, padding="valid") -> Tensor:
-    """The max of each window (padding never wins: it reads -inf)."""
+    """The max of each window (padding never wins: it reads -inf).
+
+    Example:
+        >>> x = wg.tensor([[-1.0, -2.0], [-3.0, -4.0]]).reshape(1, 2, 2, 1)
+        >>> wg.max_pool2d(x, 2, strides=1, padding="same").reshape(-1).tolist()
+        [-1.0, -2.0, -3.0, -4.0]
+    """
     _check_images("max_pool2d", x)
     k = pair(pool_size, "pool_size")
     patches = unfold(x, k, strides if strides is not None else k, padding, value=float("-inf"))
@@ -77,7 +91,14 @@ def max_pool2d(x: Tensor, pool_size=2, strides=None, padding="valid") -> Tensor:
 
 
 def avg_pool2d(x: Tensor, pool_size=2, strides=None, padding="valid") -> Tensor:
-    """The mean of each window; with 'same' padding, of the pixels inside the image only (as TensorFlow)."""
+    """The mean of each window; with 'same' padding, of the pixels inside the image only (as TensorFlow).
+
+    Example:
+        >>> wg.avg_pool2d(wg.arange(16, dtype="float32").reshape(1, 4, 4, 1), 2).reshape(-1).tolist()
+        [2.5, 4.5, 10.5, 12.5]
+        >>> wg.avg_pool2d(wg.ones(1, 3, 3, 1), 2, padding="same").reshape(-1).tolist()
+        [1.0, 1.0, 1.0, 1.0]
+    """
     _check_images("avg_pool2d", x)
     k = pair(pool_size, "pool_size")
     s = pair(strides if strides is not None else k, "strides")

@@ -11,6 +11,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DType:
+    """A tensor's element type: its name, bytes per element, WGSL storage type, host format
+    character, kind and promotion rank. webgrad has four: ``wg.bool_``, ``wg.int32``,
+    ``wg.float16`` and ``wg.float32``.
+
+    Example:
+        >>> wg.tensor([1.5]).dtype is wg.float32, wg.float16.itemsize, wg.int32.wgsl
+        (True, 2, 'i32')
+    """
     name: str
     itemsize: int   # bytes per element in a device buffer
     wgsl: str       # storage type in WGSL (bool is stored as u32: WGSL bool is not host-shareable)
@@ -20,13 +28,23 @@ class DType:
 
     @property
     def is_float(self) -> bool:
-        """Whether the elements are floats (float16, float32): only float tensors get gradients."""
+        """Whether the elements are floats (float16, float32): only float tensors get gradients.
+
+        Example:
+            >>> wg.float16.is_float, wg.int32.is_float
+            (True, False)
+        """
         return self.kind == "f"
 
     @property
     def value_type(self) -> str:
         """The WGSL type kernels compute one element in: the storage type, but bool for bool
-        (stored as u32, since WGSL's bool is not host-shareable)."""
+        (stored as u32, since WGSL's bool is not host-shareable).
+
+        Example:
+            >>> wg.float32.value_type, wg.bool_.wgsl, wg.bool_.value_type
+            ('f32', 'u32', 'bool')
+        """
         return "bool" if self.kind == "b" else self.wgsl
 
     def __repr__(self) -> str:

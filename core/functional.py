@@ -22,17 +22,36 @@ def logsumexp(x: Tensor, axis=None, keepdims=False) -> Tensor:
 
 
 def softmax(x: Tensor, axis=-1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``: ``wg.softmax(wg.zeros(1, 4)).tolist() == [[0.25] * 4]``."""
+    """exp(x) / sum(exp(x)) along ``axis`` (the last by default): each row sums to 1.
+
+    Example:
+        >>> wg.softmax(wg.zeros(1, 4)).tolist()
+        [[0.25, 0.25, 0.25, 0.25]]
+    """
     return x.softmax(axis)
 
 
 def log_softmax(x: Tensor, axis=-1) -> Tensor:
-    """log(softmax(x)), computed as x - logsumexp(x) so it never takes log(0)."""
+    """log(softmax(x)), computed as x - logsumexp(x) so it never takes log(0).
+
+    Example:
+        >>> [round(v, 4) for v in wg.log_softmax(wg.tensor([0.0, 0.0])).tolist()]    # log(1/2) each
+        [-0.6931, -0.6931]
+    """
     return x.log_softmax(axis)
 
 
 def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy of (N, C) logits against integer class labels (N,), as in PyTorch."""
+    """Softmax cross-entropy of (N, C) logits against integer class labels (N,), as in PyTorch; float
+    targets of the logits' shape (one-hot or soft) are taken as probabilities.
+
+    Example:
+        >>> logits = wg.tensor([[0.0, 0.0], [10.0, 0.0]])
+        >>> [round(v, 4) for v in wg.cross_entropy(logits, wg.tensor([1, 0]), reduction="none").tolist()]
+        [0.6931, 0.0]
+        >>> round(wg.cross_entropy(logits, wg.tensor([[0.0, 1.0], [1.0, 0.0]])).item(), 4)    # the mean
+        0.3466
+    """
     logp = log_softmax(logits, -1)
     if isinstance(labels, Tensor) and labels.dtype.is_float and labels.shape == logits.shape:
         per = -(labels * logp).sum(-1)              # soft or one-hot targets
@@ -43,7 +62,13 @@ def cross_entropy(logits: Tensor, labels, reduction: str = "mean") -> Tensor:
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
-    """Sigmoid cross-entropy, stable for large |logits|: max(x, 0) - x*y + log(1 + exp(-|x|))."""
+    """Sigmoid cross-entropy, stable for large |logits|: max(x, 0) - x*y + log(1 + exp(-|x|)).
+
+    Example:
+        >>> logits, targets = wg.tensor([0.0, 100.0]), wg.tensor([1.0, 1.0])
+        >>> [round(v, 4) for v in wg.binary_cross_entropy_with_logits(logits, targets, reduction="none").tolist()]
+        [0.6931, 0.0]
+    """
     per = logits.relu() - logits * targets + (1 + (-logits.abs()).exp()).log()
     return _reduce(per, reduction)
 
@@ -69,18 +94,37 @@ def _reduce(per: Tensor, reduction: str) -> Tensor:
 
 
 def var(x: Tensor, axis=None, keepdims=False, correction=0) -> Tensor:
-    """Variance over ``axis``, divided by n - ``correction`` (0: the population variance, as NumPy)."""
+    """Variance over ``axis``, divided by n - ``correction`` (0: the population variance, as NumPy).
+
+    Example:
+        >>> x = wg.tensor([[1.0, 3.0], [2.0, 2.0]])
+        >>> wg.var(x, axis=1).tolist(), wg.var(x, axis=1, correction=1).tolist()
+        ([1.0, 0.0], [2.0, 0.0])
+    """
     return x.var(axis, keepdims, correction)
 
 
 def std(x: Tensor, axis=None, keepdims=False, correction=0) -> Tensor:
-    """Standard deviation over ``axis`` (see ``var``)."""
+    """Standard deviation over ``axis`` (see ``var``).
+
+    Example:
+        >>> wg.std(wg.tensor([[1.0, 3.0], [2.0, 2.0]]), axis=1).tolist()
+        [1.0, 0.0]
+    """
     return x.std(axis, keepdims, correction)
 
 
 def layer_norm(x: Tensor, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5,
                axis=-1) -> Tensor:
-    """Normalize over ``axis`` (an int or a tuple) to zero mean and unit variance, then scale and shift."""
+    """Normalize over ``axis`` (an int or a tuple) to zero mean and unit variance, then scale and shift.
+
+    Example:
+        >>> x = wg.tensor([[1.0, 3.0]])
+        >>> [round(v, 4) for v in wg.layer_norm(x)[0].tolist()]
+        [-1.0, 1.0]
+        >>> [round(v, 4) for v in wg.layer_norm(x, wg.tensor([2.0, 2.0]), wg.tensor([1.0, 1.0]))[0].tolist()]
+        [-1.0, 3.0]
+    """
     mu = x.mean(axis, keepdims=True)
     d = x - mu
     out = d * ((d * d).mean(axis, keepdims=True) + eps).rsqrt()
@@ -124,5 +168,11 @@ def leaky_relu(x: Tensor, slope: float = 0.01) -> Tensor:
 
 
 def mean(x: Tensor, axis=None, keepdims=False) -> Tensor:
-    """Mean over ``axis``: ``wg.mean(wg.ones(2, 3), axis=0).tolist() == [1.0, 1.0, 1.0]``."""
+    """Mean over ``axis`` (all axes when None); integer tensors give a float mean.
+
+    Example:
+        >>> x = wg.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> wg.mean(x).item(), wg.mean(x, axis=0).tolist(), wg.mean(x, axis=1, keepdims=True).shape
+        (2.5, [2.0, 3.0], (2, 1))
+    """
     return x.mean(axis, keepdims)

@@ -150,7 +150,12 @@ class Tensor:
         return memoryview(raw).cast(self.dtype.fmt)
 
     def numpy(self):
-        """A NumPy copy of the values (reads back from the device)."""
+        """A NumPy copy of the values (reads back from the device).
+
+        Example:
+            >>> wg.tensor([[1.0, 2.0]]).numpy()
+            array([[1., 2.]], dtype=float32)
+        """
         try:
             import numpy as np
         except ImportError:
@@ -213,7 +218,12 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        """The number of axes: ``wg.zeros(2, 3).ndim == 2``."""
+        """The number of axes, ``len(shape)``.
+
+        Example:
+            >>> wg.zeros(2, 3).ndim, wg.tensor(1.0).ndim
+            (2, 0)
+        """
         return len(self.shape)
 
     def numel(self) -> int:
@@ -248,29 +258,70 @@ class Tensor:
         return self._node is None
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
-        """Set ``requires_grad`` in place and return this tensor, so it chains: ``wg.zeros(3).requires_grad_()``."""
+        """Set ``requires_grad`` in place and return this tensor, so it chains.
+
+        Example:
+            >>> w = wg.zeros(3).requires_grad_()
+            >>> w.requires_grad, w.requires_grad_(False).requires_grad
+            (True, False)
+        """
         self.requires_grad = flag
         return self
 
     def detach(self) -> "Tensor":
-        """A tensor on the same storage that is cut from the graph: no gradient flows back through it."""
+        """A tensor on the same storage that is cut from the graph: no gradient flows back through it.
+
+        Example:
+            >>> x = wg.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x.detach() * 3
+            >>> y.requires_grad, y.tolist()
+            (False, [3.0, 6.0])
+        """
         return Tensor._make(self.data, self.shape, self.dtype, self.device)
 
     def backward(self, grad=None) -> None:
-        """Accumulate the gradient of this (scalar) tensor into ``.grad`` of every leaf that needs one."""
+        """Accumulate the gradient of this (scalar) tensor into ``.grad`` of every leaf that needs one;
+        for a tensor of any other shape, pass ``grad``, the gradient with respect to it.
+
+        Example:
+            >>> x = wg.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x * x).sum().backward()
+            >>> (x * 3).backward(wg.ones(2))          # .grad accumulates: 2x + 3
+            >>> x.grad.tolist()
+            [5.0, 7.0]
+        """
         backward(self, grad)
 
     def apply(self, op: Op, *others, **attrs) -> "Tensor":
         """Run the registered ``op`` on this tensor (and ``others``): how gradient rules call ops
-        that have no method, ``g.apply(OPS["fold"], size=...)``."""
+        that have no method, ``g.apply(OPS["fold"], size=...)``.
+
+        Example:
+            >>> wg.tensor([1.0, 2.0]).apply(wg.OPS["mul"], wg.tensor([3.0, 4.0])).tolist()
+            [3.0, 8.0]
+        """
         return apply(op, self, *others, **attrs)
 
     def new_tensor(self, data, dtype=None) -> "Tensor":
-        """A tensor from ``data`` on this tensor's device (as ``torch.Tensor.new_tensor``)."""
+        """A tensor from ``data`` on this tensor's device (as ``torch.Tensor.new_tensor``).
+
+        Example:
+            >>> x = wg.zeros(2)
+            >>> y = x.new_tensor([1, 2])
+            >>> y.tolist(), y.dtype, y.device is x.device
+            ([1, 2], webgrad.int32, True)
+        """
         return tensor(data, dtype=dtype, device=self.device)
 
     def to(self, device) -> "Tensor":
-        """A copy of this tensor on ``device`` (a name such as ``"numpy"``, or a device); itself if it is there."""
+        """A copy of this tensor on ``device`` (a name such as ``"numpy"``, or a device); itself if it is there.
+
+        Example:
+            >>> x = wg.tensor([1.0, 2.0])
+            >>> y = x.to("numpy")
+            >>> y.device.name, y.tolist(), y.to("numpy") is y
+            ('numpy', [1.0, 2.0], True)
+        """
         dev = get_device(device)
         if dev is self.device:
             return self
@@ -323,6 +374,13 @@ class Tensor:
         """Replace this tensor's values with ``value``'s (same shape), keeping the object.
 
         For updates of parameters: ``w.assign(w - lr * w.grad)``, or ``w -= lr * w.grad`` under no_grad.
+
+        Example:
+            >>> w = wg.tensor([1.0, 2.0])
+            >>> w.assign(wg.tensor([3.0, 4.0])) is w, w.tolist()
+            (True, [3.0, 4.0])
+            >>> w.assign(0.5).tolist()                # a number fills it
+            [0.5, 0.5]
         """
         if not isinstance(value, Tensor):
             value = full(self.shape, value, dtype=self.dtype, device=self.device)
@@ -388,27 +446,60 @@ class Tensor:
         return self if d == self.dtype else apply(OPS["cast"], self, dtype=d.name)
 
     def float(self):
-        """The values as float32: ``wg.tensor([1, 0]).float().tolist() == [1.0, 0.0]``."""
+        """The values as float32 (see ``cast``).
+
+        Example:
+            >>> wg.tensor([1, 0]).float().tolist()
+            [1.0, 0.0]
+        """
         return self.cast(float32)
 
     def half(self):
-        """The values as float16 (see ``cast``)."""
+        """The values as float16 (see ``cast``): 11 significant bits, so 0.1 is not quite 0.1.
+
+        Example:
+            >>> x = wg.tensor([1.0, 0.1]).half()
+            >>> x.dtype, x.tolist()
+            (webgrad.float16, [1.0, 0.0999755859375])
+        """
         return self.cast(float16)
 
     def int(self):
-        """The values as int32, floats rounded toward zero: ``wg.tensor([1.5, -2.7]).int().tolist() == [1, -2]``."""
+        """The values as int32, floats rounded toward zero (see ``cast``).
+
+        Example:
+            >>> wg.tensor([1.5, -2.7]).int().tolist()
+            [1, -2]
+        """
         return self.cast(int32)
 
     def bool(self):
-        """The values as bool, nonzero being True: ``wg.tensor([0, 2]).bool().tolist() == [False, True]``."""
+        """The values as bool, nonzero being True (see ``cast``).
+
+        Example:
+            >>> wg.tensor([0, 2]).bool().tolist()
+            [False, True]
+        """
         return self.cast(bool_)
 
     def contiguous(self):
-        """A copy in a new buffer with its elements in row-major order, as after a ``permute`` they are not."""
+        """A copy in a new buffer with its elements in row-major order, as after a ``permute`` they are not.
+
+        Example:
+            >>> wg.arange(6).reshape(2, 3).T.contiguous().tolist()
+            [[0, 3], [1, 4], [2, 5]]
+        """
         return apply(OPS["copy"], self)
 
     def clone(self):
-        """A copy with storage of its own; gradients flow back through it to this tensor."""
+        """A copy with storage of its own; gradients flow back through it to this tensor.
+
+        Example:
+            >>> x = wg.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x.clone() * 2).sum().backward()
+            >>> x.grad.tolist()
+            [2.0, 2.0]
+        """
         return apply(OPS["copy"], self)
 
     def clip(self, lo=None, hi=None):
@@ -427,20 +518,44 @@ class Tensor:
     clamp = clip
 
     def square(self):
-        """Elementwise ``x * x``: ``wg.tensor([1.0, -2.0]).square().tolist() == [1.0, 4.0]``."""
+        """Elementwise ``x * x``.
+
+        Example:
+            >>> wg.tensor([1.0, -2.0]).square().tolist()
+            [1.0, 4.0]
+        """
         return self * self
 
     def softmax(self, axis=-1) -> "Tensor":
-        """exp(x) / sum(exp(x)) along ``axis``, the max taken out first so exp never overflows."""
+        """exp(x) / sum(exp(x)) along ``axis``, the max taken out first so exp never overflows.
+
+        Example:
+            >>> [round(p, 4) for p in wg.tensor([1.0, 2.0, 3.0]).softmax().tolist()]
+            [0.09, 0.2447, 0.6652]
+            >>> wg.tensor([1000.0, 1000.0]).softmax().tolist()
+            [0.5, 0.5]
+        """
         e = (self - self.max(axis, keepdims=True).detach()).exp()
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis=-1) -> "Tensor":
-        """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) so it never takes log(0)."""
+        """log(softmax(x)) along ``axis``, computed as x - logsumexp(x) so it never takes log(0).
+
+        Example:
+            >>> wg.tensor([-1000.0, 0.0]).log_softmax().tolist()      # softmax is [0.0, 1.0] in float32
+            [-1000.0, 0.0]
+        """
         return self - self.logsumexp(axis, keepdims=True)
 
     def logsumexp(self, axis=None, keepdims=False) -> "Tensor":
-        """log(sum(exp(x))) over ``axis`` without overflow: ``wg.tensor([0.0, 0.0]).logsumexp()`` is log 2."""
+        """log(sum(exp(x))) over ``axis`` without overflow: the max is taken out first.
+
+        Example:
+            >>> round(wg.tensor([0.0, 0.0]).logsumexp().item(), 4)        # log 2
+            0.6931
+            >>> round(wg.tensor([1000.0, 1000.0]).logsumexp().item(), 2)
+            1000.69
+        """
         m = self.max(axis, keepdims=True).detach()
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
         if keepdims or not self.ndim:
@@ -450,15 +565,33 @@ class Tensor:
     # ---- reductions: ``axis`` is an int, a tuple of ints or None (all), as in NumPy ---------------
 
     def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis``: ``wg.ones(2, 3).sum(axis=1).tolist() == [3.0, 3.0]``."""
+        """Sum over ``axis`` (an int, a tuple of ints, or None for all).
+
+        Example:
+            >>> x = wg.ones(2, 3)
+            >>> x.sum().item(), x.sum(axis=1).tolist(), x.sum(0, keepdims=True).shape
+            (6.0, [3.0, 3.0], (1, 3))
+        """
         return apply(OPS["sum"], self, axes=_axes(axis), keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
-        """Largest value over ``axis`` (NaN if any is NaN, as NumPy)."""
+        """Largest value over ``axis`` (NaN if any is NaN, as NumPy).
+
+        Example:
+            >>> x = wg.tensor([[1.0, 5.0], [3.0, 2.0]])
+            >>> x.max().item(), x.max(axis=1).tolist()
+            (5.0, [5.0, 3.0])
+        """
         return apply(OPS["max"], self, axes=_axes(axis), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
-        """Smallest value over ``axis`` (NaN if any is NaN, as NumPy)."""
+        """Smallest value over ``axis`` (NaN if any is NaN, as NumPy).
+
+        Example:
+            >>> x = wg.tensor([[1.0, 5.0], [3.0, 2.0]])
+            >>> x.min().item(), x.min(axis=0).tolist()
+            (1.0, [1.0, 2.0])
+        """
         return apply(OPS["min"], self, axes=_axes(axis), keepdims=keepdims)
 
     def argmax(self, axis=None, keepdims=False):
@@ -480,19 +613,35 @@ class Tensor:
         return (-self).argmax(axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis``; integer tensors give a float mean."""
+        """Mean over ``axis``; integer tensors give a float mean.
+
+        Example:
+            >>> wg.tensor([[1, 2], [3, 4]]).mean(axis=1).tolist()
+            [1.5, 3.5]
+        """
         n = prod(self.shape[a] for a in normalize_axes("mean", _axes(axis), self.ndim))
         return self.sum(axis, keepdims) * (1.0 / max(n, 1)) if self.dtype.is_float else \
             self.float().sum(axis, keepdims) * (1.0 / max(n, 1))
 
     def var(self, axis=None, keepdims=False, correction=0) -> "Tensor":
-        """Variance over ``axis``, divided by n - ``correction`` (0: the population variance, as NumPy)."""
+        """Variance over ``axis``, divided by n - ``correction`` (0: the population variance, as NumPy).
+
+        Example:
+            >>> x = wg.tensor([1.0, 2.0, 3.0, 4.0])
+            >>> x.var().item(), round(x.var(correction=1).item(), 4)
+            (1.25, 1.6667)
+        """
         n = prod(self.shape[a] for a in normalize_axes("var", _axes(axis), self.ndim))
         d = self - self.mean(axis, keepdims=True)
         return (d * d).sum(axis, keepdims) * (1.0 / max(n - correction, 1))
 
     def std(self, axis=None, keepdims=False, correction=0) -> "Tensor":
-        """Standard deviation over ``axis`` (see ``var``)."""
+        """Standard deviation over ``axis`` (see ``var``).
+
+        Example:
+            >>> round(wg.tensor([1.0, 2.0, 3.0, 4.0]).std().item(), 4)
+            1.118
+        """
         return self.var(axis, keepdims, correction).sqrt()
 
     def any(self, axis=None, keepdims=False):
@@ -615,14 +764,26 @@ class Tensor:
     broadcast_to = expand
 
     def pad(self, widths, value=0.0) -> "Tensor":
-        """Constant padding; ``widths`` has a (before, after) pair for each axis, from the first."""
+        """Constant padding; ``widths`` has a (before, after) pair for each axis, from the first.
+
+        Example:
+            >>> wg.tensor([[1, 2], [3, 4]]).pad(((1, 0), (0, 1))).tolist()
+            [[0, 0, 0], [1, 2, 0], [3, 4, 0]]
+        """
         widths = tuple((int(a), int(b)) for a, b in widths)
         widths = widths + ((0, 0),) * (self.ndim - len(widths))
         return apply(OPS["pad"], self, widths=widths, value=value)
 
     def gather(self, index, axis=0) -> "Tensor":
         """Entries of ``index`` along ``axis`` (``numpy.take``): out shape is
-        ``shape[:axis] + index.shape + shape[axis+1:]``."""
+        ``shape[:axis] + index.shape + shape[axis+1:]``.
+
+        Example:
+            >>> wg.tensor([10, 20, 30]).gather([2, 0, 2]).tolist()
+            [30, 10, 30]
+            >>> wg.tensor([[1, 2], [3, 4]]).gather(wg.tensor([1, 0]), axis=1).tolist()
+            [[2, 1], [4, 3]]
+        """
         return apply(OPS["gather"], self, _index_tensor(index, self, self.shape[axis % self.ndim]), axis=axis % self.ndim)
 
     index_select = gather
@@ -653,11 +814,30 @@ class Tensor:
                         "pad() or cat() and assign it")
 
 
+# The example of each elementwise method's docstring (and of ``wg.exp`` and the like): an input, its output.
+_UNARY_EXAMPLES = {
+    "exp": ("[0.0, 1.0]", "[1.0, 2.718...]"), "log": ("[1.0, 100.0]", "[0.0, 4.605...]"),
+    "sqrt": ("[4.0, 2.0]", "[2.0, 1.414...]"), "rsqrt": ("[4.0, 0.25]", "[0.5, 2.0]"),
+    "sin": ("[0.0, 1.0]", "[0.0, 0.841...]"), "cos": ("[0.0, 3.14159265]", "[1.0, -1.0]"),
+    "tanh": ("[0.0, 1.0]", "[0.0, 0.761...]"), "sigmoid": ("[0.0, 2.0]", "[0.5, 0.880...]"),
+    "relu": ("[-1.0, 2.0]", "[0.0, 2.0]"), "reciprocal": ("[2.0, -0.5]", "[0.5, -2.0]"),
+    "sign": ("[-3.0, 0.0, 2.0]", "[-1.0, 0.0, 1.0]"), "abs": ("[-3, 2]", "[3, 2]"),
+    "neg": ("[-3.0, 2.0]", "[3.0, -2.0]"), "floor": ("[1.5, -1.5]", "[1.0, -2.0]"),
+    "isnan": ("[1.0, float('nan')]", "[False, True]"), "erf": ("[0.0, 1.0]", "[0.0, 0.842...]"),
+}
+
+
 def _unary(name):
     def method(self):
         return apply(OPS[name], self)
     method.__name__ = name
-    method.__doc__ = f"Elementwise {name} (the registered op {name!r})."
+    x, out = _UNARY_EXAMPLES[name]
+    method.__doc__ = f"""Elementwise {name} (the registered op {name!r}).
+
+        Example:
+            >>> wg.tensor({x}).{name}().tolist()
+            {out}
+        """
     return method
 
 
@@ -822,7 +1002,14 @@ SMALL_FULL = 1024      # elements: smaller constant tensors are uploaded, not fi
 
 
 def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of ``shape`` filled with ``value``: ``wg.full((2, 3), 0.5)``."""
+    """A tensor of ``shape`` filled with ``value``, of ``value``'s type unless ``dtype`` is given.
+
+    Example:
+        >>> wg.full((2, 3), 0.5).tolist()
+        [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]
+        >>> wg.full(2, 7).dtype, wg.full(2, 7, dtype="float32").tolist()
+        (webgrad.int32, [7.0, 7.0])
+    """
     shape = host_values.new_shape(shape if isinstance(shape, (tuple, list)) else (shape,), "full")
     host_values.number("full", value, "value")
     d = as_dtype(dtype) if dtype is not None else (bool_ if isinstance(value, bool) else
@@ -840,12 +1027,22 @@ def full(shape, value, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def zeros(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
-    """A tensor of zeros: ``wg.zeros(2, 3)`` or ``wg.zeros((2, 3))``."""
+    """A tensor of zeros: ``wg.zeros(2, 3)`` or ``wg.zeros((2, 3))``, float32 unless ``dtype`` is given.
+
+    Example:
+        >>> wg.zeros(2, 3).shape, wg.zeros((2,), dtype="int32").tolist()
+        ((2, 3), [0, 0])
+    """
     return full(host_values.new_shape(shape, "zeros"), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones(*shape, dtype=float32, device=None, requires_grad=False) -> Tensor:
-    """A tensor of ones: ``wg.ones(2, 3)`` or ``wg.ones((2, 3))``."""
+    """A tensor of ones: ``wg.ones(2, 3)`` or ``wg.ones((2, 3))``, float32 unless ``dtype`` is given.
+
+    Example:
+        >>> wg.ones(2, 2).tolist(), wg.ones((3,), dtype="int32").tolist()
+        ([[1.0, 1.0], [1.0, 1.0]], [1, 1, 1])
+    """
     return full(host_values.new_shape(shape, "ones"), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -877,7 +1074,12 @@ def full_like(x: Tensor, value, dtype=None) -> Tensor:
 
 
 def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
-    """Evenly spaced values in [start, stop), as ``numpy.arange``: ``wg.arange(0, 1, 0.25)``."""
+    """Evenly spaced values in [start, stop), as ``numpy.arange``; int32 when all three are whole numbers.
+
+    Example:
+        >>> wg.arange(5).tolist(), wg.arange(0, 1, 0.25).tolist()
+        ([0, 1, 2, 3, 4], [0.0, 0.25, 0.5, 0.75])
+    """
     if stop is None:
         start, stop = 0, start
     for what, v in (("start", start), ("stop", stop), ("step", step)):
@@ -892,7 +1094,12 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
 
 
 def linspace(start, stop, num, device=None) -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop``, both ends included, as ``numpy.linspace``."""
+    """``num`` evenly spaced values from ``start`` to ``stop``, both ends included, as ``numpy.linspace``.
+
+    Example:
+        >>> wg.linspace(0, 1, 5).tolist()
+        [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
     host_values.number("linspace", start, "start")
     host_values.number("linspace", stop, "stop")
     num = host_values.count("linspace", num, "num", example="linspace(0, 1, 5)")
@@ -902,7 +1109,12 @@ def linspace(start, stop, num, device=None) -> Tensor:
 
 
 def eye(n, m=None, dtype=float32, device=None) -> Tensor:
-    """The identity matrix, ``n`` by ``m`` (``n`` by ``n`` by default)."""
+    """The identity matrix, ``n`` by ``m`` (``n`` by ``n`` by default).
+
+    Example:
+        >>> wg.eye(2, 3).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
     n = host_values.count("eye", n, "n", example="eye(3) or eye(3, 4)")
     m = n if m is None else host_values.count("eye", m, "m", example="eye(3, 4)")
     host_values.new_shape((n, m), "eye")
@@ -926,23 +1138,48 @@ def signed_params(words) -> list[int]:
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the default generator: the same seed gives the same numbers on every device."""
+    """Seed the default generator: the same seed gives the same numbers on every device.
+
+    Example:
+        >>> wg.manual_seed(0); a = wg.rand(3).tolist()
+        >>> wg.manual_seed(0); wg.rand(3).tolist() == a
+        True
+    """
     default_generator.manual_seed(seed)
 
 
 def rand(*shape, device=None, requires_grad=False, generator=None) -> Tensor:
     """Uniform on [0, 1), float32, from the counter-based generator (``generator``: one of your own,
-    a ``webgrad.random.Generator(seed)``, leaving the global stream as it is)."""
+    a ``webgrad.random.Generator(seed)``, leaving the global stream as it is).
+
+    Example:
+        >>> x = wg.rand(1000, generator=wg.random.Generator(7))
+        >>> x.shape, 0 <= x.min().item() <= x.max().item() < 1, round(x.mean().item(), 1)
+        ((1000,), True, 0.5)
+    """
     return _random("uniform", shape, device, generator, fn="rand").requires_grad_(requires_grad)
 
 
 def randn(*shape, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Standard normal, float32 (Box-Muller on Philox words); ``generator`` as in ``rand``."""
+    """Standard normal, float32 (Box-Muller on Philox words); ``generator`` as in ``rand``.
+
+    Example:
+        >>> x = wg.randn(1000, generator=wg.random.Generator(7))
+        >>> x.shape, abs(x.mean().item()) < 0.1, round(x.std().item(), 1)
+        ((1000,), True, 1.0)
+    """
     return _random("normal", shape, device, generator, fn="randn").requires_grad_(requires_grad)
 
 
 def randint(low, high=None, shape=(), device=None) -> Tensor:
-    """Integers in [low, high), int32."""
+    """Integers in [low, high) (in [0, low) when ``high`` is not given), int32, of ``shape``.
+
+    Example:
+        >>> wg.manual_seed(0)
+        >>> x = wg.randint(1, 7, shape=(1000,))           # dice
+        >>> x.dtype, x.min().item(), x.max().item()
+        (webgrad.int32, 1, 6)
+    """
     if high is None:
         low, high = 0, low
     for what, v in (("low", low), ("high", high)):
@@ -961,7 +1198,14 @@ def randint(low, high=None, shape=(), device=None) -> Tensor:
 # ---- functions of several tensors -------------------------------------------------------------
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """Matrix product with batch broadcasting; 1-D operands are promoted as in NumPy."""
+    """Matrix product with batch broadcasting; 1-D operands are promoted as in NumPy.
+
+    Example:
+        >>> wg.matmul(wg.tensor([[1.0, 2.0], [3.0, 4.0]]), wg.tensor([[1.0], [1.0]])).tolist()
+        [[3.0], [7.0]]
+        >>> wg.matmul(wg.tensor([1.0, 2.0]), wg.tensor([3.0, 4.0])).item()      # 1-D @ 1-D: a dot product
+        11.0
+    """
     b = _lift(b, a)
     va, vb = a.ndim == 1, b.ndim == 1
     out = apply(OPS["matmul"], a.reshape(1, -1) if va else a, b.reshape(-1, 1) if vb else b)
@@ -973,7 +1217,13 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 
 def where(cond, a, b) -> Tensor:
-    """Elementwise ``a`` where ``cond`` else ``b``, with broadcasting."""
+    """Elementwise ``a`` where ``cond`` else ``b``, with broadcasting; ``a`` or ``b`` may be a number.
+
+    Example:
+        >>> x = wg.tensor([1.0, -2.0, 3.0])
+        >>> wg.where(x > 0, x, 0.0).tolist()
+        [1.0, 0.0, 3.0]
+    """
     like = next(t for t in (a, b, cond) if isinstance(t, Tensor))
     return apply(OPS["where"], _lift(cond, like).bool(), _lift(a, like), _lift(b, like))
 
@@ -997,7 +1247,13 @@ def minimum(a, b) -> Tensor:
 
 
 def cat(tensors, axis=0) -> Tensor:
-    """Join tensors along an existing axis."""
+    """Join tensors along an existing axis (``concat`` is the same function).
+
+    Example:
+        >>> a, b = wg.tensor([[1, 2]]), wg.tensor([[3, 4]])
+        >>> wg.cat([a, b]).tolist(), wg.cat([a, b], axis=1).tolist()
+        ([[1, 2], [3, 4]], [[1, 2, 3, 4]])
+    """
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: needs at least one tensor")
@@ -1010,7 +1266,13 @@ concat = cat
 
 
 def stack(tensors, axis=0) -> Tensor:
-    """Join tensors of one shape along a new axis."""
+    """Join tensors of one shape along a new axis.
+
+    Example:
+        >>> a, b = wg.tensor([1, 2]), wg.tensor([3, 4])
+        >>> wg.stack([a, b]).tolist(), wg.stack([a, b], axis=1).tolist()
+        ([[1, 2], [3, 4]], [[1, 3], [2, 4]])
+    """
     tensors = list(tensors)
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:

@@ -20,6 +20,11 @@ def as_device_tensor(data, device=None, dtype=None) -> Tensor:
 
     Tensors are copied when they are views (slices, transposes): the batch gather reads its
     input from the start of the buffer.
+
+    Example:
+        >>> t = as_device_tensor([[1, 2], [3, 4]], dtype="float32")
+        >>> t.tolist(), as_device_tensor(t.T).tolist()
+        ([[1.0, 2.0], [3.0, 4.0]], [[1.0, 3.0], [2.0, 4.0]])
     """
     if isinstance(data, Tensor):
         t = data if dtype is None else data.cast(dtype)
@@ -33,6 +38,13 @@ class Batches:
     With ``shuffle`` each pass visits the samples in a new order, drawn from ``seed`` (or from
     webgrad's generator, so ``wg.manual_seed`` makes it reproducible). Each batch is gathered on
     the device, so nothing is read back.
+
+    Example:
+        >>> x, y = wg.arange(6, dtype="float32").reshape(3, 2), wg.tensor([0, 1, 2])
+        >>> [yb.tolist() for xb, yb in Batches(x, y, batch_size=2)]
+        [[0, 1], [2]]
+        >>> len(Batches(x, y, batch_size=2, drop_remainder=True))
+        1
     """
 
     def __init__(self, *arrays, batch_size: int = 32, shuffle: bool = False, seed: int | None = None,
@@ -57,7 +69,15 @@ class Batches:
         return self.n // self.batch_size if self.drop_remainder else -(-self.n // self.batch_size)
 
     def order(self) -> list[int]:
-        """The sample order of the next pass."""
+        """The sample order of the next pass: a new shuffle each call with ``shuffle``, else 0, 1, 2, ...
+
+        Example:
+            >>> b = Batches(wg.arange(5), batch_size=2, shuffle=True, seed=0)
+            >>> b.order(), b.order()
+            ([2, 1, 0, 4, 3], [0, 2, 1, 3, 4])
+            >>> Batches(wg.arange(5), batch_size=2).order()
+            [0, 1, 2, 3, 4]
+        """
         order = list(range(self.n))
         if self.shuffle:
             self.rng.shuffle(order)

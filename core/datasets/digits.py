@@ -32,7 +32,13 @@ def _read() -> tuple[bytes, bytes, int, int, int]:
 
 
 def digits_lists() -> tuple[list[list[int]], list[int]]:
-    """All 1,797 images as lists of 64 ints (0..16), and their labels: no tensors, no NumPy."""
+    """All 1,797 images as lists of 64 ints (0..16), and their labels: no tensors, no NumPy.
+
+    Example:
+        >>> images, labels = digits_lists()
+        >>> len(images), len(images[0]), max(max(im) for im in images), labels[:5]
+        (1797, 64, 16, [0, 1, 2, 3, 4])
+    """
     pixels, labels, n, h, w = _read()
     size = h * w
     return [list(pixels[i * size:(i + 1) * size]) for i in range(n)], list(labels)
@@ -44,6 +50,11 @@ def load_digits(test_fraction: float = 0.2, seed=0, images: bool = False, normal
     x is (n, 64) float32, or (n, 8, 8, 1) channels-last images with ``images=True``; pixels are
     scaled to [0, 1] unless ``normalize=False`` (then 0..16). y is int32 class ids (n,). The split
     shuffles with ``seed``.
+
+    Example:
+        >>> (x, y), (x_test, y_test) = load_digits(images=True)
+        >>> x.shape, x_test.shape, x.max().item(), y.dtype
+        ((1438, 8, 8, 1), (359, 8, 8, 1), 1.0, webgrad.int32)
     """
     pixels, labels, n, h, w = _read()
     train, test = split(n, test_fraction, seed)

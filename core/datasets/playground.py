@@ -168,6 +168,14 @@ def load(problem: str = "circle", noise: float = 0.0, n_samples: int | None = No
     x is (n, len(features)) float32; y is (n, 1): 0/1 for classifications, the target for
     regressions. The points are shuffled with ``seed`` and the first ``train_fraction`` train.
     With ``as_tensors=False`` the parts are Python lists.
+
+    Example:
+        >>> (x, y), (x_test, y_test) = load("circle", n_samples=8, features=("x1", "x2", "x1_squared"))
+        >>> x.shape, y.shape, sorted(set(v for row in y.tolist() for v in row))
+        ((4, 3), (4, 1), [0.0, 1.0])
+        >>> (x, y), _ = load("plane", n_samples=10, as_tensors=False)
+        >>> len(x), len(x[0]), len(y)
+        (5, 2, 5)
     """
     points = generate(problem, n_samples, noise, seed)
     rng = random.Random(None if seed is None else seed + 1)

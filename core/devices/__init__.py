@@ -44,7 +44,12 @@ def _open(kind: str):
 
 
 def get_device(device=None):
-    """A device object from a name ('webgpu', 'numpy', 'webgpu:...'), a device, or None (the default)."""
+    """A device object from a name ('webgpu', 'numpy', 'webgpu:...'), a device, or None (the default).
+
+    Example:
+        >>> wg.get_device("numpy").name, wg.get_device() is wg.default_device()
+        ('numpy', True)
+    """
     if device is None:
         return default_device()
     if not isinstance(device, str):
@@ -53,7 +58,12 @@ def get_device(device=None):
 
 
 def default_device():
-    """The device new tensors go to: WebGPU if an adapter exists, else NumPy (with a warning)."""
+    """The device new tensors go to: WebGPU if an adapter exists, else NumPy (with a warning).
+
+    Example:
+        >>> wg.zeros(2).device is wg.default_device()
+        True
+    """
     global _default
     if _default is None:
         wanted = os.environ.get("WEBGRAD_DEVICE")
@@ -73,13 +83,26 @@ def default_device():
 
 def set_default_device(device) -> None:
     """Make ``device`` (a name such as ``"numpy"`` or ``"webgpu"``, or a device) the one new tensors go to:
-    ``wg.set_default_device("numpy")``."""
+    ``wg.set_default_device("numpy")``.
+
+    Example:
+        >>> before = wg.default_device()
+        >>> wg.set_default_device("numpy")
+        >>> wg.zeros(2).device.name
+        'numpy'
+        >>> wg.set_default_device(before)
+    """
     global _default
     _default = get_device(device)
 
 
 def devices() -> list[str]:
-    """Names of the devices that can be opened here."""
+    """Names of the devices that can be opened here (``webgpu:`` then the adapter's name, and ``numpy``).
+
+    Example:
+        >>> "numpy" in wg.devices()
+        True
+    """
     names = []
     try:
         names.append(_open("webgpu").name)

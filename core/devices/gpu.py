@@ -39,12 +39,29 @@ class NoAdapterError(RuntimeError):
 
 
 class KernelCompileError(RuntimeError):
-    """A WGSL shader failed to compile; the message shows the kernel and the lines at fault."""
+    """A WGSL shader failed to compile; the message shows the kernel and the lines at fault.
+
+    Example:
+        >>> wg.get_device("webgpu").backend.compile("fn main( {", "broken")
+        Traceback (most recent call last):
+        ...
+        webgrad.devices.gpu.KernelCompileError: kernel 'broken' failed to compile: ...
+    """
 
     @staticmethod
     def explain(name: str, source: str, message: str) -> "KernelCompileError":
         """The error for kernel ``name``'s WGSL ``source`` that the compiler rejected with ``message``: the
-        reason, the source lines around the one at fault (all of them if none is named), then the message."""
+        reason, the source lines around the one at fault (all of them if none is named), then the message.
+
+        Example:
+            >>> print(KernelCompileError.explain("k", "fn main() {\\n  let x = y;\\n}", "wgsl:2:11 error: no 'y'"))
+            kernel 'k' failed to compile: wgsl:2:11 error: no 'y'
+                 1 | fn main() {
+            >    2 |   let x = y;
+                 3 | }
+            <BLANKLINE>
+            wgsl:2:11 error: no 'y'
+        """
         lines = source.splitlines()
         at = re.search(r"wgsl:(\d+):(\d+)", message) or re.search(r":(\d+):(\d+)", message)
         shown = []

@@ -69,7 +69,15 @@ class _Entry:
 
 
 class Function:
-    """A traced function. Call it like the original; ``.graph`` shows what it runs."""
+    """A traced function. Call it like the original; ``.graph`` shows what it runs.
+
+    Example:
+        >>> f = wg.function(lambda x: x * 2 + 1)
+        >>> f(wg.tensor([1.0, 2.0])).tolist(), f(wg.tensor([3.0, 4.0])).tolist()
+        ([3.0, 5.0], [7.0, 9.0])
+        >>> isinstance(f, wg.Function), f.traces           # one trace per input shape and dtype
+        (True, 1)
+    """
 
     def __init__(self, fn, optimize_graph: bool = True, passes=None, steps_per_execution: int = 1,
                  single_kernel: bool | None = None):
@@ -122,7 +130,17 @@ class Function:
 
     @property
     def graph(self):
-        """The optimized graph of the last traced signature (prints as a listing; ``.to_json()``)."""
+        """The optimized graph of the last traced signature (prints as a listing; ``.to_json()``).
+
+        Example:
+            >>> f = wg.function(lambda x: x * 2 + 1)
+            >>> _ = f(wg.ones(2))
+            >>> print(f.graph)
+            { lambda in0:f32[2] ; ...
+                  v...:f32[2] = mul in0 v...
+                  v...:f32[2] = add v...
+              in (v...) }
+        """
         if self._last is None:
             raise RuntimeError("this function has not been called yet, so it has no graph; call it once")
         return self._last.graph
@@ -130,7 +148,15 @@ class Function:
     @property
     def plan(self):
         """How the last traced signature runs on the device; ``.summary()`` says which lowering and how many
-        dispatches a call makes."""
+        dispatches a call makes.
+
+        Example:
+            >>> f = wg.function(lambda x: x * 2 + 1)
+            >>> _ = f(wg.ones(2))
+            >>> s = f.plan.summary()
+            >>> s["dispatches"], s["kernels"]                 # mul and add fused into one kernel
+            (1, ['fused_mul_add'])
+        """
         if self._last is None:
             raise RuntimeError("this function has not been called yet; call it once")
         return self._last.plan
@@ -142,6 +168,15 @@ def function(fn=None, *, optimize: bool = True, steps_per_execution: int = 1, si
     Use as ``@wg.function`` or ``@wg.function(optimize=False)`` (no passes: one kernel per op);
     ``wg.function(step, steps_per_execution=100)`` runs 100 steps per call, arguments and results
     stacked along a leading axis, in one dispatch where the step is small enough.
+
+    Example:
+        >>> @wg.function
+        ... def double(x):
+        ...     return x * 2
+        >>> double(wg.tensor([1.0, 2.0])).tolist()
+        [2.0, 4.0]
+        >>> wg.function(lambda x: x.sum(), steps_per_execution=3)(wg.ones(3, 2)).tolist()   # 3 steps, 1 call
+        [2.0, 2.0, 2.0]
     """
     make = lambda f: Function(f, optimize, steps_per_execution=steps_per_execution, single_kernel=single_kernel)
     return make if fn is None else make(fn)

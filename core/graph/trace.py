@@ -18,7 +18,17 @@ from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph, Node
 
 
 class TraceError(RuntimeError):
-    """The function does something a graph cannot hold, e.g. reads a value back in the middle."""
+    """The function does something a graph cannot hold, e.g. reads a value back in the middle.
+
+    Example:
+        >>> @wg.function
+        ... def scale(x):
+        ...     return x * x.sum().item()
+        >>> scale(wg.ones(2))
+        Traceback (most recent call last):
+        ...
+        webgrad.graph.trace.TraceError: a traced function cannot read a value back (.item(), ...
+    """
 
 
 def _user_line() -> str:

@@ -23,7 +23,15 @@ from ..dtypes import DType
 
 
 class ShapeError(ValueError):
-    """Inputs whose shapes or dtypes an op cannot take; raised before anything is dispatched."""
+    """Inputs whose shapes or dtypes an op cannot take; raised before anything is dispatched.
+
+    Example:
+        >>> import webgrad as wg
+        >>> wg.ones(2, 3) + wg.ones(4)
+        Traceback (most recent call last):
+        ...
+        webgrad.ops.registry.ShapeError: add: shapes (2, 3) and (4,) cannot broadcast: axis -1 has sizes 3 vs 4
+    """
 
 
 def numpy():
@@ -73,8 +81,12 @@ def register(op: Op) -> Op:
 # ---- shape inference helpers shared by the op modules ---------------------------------------
 
 def fmt(shape) -> str:
-    """A shape as errors print it, as Python prints a tuple: ``fmt((None, 3)) == "(None, 3)"``,
-    ``fmt((4,)) == "(4,)"``."""
+    """A shape as errors print it, as Python prints a tuple.
+
+    Example:
+        >>> fmt((None, 3)), fmt((4,)), fmt(())
+        ('(None, 3)', '(4,)', '()')
+    """
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
