@@ -21,7 +21,12 @@ from .identifiers import from_identifier
 
 
 def compute_fans(shape) -> tuple[float, float]:
-    """(fan_in, fan_out) of a weight of ``shape``."""
+    """(fan_in, fan_out) of a weight of ``shape``.
+
+    Example:
+        >>> compute_fans((64, 32)), compute_fans((3, 3, 16, 32))      # Dense (in, out); Conv2D (KH, KW, C, F)
+        ((64.0, 32.0), (144.0, 288.0))
+    """
     shape = tuple(shape)
     if len(shape) == 0:
         return 1.0, 1.0
@@ -38,7 +43,15 @@ def _draw(kind: str, shape, seed, device) -> Tensor:
 
 
 class Initializer:
-    """Base class: ``init(shape, dtype=None, device=None)`` returns a new tensor."""
+    """Base class: ``init(shape, dtype=None, device=None)`` returns a new tensor.
+
+    Example:
+        >>> class Eye(wg.initializers.Initializer):
+        ...     def __call__(self, shape, dtype=None, device=None, seed=None):
+        ...         return wg.tensor([[float(i == j) for j in range(shape[1])] for i in range(shape[0])], device=device)
+        >>> Eye()((2, 2)).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
 
     def __init__(self, seed: int | None = None):
         self.seed = seed
@@ -60,21 +73,36 @@ class Initializer:
 
 
 class Zeros(Initializer):
-    """All zeros: ``Dense(8, bias_initializer="zeros")``."""
+    """All zeros: ``Dense(8, bias_initializer="zeros")``.
+
+    Example:
+        >>> wg.initializers.Zeros()((2, 3)).tolist()
+        [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
 
     def __call__(self, shape, dtype=None, device=None, seed=None):
         return full(tuple(shape), 0.0, dtype=dtype or "float32", device=device)
 
 
 class Ones(Initializer):
-    """All ones (BatchNormalization's gamma)."""
+    """All ones (BatchNormalization's gamma).
+
+    Example:
+        >>> wg.initializers.Ones()((3,)).tolist()
+        [1.0, 1.0, 1.0]
+    """
 
     def __call__(self, shape, dtype=None, device=None, seed=None):
         return full(tuple(shape), 1.0, dtype=dtype or "float32", device=device)
 
 
 class Constant(Initializer):
-    """Every entry ``value``: ``Constant(0.1)``."""
+    """Every entry ``value``: ``Constant(0.1)``.
+
+    Example:
+        >>> wg.initializers.Constant(0.5)((2, 2)).tolist()
+        [[0.5, 0.5], [0.5, 0.5]]
+    """
 
     def __init__(self, value: float = 0.0):
         super().__init__()
@@ -84,11 +112,23 @@ class Constant(Initializer):
         return full(tuple(shape), self.value, dtype=dtype or "float32", device=device)
 
     def get_config(self):
+        """The fill value as a dict (a Constant takes no seed).
+
+        Example:
+            >>> wg.initializers.Constant(0.1).get_config()
+            {'value': 0.1}
+        """
         return {"value": self.value}
 
 
 class RandomUniform(Initializer):
-    """Uniform on [minval, maxval): ``RandomUniform(-0.05, 0.05)`` (Embedding's default)."""
+    """Uniform on [minval, maxval): ``RandomUniform(-0.05, 0.05)`` (Embedding's default).
+
+    Example:
+        >>> w = wg.initializers.RandomUniform(-1.0, 1.0, seed=0)((1000,))
+        >>> w.shape, -1.0 <= w.min().item() <= w.max().item() < 1.0
+        ((1000,), True)
+    """
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed=None):
         super().__init__(seed)
@@ -99,11 +139,23 @@ class RandomUniform(Initializer):
         return u * (self.maxval - self.minval) + self.minval
 
     def get_config(self):
+        """``minval``, ``maxval`` and ``seed`` as a dict.
+
+        Example:
+            >>> wg.initializers.RandomUniform(-0.1, 0.1, seed=2).get_config()
+            {'minval': -0.1, 'maxval': 0.1, 'seed': 2}
+        """
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
 class RandomNormal(Initializer):
-    """Normal with ``mean`` and ``stddev``."""
+    """Normal with ``mean`` and ``stddev``.
+
+    Example:
+        >>> w = wg.initializers.RandomNormal(mean=1.0, stddev=0.1, seed=0)((1000,))
+        >>> round(w.mean().item(), 1), round(w.std().item(), 2)
+        (1.0, 0.1)
+    """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed=None):
         super().__init__(seed)
@@ -113,6 +165,12 @@ class RandomNormal(Initializer):
         return _draw("normal", tuple(shape), seed if seed is not None else self.seed, device) * self.stddev + self.mean
 
     def get_config(self):
+        """``mean``, ``stddev`` and ``seed`` as a dict.
+
+        Example:
+            >>> wg.initializers.RandomNormal(mean=1.0).get_config()
+            {'mean': 1.0, 'stddev': 0.05, 'seed': None}
+        """
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
@@ -121,6 +179,12 @@ class VarianceScaling(Initializer):
 
     The truncated normal redraws entries beyond two standard deviations (three rounds, then
     clips), and its stddev is corrected by 0.8796... as in Keras so the variance is ``scale / n``.
+
+    Example:
+        >>> init = wg.initializers.VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=0)
+        >>> w = init((200, 100))                  # uniform on +-sqrt(3 * 2 / 200), stddev sqrt(2 / 200)
+        >>> abs(w).max().item() <= (3 * 2.0 / 200) ** 0.5, round(w.std().item(), 2)
+        (True, 0.1)
     """
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal", seed=None):
@@ -149,46 +213,88 @@ class VarianceScaling(Initializer):
         return z.clip(-2.0, 2.0) * (math.sqrt(var) / 0.87962566103423978)
 
     def get_config(self):
+        """``scale``, ``mode``, ``distribution`` and ``seed`` as a dict.
+
+        Example:
+            >>> wg.initializers.VarianceScaling(2.0, "fan_out").get_config()
+            {'scale': 2.0, 'mode': 'fan_out', 'distribution': 'truncated_normal', 'seed': None}
+        """
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
 
 
 class GlorotUniform(VarianceScaling):
-    """Uniform on ±sqrt(6 / (fan_in + fan_out)) (Xavier); Dense's and Conv2D's default kernel initializer."""
+    """Uniform on ±sqrt(6 / (fan_in + fan_out)) (Xavier); Dense's and Conv2D's default kernel initializer.
+
+    Example:
+        >>> w = wg.initializers.GlorotUniform(seed=0)((200, 100))        # fan_in 200, fan_out 100
+        >>> abs(w).max().item() <= (6 / 300) ** 0.5, round(w.std().item(), 2)
+        (True, 0.08)
+    """
 
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "uniform", seed)
 
 
 class GlorotNormal(VarianceScaling):
-    """Truncated normal with stddev sqrt(2 / (fan_in + fan_out))."""
+    """Truncated normal with stddev sqrt(2 / (fan_in + fan_out)).
+
+    Example:
+        >>> w = wg.initializers.GlorotNormal(seed=0)((200, 100))        # fan_in 200, fan_out 100
+        >>> w.shape, round(w.std().item(), 2)
+        ((200, 100), 0.08)
+    """
 
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed)
 
 
 class HeUniform(VarianceScaling):
-    """Uniform on ±sqrt(6 / fan_in), for ReLU networks."""
+    """Uniform on ±sqrt(6 / fan_in), for ReLU networks.
+
+    Example:
+        >>> w = wg.initializers.HeUniform(seed=0)((200, 100))        # fan_in 200, fan_out 100
+        >>> abs(w).max().item() <= (6 / 200) ** 0.5, round(w.std().item(), 2)
+        (True, 0.1)
+    """
 
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "uniform", seed)
 
 
 class HeNormal(VarianceScaling):
-    """Truncated normal with stddev sqrt(2 / fan_in), for ReLU networks."""
+    """Truncated normal with stddev sqrt(2 / fan_in), for ReLU networks.
+
+    Example:
+        >>> w = wg.initializers.HeNormal(seed=0)((200, 100))        # fan_in 200, fan_out 100
+        >>> w.shape, round(w.std().item(), 2)
+        ((200, 100), 0.1)
+    """
 
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "truncated_normal", seed)
 
 
 class LecunUniform(VarianceScaling):
-    """Uniform on ±sqrt(3 / fan_in), as Keras' ``LecunUniform``."""
+    """Uniform on ±sqrt(3 / fan_in), as Keras' ``LecunUniform``.
+
+    Example:
+        >>> w = wg.initializers.LecunUniform(seed=0)((200, 100))        # fan_in 200, fan_out 100
+        >>> abs(w).max().item() <= (3 / 200) ** 0.5, round(w.std().item(), 2)
+        (True, 0.07)
+    """
 
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_in", "uniform", seed)
 
 
 class LecunNormal(VarianceScaling):
-    """Truncated normal with stddev sqrt(1 / fan_in), as Keras' ``LecunNormal`` (for SELU networks)."""
+    """Truncated normal with stddev sqrt(1 / fan_in), as Keras' ``LecunNormal`` (for SELU networks).
+
+    Example:
+        >>> w = wg.initializers.LecunNormal(seed=0)((200, 100))        # fan_in 200, fan_out 100
+        >>> w.shape, round(w.std().item(), 2)
+        ((200, 100), 0.07)
+    """
 
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_in", "truncated_normal", seed)
@@ -201,6 +307,13 @@ ALL = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": Ran
 
 
 def get(identifier) -> Initializer:
-    """An initializer from a name ('he_normal'), an Initializer, or any callable ``f(shape, dtype, device)``."""
+    """An initializer from a name ('he_normal'), an Initializer, or any callable ``f(shape, dtype, device)``.
+
+    Example:
+        >>> wg.initializers.get("he_normal")
+        HeNormal(scale=2.0, mode='fan_in', distribution='truncated_normal', seed=None)
+        >>> wg.initializers.get("ones")((2,)).tolist()
+        [1.0, 1.0]
+    """
     function = lambda f: f if callable(f) and not isinstance(f, type) else None
     return from_identifier("initializer", identifier, Initializer, ALL, otherwise=function)

@@ -22,7 +22,13 @@ EPSILON = 1e-7
 
 
 def as_tensor(y, like: Tensor | None = None, dtype=None) -> Tensor:
-    """Labels or targets as a tensor on ``like``'s device (lists and NumPy arrays are uploaded)."""
+    """Labels or targets as a tensor on ``like``'s device (lists and NumPy arrays are uploaded).
+
+    Example:
+        >>> y = wg.losses.as_tensor([0, 2])
+        >>> y.dtype, y.tolist()
+        (webgrad.int32, [0, 2])
+    """
     if isinstance(y, Tensor):
         return y if dtype is None else y.cast(dtype)
     return tensor(y, dtype=dtype, device=like.device if like is not None else None)
@@ -59,30 +65,62 @@ def _sparse_labels(loss: str, y_true, y_pred: Tensor) -> Tensor:
 # ---- per-sample functions ------------------------------------------------------------------
 
 def mean_last(x: Tensor) -> Tensor:
-    """The mean over the last axis (a reshape when it has size 1: one op less per step)."""
+    """The mean over the last axis (a reshape when it has size 1: one op less per step).
+
+    Example:
+        >>> wg.losses.mean_last(wg.tensor([[1.0, 3.0], [2.0, 4.0]])).tolist(), wg.losses.mean_last(wg.ones(4, 1)).shape
+        ([2.0, 3.0], (4,))
+    """
     return x.reshape(x.shape[:-1]) if x.shape and x.shape[-1] == 1 else x.mean(-1)
 
 
 def mean_squared_error(y_true, y_pred: Tensor) -> Tensor:
-    """mean((y_true - y_pred) ** 2) over the last axis."""
+    """mean((y_true - y_pred) ** 2) over the last axis.
+
+    Example:
+        >>> y_true, y_pred = wg.tensor([[1.0, 2.0], [0.0, 0.0]]), wg.tensor([[1.0, 4.0], [1.0, 1.0]])
+        >>> wg.losses.mean_squared_error(y_true, y_pred).tolist()
+        [2.0, 1.0]
+    """
     d = y_pred - _align("mean_squared_error", y_true, y_pred)
     return mean_last(d * d)
 
 
 def mean_absolute_error(y_true, y_pred: Tensor) -> Tensor:
-    """mean(|y_true - y_pred|) over the last axis."""
+    """mean(|y_true - y_pred|) over the last axis.
+
+    Example:
+        >>> y_true, y_pred = wg.tensor([[1.0, 2.0], [0.0, 0.0]]), wg.tensor([[1.0, 4.0], [1.0, 1.0]])
+        >>> wg.losses.mean_absolute_error(y_true, y_pred).tolist()
+        [1.0, 1.0]
+    """
     return mean_last((y_pred - _align("mean_absolute_error", y_true, y_pred)).abs())
 
 
 def huber(y_true, y_pred: Tensor, delta: float = 1.0) -> Tensor:
-    """Squared error below ``delta``, linear above it; mean over the last axis."""
+    """Squared error below ``delta``, linear above it; mean over the last axis.
+
+    Example:
+        >>> wg.losses.huber(wg.tensor([[0.0], [0.0]]), wg.tensor([[0.5], [3.0]])).tolist()   # 0.5 * 0.5**2; 0.5 + 2
+        [0.125, 2.5]
+    """
     d = (y_pred - _align("huber", y_true, y_pred)).abs()
     quad = d.minimum(delta)
     return mean_last(quad * quad * 0.5 + (d - quad) * delta)
 
 
 def binary_crossentropy(y_true, y_pred: Tensor, from_logits: bool = False, label_smoothing: float = 0.0) -> Tensor:
-    """Sigmoid cross-entropy, mean over the last axis."""
+    """Sigmoid cross-entropy, mean over the last axis.
+
+    Example:
+        >>> y_true = wg.tensor([[1.0], [0.0]])
+        >>> bce = wg.losses.binary_crossentropy(y_true, wg.tensor([[0.9], [0.2]]))
+        >>> [round(v, 4) for v in bce.tolist()]              # -log 0.9, -log 0.8
+        [0.1054, 0.2231]
+        >>> bce = wg.losses.binary_crossentropy(y_true, wg.tensor([[0.0], [0.0]]), from_logits=True)
+        >>> [round(v, 4) for v in bce.tolist()]              # log 2
+        [0.6931, 0.6931]
+    """
     y = _align("binary_crossentropy", y_true, y_pred)
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -96,7 +134,14 @@ def binary_crossentropy(y_true, y_pred: Tensor, from_logits: bool = False, label
 
 def categorical_crossentropy(y_true, y_pred: Tensor, from_logits: bool = False, label_smoothing: float = 0.0,
                              axis: int = -1) -> Tensor:
-    """Softmax cross-entropy against one-hot (or soft) targets, summed over the class axis."""
+    """Softmax cross-entropy against one-hot (or soft) targets, summed over the class axis.
+
+    Example:
+        >>> y_true = wg.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        >>> y_pred = wg.tensor([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+        >>> [round(v, 4) for v in wg.losses.categorical_crossentropy(y_true, y_pred).tolist()]   # -log 0.95, -log 0.1
+        [0.0513, 2.3026]
+    """
     y = _align("categorical_crossentropy", y_true, y_pred)
     if label_smoothing:
         y = y * (1.0 - label_smoothing) + label_smoothing / y_pred.shape[axis]
@@ -104,7 +149,13 @@ def categorical_crossentropy(y_true, y_pred: Tensor, from_logits: bool = False, 
 
 
 def sparse_categorical_crossentropy(y_true, y_pred: Tensor, from_logits: bool = False, axis: int = -1) -> Tensor:
-    """Softmax cross-entropy against integer class ids."""
+    """Softmax cross-entropy against integer class ids.
+
+    Example:
+        >>> y_pred = wg.tensor([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+        >>> [round(v, 4) for v in wg.losses.sparse_categorical_crossentropy(wg.tensor([1, 2]), y_pred).tolist()]
+        [0.0513, 2.3026]
+    """
     labels = _sparse_labels("sparse_categorical_crossentropy", y_true, y_pred)
     return -(labels.one_hot(y_pred.shape[-1]) * _log_probs(y_pred, from_logits, axis)).sum(axis)
 
@@ -123,7 +174,13 @@ mse, mae = mean_squared_error, mean_absolute_error
 
 class Loss:
     """Averages a per-sample loss over the batch (``reduction="sum_over_batch_size"``, as Keras),
-    or sums it (``"sum"``), or returns it per sample (``"none"``)."""
+    or sums it (``"sum"``), or returns it per sample (``"none"``).
+
+    Example:
+        >>> y_true, y_pred = wg.tensor([[0.0], [1.0]]), wg.tensor([[2.0], [1.0]])
+        >>> [wg.losses.MeanSquaredError(reduction=r)(y_true, y_pred).tolist() for r in ("mean", "sum", "none")]
+        [2.0, 4.0, [4.0, 0.0]]
+    """
 
     fn = None
 
@@ -136,7 +193,12 @@ class Loss:
     @property
     def from_logits(self) -> bool:
         """Whether the loss takes logits rather than probabilities (``from_logits=True``); ``compile``'s
-        "accuracy" follows it."""
+        "accuracy" follows it.
+
+        Example:
+            >>> wg.losses.BinaryCrossentropy(from_logits=True).from_logits, wg.losses.MeanSquaredError().from_logits
+            (True, False)
+        """
         return bool(self.kwargs.get("from_logits", False))
 
     def call(self, y_true, y_pred: Tensor) -> Tensor:
@@ -156,7 +218,12 @@ class Loss:
         return per
 
     def get_config(self) -> dict:
-        """The loss's arguments (``from_logits``, ``delta``...), ``reduction`` and ``name``, as a dict."""
+        """The loss's arguments (``from_logits``, ``delta``...), ``reduction`` and ``name``, as a dict.
+
+        Example:
+            >>> wg.losses.Huber(delta=2.0).get_config()
+            {'delta': 2.0, 'reduction': 'sum_over_batch_size', 'name': 'huber'}
+        """
         return dict(self.kwargs, reduction=self.reduction, name=self.name)
 
     def __repr__(self) -> str:
@@ -169,17 +236,32 @@ def _snake(name: str) -> str:
 
 
 class MeanSquaredError(Loss):
-    """``MeanSquaredError()``, also ``"mse"``."""
+    """``MeanSquaredError()``, also ``"mse"``.
+
+    Example:
+        >>> wg.losses.MeanSquaredError()(wg.tensor([[0.0], [1.0]]), wg.tensor([[2.0], [1.0]])).item()   # (4 + 0) / 2
+        2.0
+    """
     fn = staticmethod(mean_squared_error)
 
 
 class MeanAbsoluteError(Loss):
-    """``MeanAbsoluteError()``, also ``"mae"``."""
+    """``MeanAbsoluteError()``, also ``"mae"``.
+
+    Example:
+        >>> wg.losses.MeanAbsoluteError()(wg.tensor([[0.0], [1.0]]), wg.tensor([[2.0], [1.0]])).item()   # (2 + 0) / 2
+        1.0
+    """
     fn = staticmethod(mean_absolute_error)
 
 
 class Huber(Loss):
-    """``Huber(delta=1.0)``."""
+    """``Huber(delta=1.0)``.
+
+    Example:
+        >>> wg.losses.Huber()(wg.tensor([[0.0], [0.0]]), wg.tensor([[0.5], [3.0]])).item()   # (0.125 + 2.5) / 2
+        1.3125
+    """
     fn = staticmethod(huber)
 
     def __init__(self, delta: float = 1.0, reduction="sum_over_batch_size", name=None):
@@ -187,7 +269,13 @@ class Huber(Loss):
 
 
 class BinaryCrossentropy(Loss):
-    """``BinaryCrossentropy(from_logits=False, label_smoothing=0.0)`` for 0/1 targets."""
+    """``BinaryCrossentropy(from_logits=False, label_smoothing=0.0)`` for 0/1 targets.
+
+    Example:
+        >>> bce = wg.losses.BinaryCrossentropy()
+        >>> round(bce(wg.tensor([[1.0], [0.0]]), wg.tensor([[0.9], [0.2]])).item(), 4)   # (-log 0.9 - log 0.8) / 2
+        0.1643
+    """
     fn = staticmethod(binary_crossentropy)
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, reduction="sum_over_batch_size",
@@ -196,7 +284,13 @@ class BinaryCrossentropy(Loss):
 
 
 class CategoricalCrossentropy(Loss):
-    """``CategoricalCrossentropy(from_logits=False, label_smoothing=0.0)`` for one-hot targets."""
+    """``CategoricalCrossentropy(from_logits=False, label_smoothing=0.0)`` for one-hot targets.
+
+    Example:
+        >>> cce = wg.losses.CategoricalCrossentropy(from_logits=True)
+        >>> round(cce(wg.tensor([[0.0, 1.0], [1.0, 0.0]]), wg.tensor([[0.0, 0.0], [0.0, 0.0]])).item(), 4)   # log 2
+        0.6931
+    """
     fn = staticmethod(categorical_crossentropy)
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, reduction="sum_over_batch_size",
@@ -205,7 +299,13 @@ class CategoricalCrossentropy(Loss):
 
 
 class SparseCategoricalCrossentropy(Loss):
-    """``SparseCategoricalCrossentropy(from_logits=False)`` for integer class ids."""
+    """``SparseCategoricalCrossentropy(from_logits=False)`` for integer class ids.
+
+    Example:
+        >>> scce = wg.losses.SparseCategoricalCrossentropy()
+        >>> round(scce(wg.tensor([1, 2]), wg.tensor([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])).item(), 4)
+        1.1769
+    """
     fn = staticmethod(sparse_categorical_crossentropy)
 
     def __init__(self, from_logits: bool = False, reduction="sum_over_batch_size", name=None):
@@ -226,17 +326,37 @@ FUNCTIONS = {"mean_squared_error": mean_squared_error, "mse": mean_squared_error
 
 
 def get(identifier) -> Loss:
-    """A Loss from a name ('mse'), a Loss, or a function ``f(y_true, y_pred)`` of per-sample values."""
+    """A Loss from a name ('mse'), a Loss, or a function ``f(y_true, y_pred)`` of per-sample values.
+
+    Example:
+        >>> wg.losses.get("mse"), wg.losses.get("huber").name
+        (MeanSquaredError(), 'huber')
+        >>> wg.losses.get(lambda y_true, y_pred: (y_pred - y_true).abs())
+        LossFunctionWrapper()
+    """
     function = lambda f: LossFunctionWrapper(f) if callable(f) else None
     return from_identifier("loss", identifier, Loss, ALL, ignore_case=False, otherwise=function)
 
 
 class LossFunctionWrapper(Loss):
-    """Any ``f(y_true, y_pred) -> per-sample (or scalar) tensor`` as a Loss."""
+    """Any ``f(y_true, y_pred) -> per-sample (or scalar) tensor`` as a Loss.
+
+    Example:
+        >>> l1 = wg.losses.LossFunctionWrapper(lambda y_true, y_pred: (y_pred - y_true).abs().sum(-1), name="l1")
+        >>> l1(wg.tensor([[0.0, 0.0], [1.0, 1.0]]), wg.tensor([[1.0, -2.0], [1.0, 1.0]])).item()   # (3 + 0) / 2
+        1.5
+    """
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, **kwargs):
         super().__init__(reduction, name or getattr(fn, "__name__", "loss"), **kwargs)
         self._fn = fn
 
     def call(self, y_true, y_pred):
+        """The wrapped function's values, ``fn(y_true, y_pred, **kwargs)``, before the reduction.
+
+        Example:
+            >>> l1 = wg.losses.LossFunctionWrapper(lambda y_true, y_pred: (y_pred - y_true).abs().sum(-1))
+            >>> l1.call(wg.tensor([[0.0, 0.0], [1.0, 1.0]]), wg.tensor([[1.0, -2.0], [1.0, 1.0]])).tolist()
+            [3.0, 0.0]
+        """
         return self._fn(y_true, y_pred, **self.kwargs)

@@ -24,6 +24,13 @@ class Metric:
     """Base class: ``update_state(y_true, y_pred)``, ``result()`` (a float), ``reset_state()``.
 
     ``result_tensor()`` gives the value as a 0-d tensor without reading it back.
+
+    Example:
+        >>> m = wg.metrics.MeanAbsoluteError()
+        >>> m(wg.tensor([[0.0], [1.0]]), wg.tensor([[2.0], [1.0]]))      # update_state, then result
+        1.0
+        >>> m.result_tensor().shape, m.name
+        ((), 'mean_absolute_error')
     """
 
     def __init__(self, name: str | None = None):
@@ -46,15 +53,37 @@ class Metric:
 
     def result_tensor(self) -> Tensor:
         """The value over the batches seen so far, as a 0-d tensor left on the device (``fit`` reads all
-        its metrics at once)."""
+        its metrics at once).
+
+        Example:
+            >>> m = wg.metrics.Mean()
+            >>> m.update_state([1.0, 2.0])
+            >>> m.result_tensor().shape, m.result_tensor().item()
+            ((), 1.5)
+        """
         raise NotImplementedError
 
     def result(self) -> float:
-        """The value over the batches seen so far, read back from the device as a float."""
+        """The value over the batches seen so far, read back from the device as a float.
+
+        Example:
+            >>> m = wg.metrics.Mean()
+            >>> m.update_state([1.0, 2.0])
+            >>> m.result()
+            1.5
+        """
         return float(self.result_tensor().item())
 
     def reset_state(self) -> None:
-        """Forget the batches seen so far (``fit`` does at each epoch's start, ``evaluate`` at its start)."""
+        """Forget the batches seen so far (``fit`` does at each epoch's start, ``evaluate`` at its start).
+
+        Example:
+            >>> m = wg.metrics.Mean()
+            >>> m.update_state([4.0])
+            >>> m.reset_state()
+            >>> m.result()
+            0.0
+        """
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred) -> float:
@@ -71,13 +100,29 @@ def _snake(name: str) -> str:
 
 
 class Mean(Metric):
-    """The mean of the values given to ``update_state(values)``; the sum stays on the device."""
+    """The mean of the values given to ``update_state(values)``; the sum stays on the device.
+
+    Example:
+        >>> m = wg.metrics.Mean()
+        >>> m.update_state([1.0, 2.0, 3.0])
+        >>> m.result()
+        2.0
+    """
 
     def __init__(self, name: str = "mean"):
         super().__init__(name)
         self.reset_state()
 
     def reset_state(self):
+        """Zero the running sum and count (in place, once they exist).
+
+        Example:
+            >>> m = wg.metrics.Mean()
+            >>> m.update_state([4.0])
+            >>> m.reset_state()
+            >>> m.result(), m.total.item()         # the same state tensor, zeroed
+            (0.0, 0.0)
+        """
         # State tensors are kept and zeroed in place: a traced training step captured them.
         if getattr(self, "total", None) is not None:
             with _no_grad():
@@ -87,7 +132,14 @@ class Mean(Metric):
             self.total = self.count = None
 
     def add(self, total: Tensor, count: int) -> None:
-        """Add a sum of ``count`` values (a 0-d tensor)."""
+        """Add a sum of ``count`` values (a 0-d tensor).
+
+        Example:
+            >>> m = wg.metrics.Mean()
+            >>> m.add(wg.tensor(6.0), 3)          # three values summing to 6
+            >>> m.result()
+            2.0
+        """
         with _no_grad():
             if self.total is None:
                 device = _autograd.real_device(total)
@@ -111,13 +163,29 @@ class Mean(Metric):
         self.add(values.float().sum(), values.numel())
 
     def result_tensor(self):
+        """The running mean as a 0-d tensor on the device (0 before any value).
+
+        Example:
+            >>> m = wg.metrics.Mean()
+            >>> m.result_tensor().item()
+            0.0
+            >>> m.update_state([2.0, 4.0])
+            >>> m.result_tensor().item()
+            3.0
+        """
         if self.total is None:
             return zeros(())
         return self.total / self.count.maximum(1.0)
 
 
 class MeanMetricWrapper(Mean):
-    """The mean over samples of ``fn(y_true, y_pred)`` (one value per sample)."""
+    """The mean over samples of ``fn(y_true, y_pred)`` (one value per sample).
+
+    Example:
+        >>> m = wg.metrics.MeanMetricWrapper(lambda y_true, y_pred: (y_pred - y_true).abs(), name="l1")
+        >>> m(wg.tensor([0.0, 0.0]), wg.tensor([1.0, 3.0])), m.name
+        (2.0, 'l1')
+    """
 
     def __init__(self, fn, name: str | None = None, **kwargs):
         super().__init__(name or getattr(fn, "__name__", "metric"))
@@ -125,7 +193,15 @@ class MeanMetricWrapper(Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Add ``fn(y_true, y_pred)`` of a batch, one value per sample, to the running mean.
-        ``sample_weight`` is not supported yet."""
+        ``sample_weight`` is not supported yet.
+
+        Example:
+            >>> m = wg.metrics.MeanMetricWrapper(lambda y_true, y_pred: (y_pred - y_true).abs())
+            >>> m.update_state(wg.tensor([0.0, 0.0]), wg.tensor([1.0, 3.0]))
+            >>> m.update_state(wg.tensor([0.0]), wg.tensor([5.0]))
+            >>> m.result()                         # (1 + 3 + 5) / 3
+            3.0
+        """
         if sample_weight is not None:
             raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
         with _no_grad():
@@ -140,39 +216,74 @@ def _no_grad():
 # ---- per-sample functions ------------------------------------------------------------------
 
 def binary_accuracy(y_true, y_pred: Tensor, threshold: float = 0.5) -> Tensor:
-    """1 where (y_pred > threshold) equals the 0/1 target, averaged over the last axis."""
+    """1 where (y_pred > threshold) equals the 0/1 target, averaged over the last axis.
+
+    Example:
+        >>> wg.metrics.binary_accuracy(wg.tensor([[1.0], [0.0], [1.0]]), wg.tensor([[0.9], [0.8], [0.3]])).tolist()
+        [1.0, 0.0, 0.0]
+    """
     y = L._align("binary_accuracy", y_true, y_pred)
     return L.mean_last(((y_pred > threshold) == (y > 0.5)).float())
 
 
 def categorical_accuracy(y_true, y_pred: Tensor) -> Tensor:
-    """1 where the argmax of the one-hot target equals the argmax of the prediction."""
+    """1 where the argmax of the one-hot target equals the argmax of the prediction.
+
+    Example:
+        >>> y_true, y_pred = wg.tensor([[0.0, 1.0], [1.0, 0.0]]), wg.tensor([[0.2, 0.8], [0.3, 0.7]])
+        >>> wg.metrics.categorical_accuracy(y_true, y_pred).tolist()
+        [1.0, 0.0]
+    """
     y = L._align("categorical_accuracy", y_true, y_pred)
     return (y.argmax(-1) == y_pred.argmax(-1)).float()
 
 
 def sparse_categorical_accuracy(y_true, y_pred: Tensor) -> Tensor:
-    """1 where the integer label equals the argmax of the prediction."""
+    """1 where the integer label equals the argmax of the prediction.
+
+    Example:
+        >>> y_pred = wg.tensor([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+        >>> wg.metrics.sparse_categorical_accuracy(wg.tensor([2, 0]), y_pred).tolist()
+        [1.0, 0.0]
+    """
     labels = L._sparse_labels("sparse_categorical_accuracy", y_true, y_pred)
     return (labels == y_pred.argmax(-1)).float()
 
 
 def accuracy(y_true, y_pred: Tensor) -> Tensor:
-    """1 where the prediction equals the target exactly."""
+    """1 where the prediction equals the target exactly.
+
+    Example:
+        >>> wg.metrics.accuracy(wg.tensor([[1.0], [2.0]]), wg.tensor([[1.0], [0.0]])).tolist()
+        [1.0, 0.0]
+    """
     y = L._align("accuracy", y_true, y_pred)
     return L.mean_last((y == y_pred).float())
 
 
 class Accuracy(MeanMetricWrapper):
     """Exact equality of prediction and target. (The string "accuracy" in ``compile`` picks
-    binary, categorical or sparse categorical accuracy from the loss, as Keras does.)"""
+    binary, categorical or sparse categorical accuracy from the loss, as Keras does.)
+
+    Example:
+        >>> wg.metrics.Accuracy()(wg.tensor([[1.0], [2.0], [3.0], [4.0]]), wg.tensor([[1.0], [2.0], [0.0], [4.0]]))
+        0.75
+    """
 
     def __init__(self, name="accuracy"):
         super().__init__(accuracy, name)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
-    """Share of 0/1 targets predicted right at ``threshold`` (use 0.0 for logits)."""
+    """Share of 0/1 targets predicted right at ``threshold`` (use 0.0 for logits).
+
+    Example:
+        >>> y_true, y_pred = wg.tensor([[1.0], [0.0], [1.0], [0.0]]), wg.tensor([[0.9], [0.8], [0.3], [0.1]])
+        >>> wg.metrics.BinaryAccuracy()(y_true, y_pred)
+        0.5
+        >>> wg.metrics.BinaryAccuracy(threshold=0.0)(wg.tensor([[1.0], [0.0]]), wg.tensor([[2.0], [-1.0]]))   # logits
+        1.0
+    """
 
     def __init__(self, name="binary_accuracy", threshold: float = 0.5):
         super().__init__(binary_accuracy, name, threshold=threshold)
@@ -192,21 +303,39 @@ class CategoricalAccuracy(MeanMetricWrapper):
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """Share of samples whose predicted class (the argmax) is the integer label, as Keras'
-    ``SparseCategoricalAccuracy``."""
+    ``SparseCategoricalAccuracy``.
+
+    Example:
+        >>> wg.metrics.SparseCategoricalAccuracy()(wg.tensor([2, 0]), wg.tensor([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]]))
+        0.5
+    """
 
     def __init__(self, name="sparse_categorical_accuracy"):
         super().__init__(sparse_categorical_accuracy, name)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
-    """The mean of ``|y_true - y_pred|`` over the batches seen, as Keras' ``MeanAbsoluteError``; "mae"."""
+    """The mean of ``|y_true - y_pred|`` over the batches seen, as Keras' ``MeanAbsoluteError``; "mae".
+
+    Example:
+        >>> m = wg.metrics.MeanAbsoluteError()
+        >>> m.update_state(wg.tensor([[0.0], [1.0]]), wg.tensor([[2.0], [1.0]]))
+        >>> m.update_state(wg.tensor([[0.0]]), wg.tensor([[-4.0]]))
+        >>> m.result()                         # (2 + 0 + 4) / 3
+        2.0
+    """
 
     def __init__(self, name="mean_absolute_error"):
         super().__init__(L.mean_absolute_error, name)
 
 
 class MeanSquaredError(MeanMetricWrapper):
-    """The mean of ``(y_true - y_pred) ** 2`` over the batches seen, as Keras' ``MeanSquaredError``; "mse"."""
+    """The mean of ``(y_true - y_pred) ** 2`` over the batches seen, as Keras' ``MeanSquaredError``; "mse".
+
+    Example:
+        >>> wg.metrics.MeanSquaredError()(wg.tensor([[0.0], [1.0]]), wg.tensor([[2.0], [1.0]]))     # (4 + 0) / 2
+        2.0
+    """
 
     def __init__(self, name="mean_squared_error"):
         super().__init__(L.mean_squared_error, name)
@@ -226,6 +355,14 @@ class RootMeanSquaredError(MeanMetricWrapper):
         super().__init__(L.mean_squared_error, name)
 
     def result_tensor(self):
+        """The square root of the running mean squared error, as a 0-d tensor.
+
+        Example:
+            >>> m = wg.metrics.RootMeanSquaredError()
+            >>> m.update_state(wg.tensor([[0.0], [0.0]]), wg.tensor([[3.0], [-3.0]]))
+            >>> m.result_tensor().item()
+            3.0
+        """
         return super().result_tensor().sqrt()
 
 
@@ -272,7 +409,14 @@ class _Confusion(Metric):
 
 class AUC(_Confusion):
     """Area under the ROC curve (or the precision-recall curve, ``curve="PR"``), from counts at
-    ``num_thresholds`` evenly spaced thresholds, summed by the trapezoid rule."""
+    ``num_thresholds`` evenly spaced thresholds, summed by the trapezoid rule.
+
+    Example:
+        >>> m = wg.metrics.AUC()
+        >>> m.update_state(wg.tensor([[0.0], [0.0], [1.0], [1.0]]), wg.tensor([[0.1], [0.4], [0.35], [0.8]]))
+        >>> m.result()                         # 3 of the 4 (positive, negative) pairs ranked right
+        0.75
+    """
 
     def __init__(self, num_thresholds: int = 200, curve: str = "ROC", name="auc", from_logits: bool = False):
         if curve not in ("ROC", "PR"):
@@ -283,6 +427,14 @@ class AUC(_Confusion):
         self.curve = curve
 
     def result_tensor(self):
+        """The area under the curve as a 0-d tensor on the device (0 before any batch).
+
+        Example:
+            >>> m = wg.metrics.AUC(num_thresholds=3)
+            >>> m.update_state(wg.tensor([[0.0], [1.0]]), wg.tensor([[0.2], [0.9]]))
+            >>> m.result_tensor().item()             # perfectly separated
+            1.0
+        """
         if self.counts is None:
             return zeros(())
         tp, fp, tn, fn = self.counts[0], self.counts[1], self.counts[2], self.counts[3]
@@ -296,12 +448,27 @@ class AUC(_Confusion):
 
 
 class Precision(_Confusion):
-    """tp / (tp + fp) at ``threshold``."""
+    """tp / (tp + fp) at ``threshold``.
+
+    Example:
+        >>> m = wg.metrics.Precision()
+        >>> m.update_state(wg.tensor([[1.0], [0.0], [1.0], [0.0]]), wg.tensor([[0.9], [0.8], [0.3], [0.1]]))
+        >>> m.result()                         # 2 predicted positive, 1 of them right
+        0.5
+    """
 
     def __init__(self, threshold: float = 0.5, name="precision", from_logits: bool = False):
         super().__init__([threshold], name, from_logits)
 
     def result_tensor(self):
+        """tp / (tp + fp) as a 0-d tensor on the device (0 before any batch).
+
+        Example:
+            >>> m = wg.metrics.Precision()
+            >>> m.update_state(wg.tensor([[1.0], [0.0], [1.0]]), wg.tensor([[0.9], [0.8], [0.7]]))
+            >>> round(m.result_tensor().item(), 4)
+            0.6667
+        """
         if self.counts is None:
             return zeros(())
         tp, fp = self.counts[0, 0], self.counts[1, 0]
@@ -309,12 +476,27 @@ class Precision(_Confusion):
 
 
 class Recall(_Confusion):
-    """tp / (tp + fn) at ``threshold``."""
+    """tp / (tp + fn) at ``threshold``.
+
+    Example:
+        >>> m = wg.metrics.Recall()
+        >>> m.update_state(wg.tensor([[1.0], [0.0], [1.0], [0.0]]), wg.tensor([[0.9], [0.8], [0.3], [0.1]]))
+        >>> m.result()                         # 2 positives, 1 of them found
+        0.5
+    """
 
     def __init__(self, threshold: float = 0.5, name="recall", from_logits: bool = False):
         super().__init__([threshold], name, from_logits)
 
     def result_tensor(self):
+        """tp / (tp + fn) as a 0-d tensor on the device (0 before any batch).
+
+        Example:
+            >>> m = wg.metrics.Recall(threshold=0.2)
+            >>> m.update_state(wg.tensor([[1.0], [0.0], [1.0]]), wg.tensor([[0.9], [0.8], [0.3]]))
+            >>> m.result_tensor().item()
+            1.0
+        """
         if self.counts is None:
             return zeros(())
         tp, fn = self.counts[0, 0], self.counts[3, 0]
@@ -337,6 +519,13 @@ def get(identifier, loss=None) -> Metric:
     "accuracy" (or "acc") follows the loss, as in Keras: binary accuracy for binary cross-entropy
     (at threshold 0 when the loss takes logits), sparse categorical for sparse labels,
     categorical otherwise.
+
+    Example:
+        >>> wg.metrics.get("mae")
+        <MeanAbsoluteError 'mae'>
+        >>> m = wg.metrics.get("accuracy", loss=wg.losses.BinaryCrossentropy(from_logits=True))
+        >>> m, m.kwargs
+        (<BinaryAccuracy 'accuracy'>, {'threshold': 0.0})
     """
     if isinstance(identifier, Metric):
         return identifier

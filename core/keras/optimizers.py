@@ -50,6 +50,16 @@ class LearningRateSchedule:
 
     The step may be a Python number (the optimizer computes the rate on the host and uploads it)
     or a 0-d tensor (inside a traced step), so schedules are written with math that takes both.
+    
+
+    Example:
+        >>> class Halving(wg.optimizers.LearningRateSchedule):
+        ...     def __call__(self, step):
+        ...         return 0.5 ** step
+        >>> opt = wg.optimizers.SGD(learning_rate=Halving())
+        >>> opt.iterations = 3
+        >>> opt.current_learning_rate
+        0.125
     """
 
     def __call__(self, step):
@@ -170,6 +180,13 @@ class Optimizer:
 
     Gradient clipping, as Keras: ``clipnorm`` rescales each gradient to at most that norm,
     ``global_clipnorm`` rescales all of them together, ``clipvalue`` clips each entry.
+
+    Example:
+        >>> w = wg.tensor([1.0, -2.0])
+        >>> opt = wg.optimizers.SGD(learning_rate=0.1, clipvalue=0.5)
+        >>> opt.apply([wg.tensor([3.0, -0.2])], [w])          # the gradient is clipped to [0.5, -0.2] first
+        >>> [round(v, 4) for v in w.tolist()]
+        [0.95, -1.98]
     """
 
     slots: tuple[str, ...] = ()
@@ -190,7 +207,14 @@ class Optimizer:
     @property
     def learning_rate(self):
         """The learning rate as set: a float, or a schedule (a ``LearningRateSchedule`` or any function of
-        the step). A new value takes effect at the next step, traced steps included; ``lr`` is an alias."""
+        the step). A new value takes effect at the next step, traced steps included; ``lr`` is an alias.
+
+        Example:
+            >>> opt = wg.optimizers.SGD(learning_rate=0.1)
+            >>> opt.learning_rate = 0.05
+            >>> opt.learning_rate, opt.lr
+            (0.05, 0.05)
+        """
         return self._learning_rate
 
     @learning_rate.setter
@@ -205,7 +229,15 @@ class Optimizer:
 
     @property
     def iterations(self) -> int:
-        """Steps taken (read back from the device once a traced step counts them there)."""
+        """Steps taken (read back from the device once a traced step counts them there).
+
+        Example:
+            >>> opt, w = wg.optimizers.SGD(), wg.zeros(2)
+            >>> opt.apply([wg.ones(2)], [w])
+            >>> opt.apply([wg.ones(2)], [w])
+            >>> opt.iterations
+            2
+        """
         return int(self._step.item()) if self._step is not None else self._iterations
 
     @iterations.setter
@@ -216,7 +248,16 @@ class Optimizer:
 
     @property
     def current_learning_rate(self) -> float:
-        """The learning rate of the next step as a float: the schedule at ``iterations``, or the float set."""
+        """The learning rate of the next step as a float: the schedule at ``iterations``, or the float set.
+
+        Example:
+            >>> opt = wg.optimizers.SGD(learning_rate=wg.optimizers.StepDecay(1.0, step_size=1, factor=0.5))
+            >>> opt.current_learning_rate
+            1.0
+            >>> opt.iterations = 2
+            >>> opt.current_learning_rate
+            0.25
+        """
         lr = self._learning_rate
         return float(lr(self.iterations)) if callable(lr) else lr
 
@@ -232,18 +273,38 @@ class Optimizer:
         return held[1]
 
     def build(self, params, device=None) -> None:
-        """Create the state of each parameter (zeros, or ``initial_state``) on ``device``."""
+        """Create the state of each parameter (zeros, or ``initial_state``) on ``device``.
+
+        Example:
+            >>> opt, w = wg.optimizers.SGD(momentum=0.9), wg.zeros(3)
+            >>> opt.build([w])
+            >>> opt.state[id(w)]["momentum"].tolist()
+            [0.0, 0.0, 0.0]
+        """
         for p in params:
             if id(p) not in self.state:
                 self.state[id(p)] = {name: self.initial_state(name, p, device or p.device) for name in self.slots}
 
     def initial_state(self, name: str, p: Tensor, device) -> Tensor:
         """The starting value of the state slot ``name`` of parameter ``p``, on ``device``: zeros of ``p``'s
-        shape (Adagrad starts from ``initial_accumulator_value``)."""
+        shape (Adagrad starts from ``initial_accumulator_value``).
+
+        Example:
+            >>> w = wg.ones(2, 2)
+            >>> wg.optimizers.Adam().initial_state("m", w, w.device).tolist()
+            [[0.0, 0.0], [0.0, 0.0]]
+        """
         return zeros(p.shape, dtype=p.dtype, device=device)
 
     def variables(self) -> list[Tensor]:
-        """The state tensors (momenta, accumulators) of every parameter stepped so far."""
+        """The state tensors (momenta, accumulators) of every parameter stepped so far.
+
+        Example:
+            >>> opt, w, b = wg.optimizers.Adam(), wg.zeros(2, 3), wg.zeros(3)
+            >>> opt.build([w, b])
+            >>> [v.shape for v in opt.variables()]           # m and v of each
+            [(2, 3), (2, 3), (3,), (3,)]
+        """
         return [t for s in self.state.values() for t in s.values()]
 
     def clip(self, grads: list[Tensor]) -> list[Tensor]:
@@ -268,11 +329,23 @@ class Optimizer:
 
     def scalars(self, lr, step) -> dict:
         """The per-step scalars ``update`` takes, from the learning rate and the step count (1 on
-        the first step): floats on the host, or 0-d tensors when traced."""
+        the first step): floats on the host, or 0-d tensors when traced.
+
+        Example:
+            >>> wg.optimizers.SGD().scalars(0.1, 1)
+            {'lr': 0.1}
+        """
         return {"lr": lr}
 
     def apply(self, grads, params) -> None:
-        """One step: ``params[i]`` moves along ``grads[i]`` (None gradients are skipped)."""
+        """One step: ``params[i]`` moves along ``grads[i]`` (None gradients are skipped).
+
+        Example:
+            >>> w, b = wg.tensor([1.0, 2.0]), wg.zeros(1)
+            >>> wg.optimizers.SGD(learning_rate=0.5).apply([wg.tensor([1.0, 1.0]), None], [w, b])
+            >>> w.tolist(), b.tolist()
+            ([0.5, 1.5], [0.0])
+        """
         pairs = [(g, p) for g, p in zip(grads, params) if g is not None]
         if not pairs:
             return
@@ -327,13 +400,30 @@ class Optimizer:
         return out
 
     def apply_gradients(self, grads_and_vars) -> None:
-        """Keras' form: ``apply_gradients(zip(grads, params))``."""
+        """Keras' form: ``apply_gradients(zip(grads, params))``.
+
+        Example:
+            >>> w = wg.tensor([1.0, 2.0])
+            >>> wg.optimizers.SGD(learning_rate=0.5).apply_gradients(zip([wg.tensor([1.0, -1.0])], [w]))
+            >>> w.tolist()
+            [0.5, 2.5]
+        """
         grads, params = zip(*grads_and_vars) if grads_and_vars else ((), ())
         self.apply(list(grads), list(params))
 
     def update(self, p: Tensor, g: Tensor, state: dict, lr: Tensor) -> None:
         """The rule for one parameter: move ``p`` along its (clipped) gradient ``g`` and update its
-        ``state`` tensors (by slot name), all with ``assign``; the keyword scalars are those of ``scalars``."""
+        ``state`` tensors (by slot name), all with ``assign``; the keyword scalars are those of ``scalars``.
+
+        Example:
+            >>> class SignSGD(wg.optimizers.Optimizer):
+            ...     def update(self, p, g, state, lr):
+            ...         p.assign(p - lr * g.sign())
+            >>> w = wg.tensor([1.0, 1.0])
+            >>> SignSGD(learning_rate=0.5).apply([wg.tensor([3.0, -0.1])], [w])
+            >>> w.tolist()
+            [0.5, 1.5]
+        """
         raise NotImplementedError
 
     def get_config(self) -> dict:
@@ -356,7 +446,15 @@ class Optimizer:
 
 class SGD(Optimizer):
     """Gradient descent with optional (Nesterov) momentum, as Keras:
-    ``v = momentum * v - lr * g``; ``p += v`` (or ``p += momentum * v - lr * g`` with nesterov)."""
+    ``v = momentum * v - lr * g``; ``p += v`` (or ``p += momentum * v - lr * g`` with nesterov).
+
+    Example:
+        >>> w, opt = wg.tensor([1.0]), wg.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+        >>> opt.apply([wg.tensor([1.0])], [w])              # v = -0.1
+        >>> opt.apply([wg.tensor([1.0])], [w])              # v = 0.9 * -0.1 - 0.1 = -0.19
+        >>> round(w.item(), 4)
+        0.71
+    """
 
     def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(learning_rate, **kwargs)
@@ -366,6 +464,14 @@ class SGD(Optimizer):
         self.slots = ("momentum",) if momentum else ()
 
     def update(self, p, g, state, lr):
+        """``p -= lr * g``, or the momentum (Nesterov) step with ``state["momentum"]``.
+
+        Example:
+            >>> w = wg.tensor([1.0, 2.0])
+            >>> wg.optimizers.SGD().update(w, wg.tensor([1.0, -1.0]), {}, lr=0.5)
+            >>> w.tolist()
+            [0.5, 2.5]
+        """
         if not self.momentum:
             p.assign(p - lr * g)
             return
@@ -374,12 +480,25 @@ class SGD(Optimizer):
         p.assign(p + v * self.momentum - lr * g if self.nesterov else p + v)
 
     def get_config(self):
+        """The learning rate and clipping, ``momentum`` and ``nesterov``.
+
+        Example:
+            >>> wg.optimizers.SGD(0.1, momentum=0.9).get_config()
+            {'learning_rate': 0.1, 'momentum': 0.9, 'nesterov': False}
+        """
         return dict(super().get_config(), momentum=self.momentum, nesterov=self.nesterov)
 
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba), as Keras: bias-corrected step ``lr * sqrt(1 - b2^t) / (1 - b1^t)``,
-    ``p -= alpha * m / (sqrt(v) + epsilon)``; ``amsgrad`` keeps the running max of ``v``."""
+    ``p -= alpha * m / (sqrt(v) + epsilon)``; ``amsgrad`` keeps the running max of ``v``.
+
+    Example:
+        >>> w = wg.tensor([1.0, -2.0])
+        >>> wg.optimizers.Adam(learning_rate=0.1).apply([wg.tensor([0.5, 0.5])], [w])
+        >>> [round(v, 4) for v in w.tolist()]           # the first step is lr * sign(g)
+        [0.9, -2.1]
+    """
 
     def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False, **kwargs):
@@ -388,9 +507,24 @@ class Adam(Optimizer):
         self.slots = ("m", "v", "v_max") if amsgrad else ("m", "v")
 
     def scalars(self, lr, step):
+        """The learning rate and the bias-corrected step size ``alpha = lr * sqrt(1 - b2^t) / (1 - b1^t)``.
+
+        Example:
+            >>> s = wg.optimizers.Adam().scalars(0.1, 1)
+            >>> s["lr"], round(s["alpha"], 6)              # 0.1 * sqrt(0.001) / 0.1
+            (0.1, 0.031623)
+        """
         return {"lr": lr, "alpha": lr * (1.0 - self.beta_2 ** step) ** 0.5 / (1.0 - self.beta_1 ** step)}
 
     def update(self, p, g, state, lr, alpha):
+        """Update the moments ``state["m"]`` and ``state["v"]``, then step ``p`` by ``alpha * m / (sqrt(v) + epsilon)``.
+
+        Example:
+            >>> opt, w, state = wg.optimizers.Adam(), wg.tensor([1.0]), {"m": wg.zeros(1), "v": wg.zeros(1)}
+            >>> opt.update(w, wg.tensor([2.0]), state, **opt.scalars(0.1, 1))
+            >>> round(state["m"].item(), 4), round(state["v"].item(), 4), round(w.item(), 4)
+            (0.2, 0.004, 0.9)
+        """
         b1, b2 = self.beta_1, self.beta_2
         m, v = state["m"], state["v"]
         m.assign(m + (g - m) * (1.0 - b1))
@@ -401,13 +535,26 @@ class Adam(Optimizer):
         p.assign(p - alpha * m / (v.sqrt() + self.epsilon))
 
     def get_config(self):
+        """The learning rate and clipping, ``beta_1``, ``beta_2``, ``epsilon`` and ``amsgrad``.
+
+        Example:
+            >>> wg.optimizers.Adam(amsgrad=True).get_config()
+            {'learning_rate': 0.001, 'beta_1': 0.9, 'beta_2': 0.999, 'epsilon': 1e-07, 'amsgrad': True}
+        """
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
                     amsgrad=self.amsgrad)
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov and Hutter): ``p -= lr * weight_decay * p``
-    before the Adam step."""
+    before the Adam step.
+
+    Example:
+        >>> w = wg.tensor([1.0, -2.0])
+        >>> wg.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5).apply([wg.tensor([0.5, 0.5])], [w])
+        >>> [round(v, 4) for v in w.tolist()]           # p -= 0.1 * 0.5 * p, then Adam's first step of 0.1
+        [0.85, -2.0]
+    """
 
     def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, amsgrad: bool = False, **kwargs):
@@ -415,16 +562,38 @@ class AdamW(Adam):
         self.weight_decay = float(weight_decay)
 
     def update(self, p, g, state, lr, alpha):
+        """Decay ``p`` by ``lr * weight_decay * p``, then take Adam's step.
+
+        Example:
+            >>> opt, w = wg.optimizers.AdamW(weight_decay=0.5), wg.tensor([2.0])
+            >>> opt.update(w, wg.tensor([0.0]), {"m": wg.zeros(1), "v": wg.zeros(1)}, **opt.scalars(0.1, 1))
+            >>> round(w.item(), 4)                          # 2 - 0.1 * 0.5 * 2; a zero gradient moves nothing else
+            1.9
+        """
         p.assign(p - p * lr * self.weight_decay)
         super().update(p, g, state, lr, alpha)
 
     def get_config(self):
+        """Adam's settings and ``weight_decay``.
+
+        Example:
+            >>> wg.optimizers.AdamW(weight_decay=0.01).get_config()
+            {'learning_rate': 0.001, 'beta_1': 0.9, 'beta_2': 0.999, 'epsilon': 1e-07, 'amsgrad': False,
+             'weight_decay': 0.01}
+        """
         return dict(super().get_config(), weight_decay=self.weight_decay)
 
 
 class RMSprop(Optimizer):
     """RMSprop, as Keras: ``v = rho * v + (1 - rho) * g^2``; ``p -= lr * g / sqrt(v + epsilon)``
-    (``centered`` subtracts the squared running mean of g; ``momentum`` smooths the step)."""
+    (``centered`` subtracts the squared running mean of g; ``momentum`` smooths the step).
+
+    Example:
+        >>> w = wg.tensor([1.0])
+        >>> wg.optimizers.RMSprop(learning_rate=0.1).apply([wg.tensor([0.5])], [w])
+        >>> round(w.item(), 4)                          # v = 0.1 * 0.25; p -= 0.1 * 0.5 / sqrt(v)
+        0.6838
+    """
 
     def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
                  centered: bool = False, **kwargs):
@@ -433,6 +602,14 @@ class RMSprop(Optimizer):
         self.slots = ("v",) + (("mean_g",) if centered else ()) + (("momentum",) if momentum else ())
 
     def update(self, p, g, state, lr):
+        """Update ``state["v"]`` (and ``mean_g``, ``momentum`` when used), then step ``p``.
+
+        Example:
+            >>> opt, w, v = wg.optimizers.RMSprop(rho=0.5), wg.tensor([1.0]), wg.zeros(1)
+            >>> opt.update(w, wg.tensor([2.0]), {"v": v}, lr=0.1)
+            >>> v.item(), round(w.item(), 4)                # v = 0.5 * 4; p -= 0.1 * 2 / sqrt(2)
+            (2.0, 0.8586)
+        """
         rho = self.rho
         v = state["v"]
         v.assign(v * rho + g * g * (1.0 - rho))
@@ -449,12 +626,25 @@ class RMSprop(Optimizer):
         p.assign(p - increment)
 
     def get_config(self):
+        """The learning rate and clipping, ``rho``, ``momentum``, ``epsilon`` and ``centered``.
+
+        Example:
+            >>> wg.optimizers.RMSprop(centered=True).get_config()
+            {'learning_rate': 0.001, 'rho': 0.9, 'momentum': 0.0, 'epsilon': 1e-07, 'centered': True}
+        """
         return dict(super().get_config(), rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,
                     centered=self.centered)
 
 
 class Adagrad(Optimizer):
-    """Adagrad: ``acc += g^2``; ``p -= lr * g / sqrt(acc + epsilon)``."""
+    """Adagrad: ``acc += g^2``; ``p -= lr * g / sqrt(acc + epsilon)``.
+
+    Example:
+        >>> w = wg.tensor([1.0])
+        >>> wg.optimizers.Adagrad(learning_rate=0.1).apply([wg.tensor([0.5])], [w])
+        >>> round(w.item(), 4)                          # acc = 0.1 + 0.25; p -= 0.1 * 0.5 / sqrt(0.35)
+        0.9155
+    """
 
     slots = ("accumulator",)
 
@@ -463,14 +653,35 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
 
     def initial_state(self, name, p, device):
+        """The accumulator starts at ``initial_accumulator_value``, not at zero.
+
+        Example:
+            >>> w = wg.ones(2)
+            >>> wg.optimizers.Adagrad(initial_accumulator_value=0.5).initial_state("accumulator", w, w.device).tolist()
+            [0.5, 0.5]
+        """
         return full(p.shape, self.initial_accumulator_value, dtype=p.dtype, device=device)
 
     def update(self, p, g, state, lr):
+        """Add ``g^2`` to ``state["accumulator"]``, then step ``p`` by ``lr * g / sqrt(acc + epsilon)``.
+
+        Example:
+            >>> opt, w, acc = wg.optimizers.Adagrad(), wg.tensor([1.0]), wg.zeros(1)
+            >>> opt.update(w, wg.tensor([2.0]), {"accumulator": acc}, lr=0.1)
+            >>> acc.item(), round(w.item(), 4)              # acc = 4; p -= 0.1 * 2 / sqrt(4)
+            (4.0, 0.9)
+        """
         acc = state["accumulator"]
         acc.assign(acc + g * g)
         p.assign(p - lr * g * (acc + self.epsilon).rsqrt())
 
     def get_config(self):
+        """The learning rate and clipping, ``initial_accumulator_value`` and ``epsilon``.
+
+        Example:
+            >>> wg.optimizers.Adagrad(initial_accumulator_value=0.5).get_config()
+            {'learning_rate': 0.001, 'initial_accumulator_value': 0.5, 'epsilon': 1e-07}
+        """
         return dict(super().get_config(), initial_accumulator_value=self.initial_accumulator_value,
                     epsilon=self.epsilon)
 
@@ -479,5 +690,10 @@ ALL = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": 
 
 
 def get(identifier) -> Optimizer:
-    """An optimizer from a name ('adam', with its default settings) or an Optimizer."""
+    """An optimizer from a name ('adam', with its default settings) or an Optimizer.
+
+    Example:
+        >>> wg.optimizers.get("adam")
+        Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False)
+    """
     return from_identifier("optimizer", identifier, Optimizer, ALL)
