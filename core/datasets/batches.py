@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from ..devices.gpu import GPUArray
 from ..ops import ShapeError
 from ..random import default_generator
 from ..tensor import Tensor, tensor
@@ -18,17 +19,18 @@ from ..tensor import Tensor, tensor
 def as_device_tensor(data, device=None, dtype=None) -> Tensor:
     """A contiguous tensor on the device from a tensor, NumPy array or nested lists.
 
-    Tensors are copied when they are views (slices, transposes): the batch gather reads its
-    input from the start of the buffer.
+    Tensors are copied only when they are views (slices, transposes) of a WebGPU buffer: the
+    batch gather reads its input from the start of the buffer. Others are used as they are.
 
     Example:
         >>> t = as_device_tensor([[1, 2], [3, 4]], dtype="float32")
-        >>> t.tolist(), as_device_tensor(t.T).tolist()
-        ([[1.0, 2.0], [3.0, 4.0]], [[1.0, 3.0], [2.0, 4.0]])
+        >>> t.tolist(), as_device_tensor(t.T).tolist(), as_device_tensor(t) is t
+        ([[1.0, 2.0], [3.0, 4.0]], [[1.0, 3.0], [2.0, 4.0]], True)
     """
     if isinstance(data, Tensor):
         t = data if dtype is None else data.cast(dtype)
-        return t.contiguous() if t is data else t
+        strided = isinstance(t.data, GPUArray) and not (t.data.view.is_contiguous and not t.data.view.offset)
+        return t.contiguous() if t is data and strided else t
     return tensor(data, dtype=dtype, device=device)
 
 
