@@ -132,6 +132,16 @@ def test_gradient_clipping(gpu):
         O.SGD(clipnorm=1.0, global_clipnorm=1.0)
 
 
+def test_sparse_cross_entropy_of_masked_logits_is_finite(gpu):
+    # A logit of -inf (a masked class, as attention masks and Keras's `mask` produce) that is not the
+    # label contributes nothing, as in Keras and PyTorch: 0, not 0 * -inf = nan.
+    logits = wg.tensor([[0.0, float("-inf"), 1.0]], device=gpu, requires_grad=True)
+    loss = wg.losses.SparseCategoricalCrossentropy(from_logits=True)(wg.tensor([2], device=gpu), logits)
+    loss.backward()
+    assert_close(loss.item(), np.log1p(np.exp(-1.0)), 1e-6, "loss")
+    assert_close(logits.grad.numpy(), [[1 / (1 + np.e), 0.0, -1 / (1 + np.e)]], 1e-6, "grad")
+
+
 def test_losses_match_numpy(gpu):
     rng = np.random.default_rng(1)
     logits = rng.standard_normal((6, 4)).astype("float32")

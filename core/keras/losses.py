@@ -15,7 +15,7 @@ from __future__ import annotations
 from .. import functional as F
 from ..ops import ShapeError
 from ..ops.registry import fmt
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, tensor, where
 from .identifiers import from_identifier
 
 EPSILON = 1e-7
@@ -157,7 +157,9 @@ def sparse_categorical_crossentropy(y_true, y_pred: Tensor, from_logits: bool = 
         [0.0513, 2.3026]
     """
     labels = _sparse_labels("sparse_categorical_crossentropy", y_true, y_pred)
-    return -(labels.one_hot(y_pred.shape[-1]) * _log_probs(y_pred, from_logits, axis)).sum(axis)
+    # picked, not multiplied by the one-hot: a masked logit of -inf must give 0, not 0 * -inf = nan
+    picked = where(labels.one_hot(y_pred.shape[-1]) > 0, _log_probs(y_pred, from_logits, axis), 0.0)
+    return -picked.sum(axis)
 
 
 def _log_probs(y_pred: Tensor, from_logits: bool, axis: int) -> Tensor:
