@@ -104,6 +104,32 @@ def test_a_traced_chain_that_reuses_values_runs_in_the_page(page, server):
     print(out.strip().splitlines()[-2])
 
 
+NETWORK_CHANGES = """import webgrad as wg
+(x, y), _ = wg.datasets.load_playground("circle", n_samples=200, seed=0)
+device = wg.default_device()
+
+def fit(widths):
+    model = wg.Sequential([wg.Input(shape=(2,))] + [wg.layers.Dense(w, activation="tanh") for w in widths]
+                          + [wg.layers.Dense(1)])
+    model.compile(wg.optimizers.SGD(0.03), "mse")
+    return model.fit(x, y, batch_size=10, epochs=2, verbose=0).history["loss"][-1]
+
+fit([4, 2])                       # the Playground's default network
+before = device.stats()["compiled"]
+for widths in ([5, 2], [5, 2, 3], [8, 8, 8, 8, 8, 8], [1, 7]):
+    print(widths, "loss", round(fit(widths), 3))
+print("pipelines compiled for the changes:", device.stats()["compiled"] - before)
+"""
+
+
+def test_a_new_width_or_layer_compiles_no_pipeline_in_the_page(page, server):
+    # The playground's loop (+ and - on neurons and layers): small kernels read their sizes at run time.
+    open_console(page, server)
+    out = run(page, NETWORK_CHANGES)
+    assert "pipelines compiled for the changes: 0" in out and "Traceback" not in out, out
+    assert out.count(" loss ") == 4, out
+
+
 def test_console_keeps_state_between_runs_and_shows_values_and_output(page, server):
     open_console(page, server)
     run(page, "import webgrad as wg\nt = wg.arange(6).reshape(2, 3)")
