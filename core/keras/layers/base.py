@@ -43,14 +43,27 @@ def unique_name(base: str) -> str:
 
 
 class InputSpec:
-    """What a built layer accepts: a rank (``ndim`` or ``min_ndim``) and sizes of some axes."""
+    """What a built layer accepts: a rank (``ndim`` or ``min_ndim``) and sizes of some axes.
+
+    Example:
+        >>> dense = wg.layers.Dense(3)
+        >>> _ = dense(wg.ones(2, 4))
+        >>> dense.input_spec.min_ndim, dense.input_spec.axes
+        (2, {-1: 4})
+    """
 
     def __init__(self, ndim: int | None = None, min_ndim: int | None = None, axes: dict | None = None):
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
 
     def expected_shape(self, built_shape) -> tuple:
         """The shape an input should have, for error messages: ``built_shape`` with the batch axis None,
-        or Nones of the expected rank when the layer is not built."""
+        or Nones of the expected rank when the layer is not built.
+
+        Example:
+            >>> spec = wg.layers.InputSpec(ndim=2, axes={-1: 4})
+            >>> spec.expected_shape((32, 4)), spec.expected_shape(None)
+            ((None, 4), (None, None))
+        """
         if built_shape is not None:
             return (None,) + tuple(built_shape[1:])
         return tuple(None for _ in range(self.ndim or self.min_ndim or 0))
@@ -112,7 +125,14 @@ class Layer:
 
     def add_weight(self, name: str, shape, initializer="glorot_uniform", regularizer=None, trainable: bool = True,
                    dtype=None) -> Tensor:
-        """A new weight tensor, tracked by this layer (saved, optimized when trainable)."""
+        """A new weight tensor, tracked by this layer (saved, optimized when trainable).
+
+        Example:
+            >>> layer = wg.layers.Layer()
+            >>> w = layer.add_weight("w", (2, 3), initializer="ones")
+            >>> w.shape, w.requires_grad, layer.weights[0] is w
+            ((2, 3), True, True)
+        """
         init = initializers.get(initializer)
         with no_grad():
             value = init(tuple(shape), dtype=dtype)
@@ -124,17 +144,40 @@ class Layer:
     # ---- the pieces a subclass writes ----------------------------------------------------------
 
     def build(self, input_shape) -> None:
-        """Create weights for inputs of ``input_shape`` (batch axis may be None)."""
+        """Create weights for inputs of ``input_shape`` (batch axis may be None).
+
+        Example:
+            >>> layer = wg.layers.Dense(2)
+            >>> layer.weights
+            []
+            >>> _ = layer(wg.ones(1, 3))               # the first call builds for inputs of shape (1, 3)
+            >>> [w.shape for w in layer.weights]
+            [(3, 2), (2,)]
+        """
 
     def call(self, inputs, *args, **kwargs):
         """The layer's computation: returns the output for ``inputs`` (a tensor, or a list of them for
         layers that join several). A ``call`` that takes ``training`` gets True in ``fit``'s steps, False in
-        ``evaluate`` and ``predict``, None when called directly; ``layer(x)`` builds the layer, then calls this."""
+        ``evaluate`` and ``predict``, None when called directly; ``layer(x)`` builds the layer, then calls this.
+
+        Example:
+            >>> class AddOneWhileTraining(wg.layers.Layer):
+            ...     def call(self, inputs, training=None):
+            ...         return inputs + 1 if training else inputs
+            >>> layer = AddOneWhileTraining()
+            >>> layer(wg.tensor([1.0]), training=True).tolist(), layer(wg.tensor([1.0])).tolist()
+            ([2.0], [1.0])
+        """
         raise NotImplementedError(f"{type(self).__name__} does not define call()")
 
     def compute_output_shape(self, input_shape):
         """The output shape for inputs of ``input_shape`` (batch axis None), without running the layer;
-        the functional API and ``summary`` use it. The base returns ``input_shape`` unchanged."""
+        the functional API and ``summary`` use it. The base returns ``input_shape`` unchanged.
+
+        Example:
+            >>> wg.layers.Layer().compute_output_shape((None, 5))
+            (None, 5)
+        """
         return input_shape
 
     # ---- calling -------------------------------------------------------------------------------
@@ -182,7 +225,15 @@ class Layer:
     @property
     def trainable(self) -> bool:
         """Whether training updates this layer's weights; setting it sets every sublayer's too, and the
-        weights of a frozen layer move to ``non_trainable_weights``."""
+        weights of a frozen layer move to ``non_trainable_weights``.
+
+        Example:
+            >>> bn = wg.layers.BatchNormalization()
+            >>> _ = bn(wg.ones(2, 3))
+            >>> bn.trainable = False
+            >>> len(bn.trainable_weights), len(bn.non_trainable_weights)
+            (0, 4)
+        """
         return self._trainable
 
     @trainable.setter
@@ -193,7 +244,16 @@ class Layer:
 
     @property
     def layers(self) -> list["Layer"]:
-        """The sublayers (layers assigned as attributes, or a model's layers), in the order they were added."""
+        """The sublayers (layers assigned as attributes, or a model's layers), in the order they were added.
+
+        Example:
+            >>> class Block(wg.layers.Layer):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.inner = wg.layers.Dense(2, name="inner")
+            >>> [layer.name for layer in Block().layers]
+            ['inner']
+        """
         return list(self._layers)
 
     def _own(self, trainable: bool | None):
@@ -203,18 +263,38 @@ class Layer:
 
     @property
     def weights(self) -> list[Tensor]:
-        """All weights, trainable first then the others, this layer's before its sublayers'."""
+        """All weights, trainable first then the others, this layer's before its sublayers'.
+
+        Example:
+            >>> model = wg.Sequential([wg.Input(shape=(3,)), wg.layers.Dense(2), wg.layers.BatchNormalization()])
+            >>> len(model.weights), len(model.trainable_weights), model.weights[-1] is model.layers[1].moving_variance
+            (6, 4, True)
+        """
         return self.trainable_weights + self.non_trainable_weights
 
     @property
     def trainable_weights(self) -> list[Tensor]:
-        """The weights the optimizer updates: this layer's trainable ones (none when frozen), then its sublayers'."""
+        """The weights the optimizer updates: this layer's trainable ones (none when frozen), then its sublayers'.
+
+        Example:
+            >>> dense = wg.layers.Dense(2)
+            >>> _ = dense(wg.ones(1, 3))
+            >>> [w.shape for w in dense.trainable_weights]
+            [(3, 2), (2,)]
+        """
         return [t for _, t in self._own(True)] + [t for l in self._sublayers() for t in l.trainable_weights]
 
     @property
     def non_trainable_weights(self) -> list[Tensor]:
         """The weights training leaves to the layer (BatchNormalization's moving statistics) and every
-        weight of a frozen layer: this layer's, then its sublayers'."""
+        weight of a frozen layer: this layer's, then its sublayers'.
+
+        Example:
+            >>> bn = wg.layers.BatchNormalization()
+            >>> _ = bn(wg.ones(2, 3))
+            >>> len(bn.non_trainable_weights), bn.non_trainable_weights[0] is bn.moving_mean
+            (2, True)
+        """
         return [t for _, t in self._own(False)] + [t for l in self._sublayers() for t in l.non_trainable_weights]
 
     def _sublayers(self) -> list["Layer"]:
@@ -223,7 +303,13 @@ class Layer:
     def named_weights(self) -> list[tuple[str, Tensor]]:
         """(path, tensor) of every weight, with paths that depend only on the architecture:
         'kernel', or for sublayers 'dense/kernel', 'dense_1/kernel' (numbered by class within
-        this layer), so a fresh copy of a model maps onto a saved one."""
+        this layer), so a fresh copy of a model maps onto a saved one.
+
+        Example:
+            >>> model = wg.Sequential([wg.Input(shape=(3,)), wg.layers.Dense(4), wg.layers.Dense(1)])
+            >>> [path for path, _ in model.named_weights()]
+            ['dense/kernel', 'dense/bias', 'dense_1/kernel', 'dense_1/bias']
+        """
         out = [(name, t) for name, t, _, _ in self._weights]
         seen: dict[str, int] = {}
         for layer in self._sublayers():
@@ -242,20 +328,49 @@ class Layer:
 
     @property
     def losses(self) -> list[Tensor]:
-        """Regularization penalties of this layer's weights and its sublayers', computed now."""
+        """Regularization penalties of this layer's weights and its sublayers', computed now.
+
+        Example:
+            >>> dense = wg.layers.Dense(2, kernel_initializer="ones", kernel_regularizer=wg.regularizers.L2(0.5))
+            >>> _ = dense(wg.ones(1, 3))
+            >>> [round(loss.item(), 4) for loss in dense.losses]       # 0.5 * the sum of 6 squared ones
+            [3.0]
+        """
         out = [reg(t) for _, t, _, reg in self._weights if reg is not None]
         return out + [loss for layer in self._sublayers() for loss in layer.losses]
 
     def count_params(self) -> int:
-        """The number of scalars in all the weights, trainable or not (the layer must be built)."""
+        """The number of scalars in all the weights, trainable or not (the layer must be built).
+
+        Example:
+            >>> dense = wg.layers.Dense(4)
+            >>> _ = dense(wg.ones(1, 3))
+            >>> dense.count_params()                   # a 3 x 4 kernel and 4 biases
+            16
+        """
         return sum(t.numel() for t in self.weights)
 
     def get_weights(self) -> list[Tensor]:
-        """Copies of the weights (use ``.numpy()`` or ``.tolist()`` on them)."""
+        """Copies of the weights (use ``.numpy()`` or ``.tolist()`` on them).
+
+        Example:
+            >>> dense = wg.layers.Dense(2, kernel_initializer="ones")
+            >>> _ = dense(wg.ones(1, 3))
+            >>> [w.tolist() for w in dense.get_weights()]
+            [[[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]], [0.0, 0.0]]
+        """
         return [t.detach().clone() for t in self.weights]
 
     def set_weights(self, values) -> None:
-        """Replace the weights, in the order of ``weights``, by tensors, arrays or lists of the same shapes."""
+        """Replace the weights, in the order of ``weights``, by tensors, arrays or lists of the same shapes.
+
+        Example:
+            >>> dense = wg.layers.Dense(1)
+            >>> _ = dense(wg.ones(1, 2))
+            >>> dense.set_weights([[[1.0], [2.0]], [0.5]])         # the kernel (2, 1), then the bias (1,)
+            >>> dense(wg.tensor([[1.0, 1.0]])).tolist()
+            [[3.5]]
+        """
         own = self.weights
         values = list(values)
         if len(values) != len(own):
@@ -272,7 +387,14 @@ class Layer:
 
     @property
     def output_shape(self):
-        """The output shape (batch axis None) of the last call, symbolic calls included; an AttributeError before."""
+        """The output shape (batch axis None) of the last call, symbolic calls included; an AttributeError before.
+
+        Example:
+            >>> dense = wg.layers.Dense(3)
+            >>> _ = dense(wg.ones(2, 5))
+            >>> dense.output_shape
+            (None, 3)
+        """
         if self._output_shape is None:
             raise AttributeError(f"layer {self.name!r} has not been called yet, so its output shape is unknown")
         return self._output_shape

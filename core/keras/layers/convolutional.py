@@ -41,6 +41,14 @@ class Conv2D(Layer):
                "with a Reshape((height, width, channels)) layer first" if len(shape) != 4 else ""
 
     def build(self, input_shape):
+        """Create ``kernel`` (KH, KW, input channels, filters) and ``bias`` (filters,).
+
+        Example:
+            >>> conv = wg.layers.Conv2D(8, (3, 5))
+            >>> conv.build((None, 28, 28, 3))
+            >>> conv.kernel.shape, conv.bias.shape
+            ((3, 5, 3, 8), (8,))
+        """
         if len(input_shape) != 4:
             raise ShapeError(f"layer {self.name!r} (Conv2D) expects inputs of rank 4 (batch, height, width, channels) "
                              f"and got shape {fmt_shape(input_shape)}{self._rank_hint(input_shape)}")
@@ -52,13 +60,37 @@ class Conv2D(Layer):
         self.input_spec = InputSpec(ndim=4, axes={-1: c})
 
     def call(self, inputs):
+        """``activation(conv2d(inputs, kernel) + bias)`` for (N, H, W, C) images.
+
+        Example:
+            >>> conv = wg.layers.Conv2D(1, 2, kernel_initializer="ones")     # each output: a 2 x 2 window's sum
+            >>> x = wg.arange(9).reshape(1, 3, 3, 1).float()                 # rows 0 1 2 / 3 4 5 / 6 7 8
+            >>> conv(x).reshape(-1).tolist()
+            [8.0, 12.0, 20.0, 24.0]
+        """
         return self.activation(conv2d(inputs, self.kernel, self.bias, self.strides, self.padding))
 
     def compute_output_shape(self, input_shape):
+        """(N, H', W', filters): 'valid' keeps full windows, 'same' gives ceil(size / stride).
+
+        Example:
+            >>> wg.layers.Conv2D(4, 3).compute_output_shape((None, 28, 28, 1))
+            (None, 26, 26, 4)
+            >>> wg.layers.Conv2D(4, 3, strides=2, padding="same").compute_output_shape((None, 7, 7, 1))
+            (None, 4, 4, 4)
+        """
         n, h, w, _ = input_shape
         return (n,) + _window_out((h, w), self.kernel_size, self.strides, self.padding) + (self.filters,)
 
     def get_config(self):
+        """The base settings, then ``filters``, ``kernel_size``, ``strides``, ``padding``, ``activation`` and
+        ``use_bias``.
+
+        Example:
+            >>> wg.layers.Conv2D(16, 3, name="conv").get_config()
+            {'name': 'conv', 'trainable': True, 'filters': 16, 'kernel_size': (3, 3), 'strides': (1, 1),
+             'padding': 'valid', 'activation': 'linear', 'use_bias': True}
+        """
         return dict(super().get_config(), filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
                     padding=self.padding, activation=activations.name_of(self.activation), use_bias=self.use_bias)
 

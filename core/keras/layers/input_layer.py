@@ -12,7 +12,13 @@ from .keras_tensor import KerasTensor
 
 
 class InputLayer(Layer):
-    """The entry of a functional model; made by ``Input``."""
+    """The entry of a functional model; made by ``Input``.
+
+    Example:
+        >>> x = wg.Input(shape=(3,), name="features")
+        >>> x.layer, x.layer.output is x
+        (<InputLayer name=features, built=True>, True)
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype="float32", name=None, batch_shape=None):
         super().__init__(name=name)
@@ -26,6 +32,12 @@ class InputLayer(Layer):
         self._output_shape = self._batch_input_shape
 
     def call(self, inputs):
+        """``inputs`` unchanged: an InputLayer only marks where data enters.
+
+        Example:
+            >>> wg.layers.InputLayer(shape=(2,))(wg.tensor([[1.0, 2.0]])).tolist()
+            [[1.0, 2.0]]
+        """
         return inputs
 
 

@@ -12,7 +12,14 @@ from ...ops.registry import fmt as fmt_shape
 
 
 class KerasTensor:
-    """A placeholder with a shape (batch axis None) that remembers which layer made it from what."""
+    """A placeholder with a shape (batch axis None) that remembers which layer made it from what.
+
+    Example:
+        >>> x = wg.Input(shape=(4,))
+        >>> y = wg.layers.Dense(2, name="proj")(x)
+        >>> y, y.layer.name, y.inputs is x
+        (<KerasTensor shape=(None, 2), from proj>, 'proj', True)
+    """
 
     def __init__(self, shape, dtype: str = "float32", layer: "Layer | None" = None, inputs=(), args=(), kwargs=None):
         self.shape, self.dtype = tuple(shape), dtype
@@ -21,7 +28,12 @@ class KerasTensor:
 
     @property
     def ndim(self) -> int:
-        """The rank: the number of axes, the batch axis included."""
+        """The rank: the number of axes, the batch axis included.
+
+        Example:
+            >>> wg.Input(shape=(28, 28, 1)).ndim
+            4
+        """
         return len(self.shape)
 
     def __repr__(self) -> str:

@@ -31,6 +31,15 @@ class BatchNormalization(Layer):
         self.initializers = (beta_initializer, gamma_initializer, moving_mean_initializer, moving_variance_initializer)
 
     def build(self, input_shape):
+        """Create ``gamma`` and ``beta`` (trainable) and ``moving_mean`` and ``moving_variance`` (not), one
+        value per feature.
+
+        Example:
+            >>> bn = wg.layers.BatchNormalization()
+            >>> bn.build((None, 3))
+            >>> [name for name, _ in bn.named_weights()], bn.moving_variance.tolist()
+            (['gamma', 'beta', 'moving_mean', 'moving_variance'], [1.0, 1.0, 1.0])
+        """
         axis = self.axis % len(input_shape)
         n = input_shape[axis]
         beta, gamma, mean, var = self.initializers
@@ -41,6 +50,15 @@ class BatchNormalization(Layer):
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: n})
 
     def call(self, inputs, training=None):
+        """Normalize with the batch's mean and variance while training (and move the moving averages towards
+        them), with the moving averages otherwise.
+
+        Example:
+            >>> bn = wg.layers.BatchNormalization(momentum=0.5)
+            >>> _ = bn(wg.tensor([[1.0, 2.0], [3.0, 6.0]]), training=True)   # batch mean [2, 4], variance [1, 4]
+            >>> bn.moving_mean.tolist(), bn.moving_variance.tolist()        # halfway from [0, 0] and [1, 1]
+            ([1.0, 2.0], [1.0, 2.5])
+        """
         axis = self.axis % inputs.ndim
         shape = tuple(inputs.shape[axis] if i == axis else 1 for i in range(inputs.ndim))
         reduce = tuple(i for i in range(inputs.ndim) if i != axis)
@@ -62,6 +80,12 @@ class BatchNormalization(Layer):
         return out
 
     def get_config(self):
+        """The base settings, then ``axis``, ``momentum`` and ``epsilon``.
+
+        Example:
+            >>> wg.layers.BatchNormalization(momentum=0.9, name="bn").get_config()
+            {'name': 'bn', 'trainable': True, 'axis': -1, 'momentum': 0.9, 'epsilon': 0.001}
+        """
         return dict(super().get_config(), axis=self.axis, momentum=self.momentum, epsilon=self.epsilon)
 
 
@@ -82,6 +106,14 @@ class LayerNormalization(Layer):
         self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
 
     def build(self, input_shape):
+        """Create ``gamma`` (ones) and ``beta`` (zeros), shaped like the normalized axes.
+
+        Example:
+            >>> ln = wg.layers.LayerNormalization(axis=(1, 2))
+            >>> ln.build((None, 4, 8))
+            >>> ln.gamma.shape, ln.beta.shape
+            ((4, 8), (4, 8))
+        """
         rank = len(input_shape)
         axes = sorted(a % rank for a in self.axis)
         shape = tuple(input_shape[a] for a in axes)
@@ -90,6 +122,13 @@ class LayerNormalization(Layer):
         self.input_spec = InputSpec(ndim=rank, axes={a: input_shape[a] for a in axes})
 
     def call(self, inputs):
+        """``(inputs - mean) / sqrt(variance + epsilon) * gamma + beta``, the statistics of each sample over ``axis``.
+
+        Example:
+            >>> y = wg.layers.LayerNormalization()(wg.tensor([[1.0, 3.0], [10.0, 30.0]]))
+            >>> [[round(v, 4) for v in row] for row in y.tolist()]
+            [[-0.9995, 0.9995], [-1.0, 1.0]]
+        """
         rank = inputs.ndim
         axes = tuple(sorted(a % rank for a in self.axis))
         shape = tuple(inputs.shape[i] if i in axes else 1 for i in range(rank))
@@ -98,4 +137,10 @@ class LayerNormalization(Layer):
         return F.layer_norm(inputs, gamma, beta, self.epsilon, axes)
 
     def get_config(self):
+        """The base settings, then ``axis`` (a tuple) and ``epsilon``.
+
+        Example:
+            >>> wg.layers.LayerNormalization(name="ln").get_config()
+            {'name': 'ln', 'trainable': True, 'axis': (-1,), 'epsilon': 0.001}
+        """
         return dict(super().get_config(), axis=self.axis, epsilon=self.epsilon)

@@ -26,6 +26,17 @@ class Model(Trainer, Layer):
 
     Built two ways, as in Keras: ``Model(inputs, outputs)`` from ``Input`` placeholders, or a
     subclass that creates layers in ``__init__`` and uses them in ``call(inputs, training=None)``.
+
+    Example:
+        >>> class TwoLayers(wg.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden, self.out = wg.layers.Dense(8, activation="relu"), wg.layers.Dense(1)
+        ...     def call(self, inputs, training=None):
+        ...         return self.out(self.hidden(inputs))
+        >>> model = TwoLayers()
+        >>> model(wg.ones(2, 4)).shape, model.count_params()
+        ((2, 1), 49)
     """
 
     def __init__(self, inputs=None, outputs=None, name: str | None = None, **kwargs):
@@ -42,6 +53,14 @@ class Model(Trainer, Layer):
     # ---- running ---------------------------------------------------------------------------
 
     def call(self, inputs, training=None):
+        """Run the layers of a functional model on ``inputs`` (a subclass writes its own ``call``).
+
+        Example:
+            >>> x = wg.Input(shape=(2,))
+            >>> model = wg.Model(x, wg.layers.Dense(1, kernel_initializer="ones")(x))
+            >>> model.call(wg.tensor([[1.0, 2.0]])).tolist()
+            [[3.0]]
+        """
         if self._graph is None:
             raise NotImplementedError(f"{type(self).__name__} has no call(): subclass Model and define "
                                       f"call(self, inputs, training=None), or build it as Model(inputs, outputs)")
@@ -53,12 +72,32 @@ class Model(Trainer, Layer):
         return Layer.__call__(self, inputs, *args, training=training, **kwargs)
 
     def compute_output_shape(self, input_shape):
+        """The output shape of a functional model, or a list of them for several outputs.
+
+        Example:
+            >>> x = wg.Input(shape=(4,))
+            >>> wg.Model(x, [wg.layers.Dense(1)(x), wg.layers.Dense(3)(x)]).compute_output_shape((None, 4))
+            [(None, 1), (None, 3)]
+        """
         if self._graph is not None:
             return self._graph.outputs[0].shape if not self._graph.multi_output else [o.shape for o in self._graph.outputs]
         raise NotImplementedError(f"{type(self).__name__}: the output shape is known once the model has been called")
 
     def build(self, input_shape) -> None:
-        """Create the weights for inputs of ``input_shape`` (with or without the batch axis None)."""
+        """Create the weights for inputs of ``input_shape`` (with or without the batch axis None).
+
+        Example:
+            >>> class Net(wg.Model):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.dense = wg.layers.Dense(2)
+            ...     def call(self, inputs, training=None):
+            ...         return self.dense(inputs)
+            >>> net = Net()
+            >>> net.build((None, 3))
+            >>> net.dense.kernel.shape, net.count_params()
+            ((3, 2), 8)
+        """
         if self._graph is not None or self.built:
             return
         shape = tuple(1 if d is None else d for d in input_shape)
@@ -67,7 +106,13 @@ class Model(Trainer, Layer):
 
     @property
     def input_shape(self):
-        """The batch input shape (None for the batch axis), or None when not known yet."""
+        """The batch input shape (None for the batch axis), or None when not known yet.
+
+        Example:
+            >>> x = wg.Input(shape=(28, 28, 1))
+            >>> wg.Model(x, wg.layers.Flatten()(x)).input_shape
+            (None, 28, 28, 1)
+        """
         if self._graph is not None:
             shapes = [t.shape for t in self._graph.inputs]
             return shapes[0] if len(shapes) == 1 else shapes
@@ -75,6 +120,14 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self) -> list[Layer]:
+        """The model's layers in running order; a functional model's InputLayers first.
+
+        Example:
+            >>> x = wg.Input(shape=(3,), name="features")
+            >>> model = wg.Model(x, wg.layers.Dense(1, name="score")(x))
+            >>> [layer.name for layer in model.layers]
+            ['features', 'score']
+        """
         return list(self._layers)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -127,16 +180,49 @@ class Model(Trainer, Layer):
         return rows
 
     def summary(self, line_length: int | None = None, print_fn=None) -> None:
-        """Print the table of layers, output shapes and parameter counts (to ``print_fn``, default print)."""
+        """Print the table of layers, output shapes and parameter counts (to ``print_fn``, default print).
+
+        Example:
+            >>> x = wg.Input(shape=(3,), name="features")
+            >>> wg.Model(x, wg.layers.Dense(2, name="score")(x), name="tiny").summary()
+            Model: "tiny"
+            ...
+            │ features (InputLayer)       │ (None, 3)              │             0 │
+            ...
+            │ score (Dense)               │ (None, 2)              │             8 │
+            └─────────────────────────────┴────────────────────────┴───────────────┘
+             Total params: 8 (32.00 B)
+             Trainable params: 8 (32.00 B)
+             Non-trainable params: 0 (0.00 B)
+        """
         text = "\n".join(summary_lines(self, line_length))
         (print_fn or print)(text)
 
     def save_weights(self, filepath) -> None:
-        """Write the weights as a safetensors file."""
+        """Write the weights as a safetensors file.
+
+        Example:
+            >>> import os, tempfile
+            >>> model = wg.Sequential([wg.Input(shape=(3,)), wg.layers.Dense(2)])
+            >>> with tempfile.TemporaryDirectory() as folder:
+            ...     model.save_weights(os.path.join(folder, "model.safetensors"))
+            ...     print(os.listdir(folder))
+            ['model.safetensors']
+        """
         save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
-        """Read weights written by ``save_weights`` into this model (built, with the same architecture)."""
+        """Read weights written by ``save_weights`` into this model (built, with the same architecture).
+
+        Example:
+            >>> import os, tempfile
+            >>> model, copy = [wg.Sequential([wg.Input(shape=(3,)), wg.layers.Dense(2)]) for _ in range(2)]
+            >>> with tempfile.TemporaryDirectory() as folder:
+            ...     model.save_weights(os.path.join(folder, "model.safetensors"))
+            ...     copy.load_weights(os.path.join(folder, "model.safetensors"))
+            >>> copy.get_weights()[0].tolist() == model.get_weights()[0].tolist()
+            True
+        """
         load_weights(self, filepath)
 
 

@@ -21,7 +21,13 @@ from .summary import describe_params, describe_shape
 class Sequential(Model):
     """Layers applied in order. The input shape comes from an ``Input(shape)`` first entry, an
     ``input_shape=`` on the first layer, ``build(input_shape)``, or the first batch it sees;
-    once known, every layer is built and ``summary()`` shows the output shapes."""
+    once known, every layer is built and ``summary()`` shows the output shapes.
+
+    Example:
+        >>> model = wg.Sequential([wg.layers.Dense(4, input_shape=(3,)), wg.layers.Dense(1)])
+        >>> model.input_shape, model.output_shape, model.count_params()
+        ((None, 3), (None, 1), 21)
+    """
 
     def __init__(self, layers=None, name: str | None = None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -31,7 +37,15 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer) -> None:
-        """Append a layer (or an ``Input`` placeholder as the first entry)."""
+        """Append a layer (or an ``Input`` placeholder as the first entry).
+
+        Example:
+            >>> model = wg.Sequential()
+            >>> model.add(wg.Input(shape=(3,)))
+            >>> model.add(wg.layers.Dense(2))
+            >>> model.output_shape
+            (None, 2)
+        """
         if isinstance(layer, KerasTensor):
             layer = layer.layer
         if isinstance(layer, InputLayer):
@@ -48,7 +62,13 @@ class Sequential(Model):
         self._build_from_input()
 
     def pop(self) -> Layer:
-        """Remove and return the last layer."""
+        """Remove and return the last layer.
+
+        Example:
+            >>> model = wg.Sequential([wg.layers.Dense(4, name="hidden"), wg.layers.Dense(1, name="out")])
+            >>> model.pop().name, [layer.name for layer in model.layers]
+            ('out', ['hidden'])
+        """
         if not self._layers:
             raise IndexError("Sequential.pop: the model has no layers")
         return self._layers.pop()
@@ -64,7 +84,14 @@ class Sequential(Model):
         self.built = True
 
     def build(self, input_shape=None) -> None:
-        """Build for inputs of ``input_shape`` (the batch axis may be None or left out... give it as None)."""
+        """Build for inputs of ``input_shape``, the batch axis included (None for any batch size).
+
+        Example:
+            >>> model = wg.Sequential([wg.layers.Dense(4), wg.layers.Dense(1)])
+            >>> model.build((None, 3))
+            >>> model.input_shape, model.count_params()
+            ((None, 3), 21)
+        """
         if input_shape is None:
             if self._input_layer is None:
                 raise ValueError("Sequential.build: the input shape is unknown; pass it, e.g. build((None, 2))")
@@ -73,6 +100,14 @@ class Sequential(Model):
         self._build_from_input()
 
     def call(self, inputs, training=None):
+        """Run the layers in order, each on the previous one's output, passing ``training`` on.
+
+        Example:
+            >>> model = wg.Sequential([wg.layers.Dense(2, kernel_initializer="ones"),
+            ...                        wg.layers.Dense(1, kernel_initializer="ones")])
+            >>> model.call(wg.tensor([[1.0, 2.0]])).tolist()        # 1 + 2 in each of 2 units, then their sum
+            [[6.0]]
+        """
         x = inputs
         for layer in self._layers:
             x = layer(x, training=training)
@@ -90,6 +125,13 @@ class Sequential(Model):
         return out
 
     def compute_output_shape(self, input_shape):
+        """Each layer's ``compute_output_shape`` in turn, without running anything.
+
+        Example:
+            >>> model = wg.Sequential([wg.layers.Conv2D(8, 3), wg.layers.Flatten(), wg.layers.Dense(10)])
+            >>> model.compute_output_shape((None, 28, 28, 1))
+            (None, 10)
+        """
         shape = tuple(input_shape)
         for layer in self._layers:
             shape = tuple(layer.compute_output_shape(shape))
@@ -97,6 +139,16 @@ class Sequential(Model):
 
     @property
     def input_shape(self):
+        """The batch input shape (None for the batch axis), or None until it is known.
+
+        Example:
+            >>> model = wg.Sequential([wg.layers.Dense(1)])
+            >>> print(model.input_shape)
+            None
+            >>> model.build((None, 5))
+            >>> model.input_shape
+            (None, 5)
+        """
         return self._input_layer.output.shape if self._input_layer is not None else None
 
     def _consumer_of_input(self, i):
