@@ -156,6 +156,14 @@ class SummaryWriter:
 
     ``scalar(tag, value, step)`` and ``histogram(tag, values, step)`` append one record each and
     flush it; ``close()`` (or a ``with`` block) closes the file.
+
+    Example:
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     with SummaryWriter(os.path.join(d, "run1")) as w:
+        ...         w.scalar("loss", 0.5, step=0)
+        ...     os.listdir(os.path.join(d, "run1"))
+        ['events.out.tfevents...']
     """
 
     def __init__(self, logdir, filename_suffix: str = ""):
@@ -177,22 +185,62 @@ class SummaryWriter:
         self._write(_event(time.time() if wall_time is None else wall_time, step, summary=summary))
 
     def scalar(self, tag: str, value, step: int, wall_time: float | None = None) -> None:
-        """Logs ``value`` (a number, or a one-element Tensor) as ``tag`` at ``step``."""
+        """Logs ``value`` (a number, or a one-element Tensor) as ``tag`` at ``step``.
+
+        Example:
+            >>> import os, tempfile
+            >>> with tempfile.TemporaryDirectory() as d, SummaryWriter(d) as w:
+            ...     before = os.path.getsize(w.path)
+            ...     w.scalar("loss", wg.tensor([0.25]), step=1)
+            ...     os.path.getsize(w.path) > before      # on disk at once
+            True
+        """
         if hasattr(value, "item"):
             value = value.item()
         self._summary(tag, _float(2, float(value)), int(step), wall_time)
 
     def histogram(self, tag: str, values, step: int, bins: int = 30, wall_time: float | None = None) -> None:
-        """Logs the distribution of ``values`` (numbers, nested lists or a Tensor) in ``bins`` equal buckets."""
+        """Logs the distribution of ``values`` (numbers, nested lists or a Tensor) in ``bins`` equal buckets.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as d, SummaryWriter(d) as w:
+            ...     w.histogram("kernel", wg.tensor([[0.1, -0.2], [0.3, 0.3]]), step=0, bins=4)
+            ...     w.histogram("kernel", [float("nan")], step=1)
+            Traceback (most recent call last):
+            ...
+            ValueError: histogram: values must be finite
+        """
         self._summary(tag, _bytes(5, _histogram(values, int(bins))), int(step), wall_time)
 
     def flush(self) -> None:
-        """Write what is buffered to the file (every record is flushed as it is written already)."""
+        """Write what is buffered to the file (every record is flushed as it is written already).
+
+        Example:
+            >>> import os, tempfile
+            >>> with tempfile.TemporaryDirectory() as d, SummaryWriter(d) as w:
+            ...     w.scalar("loss", 0.5, step=0)
+            ...     size = os.path.getsize(w.path)
+            ...     w.flush()
+            ...     os.path.getsize(w.path) == size
+            True
+        """
         if self._file is not None:
             self._file.flush()
 
     def close(self) -> None:
-        """Close the event file; the writer takes no records after this."""
+        """Close the event file; the writer takes no records after this.
+
+        Example:
+            >>> import tempfile
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     w = SummaryWriter(d)
+            ...     w.close()
+            ...     w.scalar("loss", 0.5, step=0)
+            Traceback (most recent call last):
+            ...
+            ValueError: SummaryWriter: the writer is closed
+        """
         if self._file is not None:
             self._file.close()
             self._file = None

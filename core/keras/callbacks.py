@@ -26,7 +26,19 @@ from ..event_files import SummaryWriter
 
 class Callback:
     """Base class: override any of the ``on_*`` methods. ``self.model`` is the model being fit,
-    ``self.params`` holds epochs, steps and verbose."""
+    ``self.params`` holds epochs, steps and verbose.
+
+    Example:
+        >>> class Printer(wg.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(epoch, self.params["steps"], self.model.name)
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)], name="tiny")
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> _ = model.fit([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, epochs=2, verbose=0,
+        ...               callbacks=[Printer()])
+        0 2 tiny
+        1 2 tiny
+    """
 
     def __init__(self):
         self.model, self.params = None, {}
@@ -35,7 +47,18 @@ class Callback:
     # cycle would leave the model's tensors to the cycle collector instead of freeing them.
     @property
     def model(self):
-        """The model being trained (``fit`` sets it), or None before."""
+        """The model being trained (``fit`` sets it), or None before.
+
+        Example:
+            >>> cb = wg.callbacks.Callback()
+            >>> print(cb.model)
+            None
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0]], [[1.0]], verbose=0, callbacks=[cb])
+            >>> cb.model is model
+            True
+        """
         return self._model_ref() if self._model_ref is not None else None
 
     @model.setter
@@ -43,22 +66,71 @@ class Callback:
         self._model_ref = weakref.ref(model) if model is not None else None
 
     def set_model(self, model) -> None:
-        """Set ``self.model``; ``fit`` and ``evaluate`` call it before the first hook."""
+        """Set ``self.model``; ``fit`` and ``evaluate`` call it before the first hook.
+
+        Example:
+            >>> cb, model = wg.callbacks.Callback(), wg.Sequential([wg.layers.Dense(1)])
+            >>> cb.set_model(model)
+            >>> cb.model is model
+            True
+        """
         self.model = model
 
     def set_params(self, params: dict) -> None:
-        """Set ``self.params``: ``fit`` passes ``{"epochs", "steps", "verbose"}`` (steps per epoch)."""
+        """Set ``self.params``: ``fit`` passes ``{"epochs", "steps", "verbose"}`` (steps per epoch).
+
+        Example:
+            >>> class Params(wg.callbacks.Callback):
+            ...     def on_train_begin(self, logs=None):
+            ...         print(self.params)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, epochs=3, verbose=0,
+            ...               callbacks=[Params()])
+            {'epochs': 3, 'steps': 2, 'verbose': 0}
+        """
         self.params = params
 
     def on_train_begin(self, logs=None):
-        """Called once when ``fit`` starts; ``logs`` is empty."""
+        """Called once when ``fit`` starts; ``logs`` is empty.
+
+        Example:
+            >>> class Begin(wg.callbacks.Callback):
+            ...     def on_train_begin(self, logs=None):
+            ...         print("training for", self.params["epochs"], "epochs, logs:", logs)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0]], [[1.0]], epochs=2, verbose=0, callbacks=[Begin()])
+            training for 2 epochs, logs: {}
+        """
 
     def on_train_end(self, logs=None):
         """Called once when ``fit`` ends (after the last epoch, or when training was stopped);
-        ``logs`` holds the last epoch's logs, as given to ``on_epoch_end``."""
+        ``logs`` holds the last epoch's logs, as given to ``on_epoch_end``.
+
+        Example:
+            >>> class End(wg.callbacks.Callback):
+            ...     def on_train_end(self, logs=None):
+            ...         print(sorted(logs))
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0]], [[1.0]], verbose=0, validation_data=([[1.0]], [[2.0]]), callbacks=[End()])
+            ['loss', 'val_loss']
+        """
 
     def on_epoch_begin(self, epoch, logs=None):
-        """Called at the start of each epoch of ``fit``, ``epoch`` counting from 0; ``logs`` is empty."""
+        """Called at the start of each epoch of ``fit``, ``epoch`` counting from 0; ``logs`` is empty.
+
+        Example:
+            >>> class Epochs(wg.callbacks.Callback):
+            ...     def on_epoch_begin(self, epoch, logs=None):
+            ...         print("epoch", epoch)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0]], [[1.0]], initial_epoch=1, epochs=3, verbose=0, callbacks=[Epochs()])
+            epoch 1
+            epoch 2
+        """
 
     def on_epoch_end(self, epoch, logs=None):
         """Called at the end of each epoch of ``fit``; ``logs`` maps "loss" and each metric's name to its
@@ -77,40 +149,153 @@ class Callback:
         """
 
     def on_train_batch_begin(self, batch, logs=None):
-        """Called before each training step of ``fit``, ``batch`` being its index in the epoch; ``logs`` is empty."""
+        """Called before each training step of ``fit``, ``batch`` being its index in the epoch; ``logs`` is empty.
+
+        Example:
+            >>> class Steps(wg.callbacks.Callback):
+            ...     seen = []
+            ...     def on_train_batch_begin(self, batch, logs=None):
+            ...         self.seen.append(batch)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, epochs=2, verbose=0,
+            ...               callbacks=[Steps()])
+            >>> Steps.seen
+            [0, 1, 0, 1]
+        """
 
     def on_train_batch_end(self, batch, logs=None):
         """Called after each training step of ``fit``; ``logs`` holds the loss and metrics averaged over the
-        epoch's batches so far, read back from the device only when a value is looked at."""
+        epoch's batches so far, read back from the device only when a value is looked at.
+
+        Example:
+            >>> class Losses(wg.callbacks.Callback):
+            ...     def on_train_batch_end(self, batch, logs=None):
+            ...         print(batch, round(logs["loss"], 4))
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, shuffle=False, verbose=0,
+            ...               callbacks=[Losses()])
+            0 2.0
+            1 5.1867
+
+        (The second value is the mean of the batch losses 2.0 and 11.56, weighted by their 2 and 1 samples.)
+        """
 
     def on_test_begin(self, logs=None):
-        """Called when ``evaluate`` starts (``fit``'s validation passes call no hooks); ``logs`` is empty."""
+        """Called when ``evaluate`` starts (``fit``'s validation passes call no hooks); ``logs`` is empty.
+
+        Example:
+            >>> class Test(wg.callbacks.Callback):
+            ...     def on_test_begin(self, logs=None):
+            ...         print("evaluating", self.params["steps"], "batches")
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.evaluate([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, verbose=0,
+            ...                    callbacks=[Test()])
+            evaluating 2 batches
+        """
 
     def on_test_end(self, logs=None):
-        """Called when ``evaluate`` ends; ``logs`` holds the loss and metrics over all its batches."""
+        """Called when ``evaluate`` ends; ``logs`` holds the loss and metrics over all its batches.
+
+        Example:
+            >>> class Result(wg.callbacks.Callback):
+            ...     def on_test_end(self, logs=None):
+            ...         print(logs)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse", metrics=["mae"])
+            >>> _ = model.evaluate([[0.0], [1.0]], [[0.0], [2.0]], verbose=0, callbacks=[Result()])
+            {'loss': 2.0, 'mae': 1.0}
+        """
 
     def on_test_batch_begin(self, batch, logs=None):
-        """Called before each batch of ``evaluate``, ``batch`` being its index; ``logs`` is empty."""
+        """Called before each batch of ``evaluate``, ``batch`` being its index; ``logs`` is empty.
+
+        Example:
+            >>> class Batches(wg.callbacks.Callback):
+            ...     def on_test_batch_begin(self, batch, logs=None):
+            ...         print("batch", batch, logs)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.evaluate([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, verbose=0,
+            ...                    callbacks=[Batches()])
+            batch 0 {}
+            batch 1 {}
+        """
 
     def on_test_batch_end(self, batch, logs=None):
         """Called after each batch of ``evaluate``; ``logs`` holds the loss and metrics over the batches so
-        far, read back only when a value is looked at."""
+        far, read back only when a value is looked at.
+
+        Example:
+            >>> class Losses(wg.callbacks.Callback):
+            ...     def on_test_batch_end(self, batch, logs=None):
+            ...         print(batch, round(logs["loss"], 4))
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.evaluate([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, verbose=0,
+            ...                    callbacks=[Losses()])
+            0 2.0
+            1 6.6667
+        """
 
     def on_predict_begin(self, logs=None):
-        """Called when ``predict`` starts, in Keras; webgrad's ``predict`` does not call it yet."""
+        """Called when ``predict`` starts, in Keras; webgrad's ``predict`` does not call it yet.
+
+        Example:
+            >>> class Hook(wg.callbacks.Callback):
+            ...     def on_predict_begin(self, logs=None):
+            ...         print("on_predict_begin", logs)
+            >>> wg.callbacks.CallbackList([Hook()]).on_predict_begin()
+            on_predict_begin {}
+        """
 
     def on_predict_end(self, logs=None):
-        """Called when ``predict`` ends, in Keras; webgrad's ``predict`` does not call it yet."""
+        """Called when ``predict`` ends, in Keras; webgrad's ``predict`` does not call it yet.
+
+        Example:
+            >>> class Hook(wg.callbacks.Callback):
+            ...     def on_predict_end(self, logs=None):
+            ...         print("on_predict_end", logs)
+            >>> wg.callbacks.CallbackList([Hook()]).on_predict_end()
+            on_predict_end {}
+        """
 
     def on_predict_batch_begin(self, batch, logs=None):
-        """Called before each batch of ``predict``, in Keras; webgrad's ``predict`` does not call it yet."""
+        """Called before each batch of ``predict``, in Keras; webgrad's ``predict`` does not call it yet.
+
+        Example:
+            >>> class Hook(wg.callbacks.Callback):
+            ...     def on_predict_batch_begin(self, batch, logs=None):
+            ...         print("on_predict_batch_begin", batch, logs)
+            >>> wg.callbacks.CallbackList([Hook()]).on_predict_batch_begin(0)
+            on_predict_batch_begin 0 {}
+        """
 
     def on_predict_batch_end(self, batch, logs=None):
-        """Called after each batch of ``predict``, in Keras; webgrad's ``predict`` does not call it yet."""
+        """Called after each batch of ``predict``, in Keras; webgrad's ``predict`` does not call it yet.
+
+        Example:
+            >>> class Hook(wg.callbacks.Callback):
+            ...     def on_predict_batch_end(self, batch, logs=None):
+            ...         print("on_predict_batch_end", batch, logs)
+            >>> wg.callbacks.CallbackList([Hook()]).on_predict_batch_end(0)
+            on_predict_batch_end 0 {}
+        """
 
 
 class LazyLogs(Mapping):
-    """Metric values by name, read back from the device on first access (all at once)."""
+    """Metric values by name, read back from the device on first access (all at once).
+
+    Example:
+        >>> reads = []
+        >>> logs = wg.callbacks.LazyLogs(lambda: reads.append("read") or {"loss": 0.5, "mae": 0.25})
+        >>> reads
+        []
+        >>> logs["loss"], sorted(logs), reads
+        (0.5, ['loss', 'mae'], ['read'])
+    """
 
     def __init__(self, read):
         self._read, self._values = read, None
@@ -134,7 +319,19 @@ class LazyLogs(Mapping):
 
 
 class CallbackList(Callback):
-    """Calls every callback in order."""
+    """Calls every callback in order.
+
+    Example:
+        >>> a = wg.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print("a", epoch, logs))
+        >>> b = wg.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: print("b", epoch, logs))
+        >>> wg.callbacks.CallbackList([a, b]).on_epoch_end(0, {"loss": 0.5})
+        a 0 {'loss': 0.5}
+        b 0 {'loss': 0.5}
+        >>> wg.callbacks.CallbackList([print])
+        Traceback (most recent call last):
+        ...
+        TypeError: callbacks must be Callback instances, got <built-in function print>
+    """
 
     def __init__(self, callbacks=None, model=None, params=None):
         super().__init__()
@@ -159,7 +356,17 @@ def _broadcast(name):
         for cb in self.callbacks:
             getattr(cb, name)(*args)
     method.__name__ = name
-    method.__doc__ = f"Calls ``{name}`` of every callback, in order (with empty ``logs`` when none are given)."
+    method.__doc__ = f"""Calls ``{name}`` of every callback, in order (with empty ``logs`` when none are given).
+
+        Example:
+            >>> class A(wg.callbacks.Callback):
+            ...     def {name}(self, *args):
+            ...         print(type(self).__name__, args)
+            >>> class B(A): pass
+            >>> wg.callbacks.CallbackList([A(), B()]).{name}({'0' if indexed else ''})
+            A {'(0, {})' if indexed else '({},)'}
+            B {'(0, {})' if indexed else '({},)'}
+        """
     return method
 
 
@@ -170,16 +377,42 @@ del _name
 
 class History(Callback):
     """Records the epoch logs: ``history.history["val_loss"]`` is a list with one value per epoch.
-    ``fit`` returns it."""
+    ``fit`` returns it.
+
+    Example:
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> history = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=2, verbose=0, validation_data=([[1.0]], [[2.0]]))
+        >>> history.epoch, sorted(history.history), round(history.history["loss"][0], 4)
+        ([0, 1], ['loss', 'val_loss'], 2.0)
+    """
 
     def __init__(self):
         super().__init__()
         self.epoch, self.history = [], {}
 
     def on_train_begin(self, logs=None):
+        """Empties ``epoch``, the list of epochs seen (``fit`` makes a new History for each call).
+
+        Example:
+            >>> history = wg.callbacks.History()
+            >>> history.epoch = [0, 1]
+            >>> history.on_train_begin()
+            >>> history.epoch
+            []
+        """
         self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
+        """Appends ``epoch`` to ``epoch`` and each value of ``logs`` to ``history[name]``.
+
+        Example:
+            >>> history = wg.callbacks.History()
+            >>> history.on_epoch_end(0, {"loss": 0.5})
+            >>> history.on_epoch_end(1, {"loss": 0.25})
+            >>> history.epoch, history.history
+            ([0, 1], {'loss': [0.5, 0.25]})
+        """
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
@@ -218,6 +451,15 @@ class ProgbarLogger(Callback):
 
     Elsewhere (a pipe, a log file, the browser console) and with ``verbose=2`` it prints only
     the final line of each epoch.
+
+    Example:
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> _ = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=2, verbose=2)
+        Epoch 1/2
+        1/1 - ... - loss: 2.0000
+        Epoch 2/2
+        1/1 - ... - loss: 1.3000
     """
 
     def __init__(self, verbose: int = 1, interval: float = 0.1, stream=None, width: int = 20):
@@ -238,15 +480,45 @@ class ProgbarLogger(Callback):
             return False
 
     def on_train_begin(self, logs=None):
+        """Reads the number of epochs and of steps per epoch from ``params``.
+
+        Example:
+            >>> bar = wg.callbacks.ProgbarLogger(verbose=2)
+            >>> bar.set_params({"epochs": 3, "steps": 10, "verbose": 2})
+            >>> bar.on_train_begin()
+            >>> bar.epochs, bar.steps
+            (3, 10)
+        """
         self.epochs = self.params.get("epochs", 1)
         self.steps = self.params.get("steps")
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Starts the epoch's clock and prints ``Epoch n/epochs`` (unless there is one epoch and ``verbose=2``).
+
+        Example:
+            >>> bar = wg.callbacks.ProgbarLogger(verbose=2)
+            >>> bar.set_params({"epochs": 3, "steps": 10, "verbose": 2})
+            >>> bar.on_train_begin()
+            >>> bar.on_epoch_begin(1)
+            Epoch 2/3
+        """
         self.start, self.last_draw, self.seen = time.perf_counter(), 0.0, 0
         if self.epochs > 1 or self.verbose == 1:
             self._write(f"Epoch {epoch + 1}/{self.epochs}\n")
 
     def on_train_batch_end(self, batch, logs=None):
+        """Counts the step and, on a terminal with ``verbose=1``, redraws the bar (at most every ``interval``
+        seconds, reading ``logs`` only then).
+
+        Example:
+            >>> bar = wg.callbacks.ProgbarLogger(verbose=2)
+            >>> bar.set_params({"epochs": 3, "steps": 10, "verbose": 2})
+            >>> bar.on_train_begin()
+            >>> for batch in range(4):
+            ...     bar.on_train_batch_end(batch, {"loss": 0.5})
+            >>> bar.seen
+            4
+        """
         self.seen = batch + 1
         if not self._live():
             return
@@ -256,18 +528,59 @@ class ProgbarLogger(Callback):
             self._write("\r" + self._line(self.seen, dict(logs or {}), final=False) + "\x1b[K")
 
     def on_epoch_end(self, epoch, logs=None):
+        """Prints the epoch's final line: steps, time, and each value of ``logs`` by name.
+
+        Example:
+            >>> bar = wg.callbacks.ProgbarLogger(verbose=2)
+            >>> bar.set_params({"epochs": 3, "steps": 10, "verbose": 2})
+            >>> bar.on_train_begin()
+            >>> bar.on_epoch_begin(0)
+            Epoch 1/3
+            >>> for batch in range(10):
+            ...     bar.on_train_batch_end(batch)
+            >>> bar.on_epoch_end(0, {"loss": 0.25, "accuracy": 0.875})
+            10/10 - ... - accuracy: 0.8750 - loss: 0.2500
+        """
         line = self._line(self.seen, dict(logs or {}), final=True)
         self._write(("\r" if self._live() else "") + line + ("\x1b[K" if self._live() else "") + "\n")
 
     def on_test_begin(self, logs=None):
+        """Starts the clock of an ``evaluate`` pass of ``params["steps"]`` batches.
+
+        Example:
+            >>> bar = wg.callbacks.ProgbarLogger(verbose=2)
+            >>> bar.set_params({"epochs": 1, "steps": 4, "verbose": 2})
+            >>> bar.on_test_begin()
+            >>> bar.steps, bar.seen
+            (4, 0)
+        """
         # evaluate() on its own: one line for the whole pass (fit's validation runs silently)
         self.steps = self.params.get("steps")
         self.start, self.last_draw, self.seen = time.perf_counter(), 0.0, 0
 
     def on_test_batch_end(self, batch, logs=None):
+        """Counts the batch and redraws the bar, as ``on_train_batch_end`` does.
+
+        Example:
+            >>> bar = wg.callbacks.ProgbarLogger(verbose=2)
+            >>> bar.set_params({"epochs": 1, "steps": 4, "verbose": 2})
+            >>> bar.on_test_begin()
+            >>> bar.on_test_batch_end(0)
+            >>> bar.seen
+            1
+        """
         self.on_train_batch_end(batch, logs)
 
     def on_test_end(self, logs=None):
+        """Prints the one line of an ``evaluate`` pass, with its loss and metrics.
+
+        Example:
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> model.evaluate([[0.0], [1.0]], [[0.0], [2.0]], verbose=2)
+            1/1 - ... - loss: 2.0000
+            2.0
+        """
         self.on_epoch_end(0, logs)
 
     def _bar(self, seen: int) -> str:
@@ -318,10 +631,32 @@ class EarlyStopping(Callback):
         return value < reference - self.min_delta if self.mode == "min" else value > reference + self.min_delta
 
     def on_train_begin(self, logs=None):
+        """Resets the wait count and the best value (to ``baseline``), so one callback can serve several fits.
+
+        Example:
+            >>> stop = wg.callbacks.EarlyStopping(monitor="loss", baseline=0.5)
+            >>> stop.wait = 3
+            >>> stop.on_train_begin()
+            >>> stop.wait, stop.best
+            (0, 0.5)
+        """
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
         self.best, self.best_weights = self.baseline, None
 
     def on_epoch_end(self, epoch, logs=None):
+        """Compares the monitored value with the best so far; after ``patience`` epochs without an
+        improvement it sets ``model.stop_training``, which ends ``fit`` after this epoch.
+
+        Example:
+            >>> stop = wg.callbacks.EarlyStopping(monitor="loss", patience=1)
+            >>> model = wg.Sequential([wg.layers.Dense(1)])
+            >>> stop.set_model(model)
+            >>> stop.on_train_begin()
+            >>> for epoch, loss in enumerate([1.0, 0.5, 0.7]):
+            ...     stop.on_epoch_end(epoch, {"loss": loss})
+            >>> model.stop_training, stop.best, stop.stopped_epoch
+            (True, 0.5, 2)
+        """
         value = _monitored(self, logs)
         if value is None or epoch < self.start_from_epoch:
             return
@@ -338,6 +673,20 @@ class EarlyStopping(Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
+        """When training was stopped early: says so (with ``verbose``) and, with ``restore_best_weights``,
+        sets the weights of the best epoch back.
+
+        Example:
+            >>> stop = wg.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True, verbose=1)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+            >>> stop.set_model(model)
+            >>> stop.on_train_begin()
+            >>> for epoch, loss in enumerate([1.0, 0.5, 0.7]):
+            ...     stop.on_epoch_end(epoch, {"loss": loss})
+            >>> stop.on_train_end()
+            Epoch 3: early stopping
+            Restoring model weights from the end of the best epoch: 2.
+        """
         if self.stopped_epoch and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch:
@@ -365,7 +714,18 @@ def _monitored(cb, logs):
 
 class ModelCheckpoint(Callback):
     """Saves the weights (safetensors) after each epoch, or only when ``monitor`` improves
-    (``save_best_only``). ``filepath`` may name the epoch and logs: ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``."""
+    (``save_best_only``). ``filepath`` may name the epoch and logs: ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``.
+
+    Example:
+        >>> import os, tempfile
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     ckpt = wg.callbacks.ModelCheckpoint(os.path.join(d, "ckpt-{epoch:02d}.safetensors"))
+        ...     _ = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=2, verbose=0, callbacks=[ckpt])
+        ...     sorted(os.listdir(d))
+        ['ckpt-01.safetensors', 'ckpt-02.safetensors']
+    """
 
     def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0, save_best_only: bool = False,
                  save_weights_only: bool = True, mode: str = "auto", save_freq="epoch"):
@@ -378,6 +738,21 @@ class ModelCheckpoint(Callback):
         self.mode, self.best = _mode(mode, monitor), None
 
     def on_epoch_end(self, epoch, logs=None):
+        """Saves the model's weights to ``filepath`` filled in with this epoch (from 1) and its logs; with
+        ``save_best_only``, only when the monitored value is the best so far.
+
+        Example:
+            >>> import os, tempfile
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     ckpt = wg.callbacks.ModelCheckpoint(os.path.join(d, "best.safetensors"), monitor="loss",
+            ...                                         save_best_only=True, verbose=1)
+            ...     ckpt.set_model(model)
+            ...     for epoch, loss in enumerate([0.5, 0.7, 0.25]):
+            ...         ckpt.on_epoch_end(epoch, {"loss": loss})
+            Epoch 1: loss improved from None to 0.50000, saving to ...best.safetensors
+            Epoch 3: loss improved from 0.5 to 0.25000, saving to ...best.safetensors
+        """
         logs = dict(logs or {})
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
@@ -404,6 +779,17 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Sets the optimizer's learning rate to ``schedule(epoch, lr)``, ``lr`` being the current one.
+
+        Example:
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> halve = wg.callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2 if epoch else lr, verbose=1)
+            >>> _ = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=3, verbose=0, callbacks=[halve])
+            Epoch 1: LearningRateScheduler setting learning rate to 0.1.
+            Epoch 2: LearningRateScheduler setting learning rate to 0.05.
+            Epoch 3: LearningRateScheduler setting learning rate to 0.025.
+        """
         opt = self.model.optimizer
         lr = float(self.schedule(epoch, opt.current_learning_rate))
         if not math.isfinite(lr):
@@ -413,7 +799,16 @@ class LearningRateScheduler(Callback):
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
 
     def on_epoch_end(self, epoch, logs=None):
-        """Adds ``learning_rate`` (the current one) to the epoch's logs, so ``History`` records it."""
+        """Adds ``learning_rate`` (the current one) to the epoch's logs, so ``History`` records it.
+
+        Example:
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> decay = wg.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
+            >>> history = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=3, verbose=0, callbacks=[decay])
+            >>> history.history["learning_rate"]
+            [0.1, 0.05, 0.025]
+        """
         if logs is not None and isinstance(logs, dict):
             logs["learning_rate"] = self.model.optimizer.current_learning_rate
 
@@ -424,17 +819,46 @@ class TerminateOnNaN(Callback):
     ``fit`` watches the loss itself (without reading it back every step); with this callback a
     bad loss ends training and ``fit`` returns its History, without it ``fit`` raises
     ``FloatingPointError`` naming the epoch and step.
+
+    Example:
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> history = model.fit([[float("nan")]], [[0.0]], verbose=0, callbacks=[wg.callbacks.TerminateOnNaN()])
+        Batch 0: Invalid loss, terminating training. (the loss became nan at epoch 1, step 1 ...)
+        >>> history.history["loss"], model.stop_training
+        ([nan], True)
     """
 
     def on_nan(self, epoch: int, step: int, message: str) -> None:
         """Called by ``fit`` when the loss has become NaN or infinite at ``step`` of ``epoch`` (both from 0);
-        ``message`` says where and what to try. Prints it and stops training."""
+        ``message`` says where and what to try. Prints it and stops training.
+
+        Example:
+            >>> stop = wg.callbacks.TerminateOnNaN()
+            >>> model = wg.Sequential([wg.layers.Dense(1)])
+            >>> stop.set_model(model)
+            >>> stop.on_nan(0, 7, "the loss became inf")
+            Batch 7: Invalid loss, terminating training. (the loss became inf)
+            >>> model.stop_training
+            True
+        """
         print(f"Batch {step}: Invalid loss, terminating training. ({message})")
         self.model.stop_training = True
 
 
 class LambdaCallback(Callback):
-    """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+    """A callback from functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    Example:
+        >>> seen = []
+        >>> cb = wg.callbacks.LambdaCallback(on_train_begin=lambda logs: seen.append("begin"),
+        ...                                  on_epoch_end=lambda epoch, logs: seen.append(epoch))
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> _ = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=2, verbose=0, callbacks=[cb])
+        >>> seen
+        ['begin', 0, 1]
+    """
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None, on_train_end=None,
                  on_train_batch_begin=None, on_train_batch_end=None):
@@ -466,12 +890,43 @@ class ProgressHook(Callback):
         self.epoch, self.last = 0, 0.0
 
     def on_train_begin(self, logs=None):
+        """Sends ``{"event": "train_begin", "epochs", "steps"}``.
+
+        Example:
+            >>> events = []
+            >>> hook = wg.callbacks.ProgressHook(events.append, every=0)
+            >>> hook.set_params({"epochs": 2, "steps": 5, "verbose": 0})
+            >>> hook.on_train_begin()
+            >>> events
+            [{'event': 'train_begin', 'epochs': 2, 'steps': 5}]
+        """
         self.fn({"event": "train_begin", "epochs": self.params.get("epochs"), "steps": self.params.get("steps")})
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Notes the epoch, which the batch events carry; sends nothing.
+
+        Example:
+            >>> events = []
+            >>> hook = wg.callbacks.ProgressHook(events.append, every=0)
+            >>> hook.on_epoch_begin(1)
+            >>> hook.on_train_batch_end(0, {"loss": 0.5})
+            >>> events[0]["epoch"], events[0]["step"]
+            (1, 1)
+        """
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
+        """Sends ``{"event": "batch", "epoch", "step", "steps", "logs"}``, ``step`` counting from 1, at most
+        every ``every`` seconds and always for an epoch's last step.
+
+        Example:
+            >>> events = []
+            >>> hook = wg.callbacks.ProgressHook(events.append, every=0)
+            >>> hook.set_params({"epochs": 1, "steps": 3, "verbose": 0})
+            >>> hook.on_train_batch_end(2, {"loss": 0.25})
+            >>> events
+            [{'event': 'batch', 'epoch': 0, 'step': 3, 'steps': 3, 'logs': {'loss': 0.25}}]
+        """
         now = time.perf_counter()
         steps = self.params.get("steps")
         if now - self.last >= self.every or (steps and batch + 1 == steps):
@@ -480,9 +935,29 @@ class ProgressHook(Callback):
                      "logs": dict(logs or {})})
 
     def on_epoch_end(self, epoch, logs=None):
+        """Sends ``{"event": "epoch", "epoch", "logs"}`` with the epoch's logs, validation metrics included.
+
+        Example:
+            >>> events = []
+            >>> hook = wg.callbacks.ProgressHook(events.append, every=0)
+            >>> hook.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})
+            >>> events
+            [{'event': 'epoch', 'epoch': 0, 'logs': {'loss': 0.5, 'val_loss': 0.75}}]
+        """
         self.fn({"event": "epoch", "epoch": epoch, "logs": dict(logs or {})})
 
     def on_train_end(self, logs=None):
+        """Sends ``{"event": "train_end", "logs"}`` with the last epoch's logs.
+
+        Example:
+            >>> events = []
+            >>> hook = wg.callbacks.ProgressHook(events.append, every=0)
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> _ = model.fit([[0.0], [1.0]], [[0.0], [2.0]], verbose=0, callbacks=[hook])
+            >>> [e["event"] for e in events], events[-1]
+            (['train_begin', 'batch', 'epoch', 'train_end'], {'event': 'train_end', 'logs': {'loss': 2.0}})
+        """
         self.fn({"event": "train_end", "logs": dict(logs or {})})
 
 
@@ -509,9 +984,35 @@ class TensorBoard(Callback):
         return self._writers[name]
 
     def on_train_begin(self, logs=None):
+        """Closes the files of an earlier ``fit``, so that each ``fit`` writes new event files.
+
+        Example:
+            >>> import os, tempfile
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     tb = wg.callbacks.TensorBoard(d)
+            ...     for _ in range(2):
+            ...         _ = model.fit([[0.0]], [[1.0]], verbose=0, callbacks=[tb])
+            ...     len(os.listdir(os.path.join(d, "train")))
+            2
+        """
         self._close()
 
     def on_epoch_end(self, epoch, logs=None):
+        """Logs each number of ``logs`` as the scalar ``epoch_<name>`` at step ``epoch``: ``val_*`` values in
+        ``<log_dir>/validation``, the others in ``<log_dir>/train``.
+
+        Example:
+            >>> import pathlib, tempfile
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     tb = wg.callbacks.TensorBoard(d)
+            ...     tb.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75})
+            ...     tb.on_train_end()
+            ...     files = sorted(pathlib.Path(d).glob("*/events.*"))
+            ...     [(p.parent.name, b"epoch_loss" in p.read_bytes()) for p in files]
+            [('train', True), ('validation', True)]
+        """
         for key, value in dict(logs or {}).items():
             try:
                 value = float(value)
@@ -521,6 +1022,18 @@ class TensorBoard(Callback):
             self._writer(name).scalar(f"epoch_{tag}", value, epoch)
 
     def on_train_end(self, logs=None):
+        """Closes the event files (each record is on disk already: they are flushed as written).
+
+        Example:
+            >>> import pathlib, tempfile
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     tb = wg.callbacks.TensorBoard(d)
+            ...     _ = model.fit([[0.0]], [[1.0]], verbose=0, validation_data=([[1.0]], [[2.0]]), callbacks=[tb])
+            ...     sorted(p.parent.name for p in pathlib.Path(d).glob("*/events.*"))
+            ['train', 'validation']
+        """
         self._close()
 
     def _close(self):

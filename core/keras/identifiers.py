@@ -16,7 +16,16 @@ from __future__ import annotations
 def from_identifier(kind: str, identifier, base: type, table: dict, ignore_case: bool = True, otherwise=None):
     """An instance of ``base`` as it is, a subclass of ``base`` made with its defaults, or a name in
     ``table`` (its entry called with no arguments); else ``otherwise(identifier)`` if that is given
-    and returns something; else a ValueError naming ``kind`` and listing the valid names."""
+    and returns something; else a ValueError naming ``kind`` and listing the valid names.
+
+    Example:
+        >>> from webgrad.keras import optimizers
+        >>> get = lambda x: from_identifier("optimizer", x, optimizers.Optimizer, optimizers.ALL,
+        ...                                 otherwise=lambda v: optimizers.SGD(v) if isinstance(v, float) else None)
+        >>> sgd = optimizers.SGD(0.5)
+        >>> get(sgd) is sgd, get(optimizers.Adam).learning_rate, get("RMSprop"), get(0.2).learning_rate
+        (True, 0.001, RMSprop(...), 0.2)
+    """
     if isinstance(identifier, base):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, base):
@@ -32,5 +41,10 @@ def from_identifier(kind: str, identifier, base: type, table: dict, ignore_case:
 
 
 def unknown(kind: str, identifier, table: dict) -> ValueError:
-    """The error for a name that is not in ``table``."""
+    """The error for a name that is not in ``table``.
+
+    Example:
+        >>> unknown("loss", "msee", {"mse": None, "mae": None})
+        ValueError("unknown loss 'msee'; valid names: mae, mse")
+    """
     return ValueError(f"unknown {kind} {identifier!r}; valid names: {', '.join(sorted(table))}")

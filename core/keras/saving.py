@@ -28,7 +28,12 @@ _BY_WEBGRAD = {"float32": "F32", "float16": "F16", "int32": "I32", "bool": "BOOL
 
 
 def tensor_bytes(t: Tensor) -> bytes:
-    """The row-major little-endian bytes of ``t`` as safetensors stores them (bool: 1 byte each)."""
+    """The row-major little-endian bytes of ``t`` as safetensors stores them (bool: 1 byte each).
+
+    Example:
+        >>> tensor_bytes(wg.tensor([1.0, 2.0])), tensor_bytes(wg.tensor([True, False]))
+        (b'\\x00\\x00\\x80?\\x00\\x00\\x00@', b'\\x01\\x00')
+    """
     raw = t.device.to_bytes(t.data)    # the device's own readback; bool is stored as u32 on the device
     if t.dtype.name == "bool":
         return bytes(1 if v else 0 for v in memoryview(raw).cast("I"))
@@ -36,7 +41,14 @@ def tensor_bytes(t: Tensor) -> bytes:
 
 
 def save(tensors: dict, metadata: dict | None = None) -> bytes:
-    """The safetensors bytes of ``tensors`` (name -> Tensor)."""
+    """The safetensors bytes of ``tensors`` (name -> Tensor).
+
+    Example:
+        >>> data = save({"x": wg.tensor([1, 2], dtype="int32")})
+        >>> data[:8], data[8:]
+        (b'8\\x00\\x00\\x00\\x00\\x00\\x00\\x00',
+         b'{"x":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}  \\x01\\x00\\x00\\x00\\x02\\x00\\x00\\x00')
+    """
     header, blobs, offset = {}, [], 0
     if metadata:
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
@@ -57,7 +69,16 @@ def save(tensors: dict, metadata: dict | None = None) -> bytes:
 
 
 def parse_header(data: bytes) -> tuple[dict, int]:
-    """The header dict and the offset where tensor data starts; checks the layout."""
+    """The header dict and the offset where tensor data starts; checks the layout.
+
+    Example:
+        >>> parse_header(save({"w": wg.ones(2, 3)}))
+        ({'w': {'dtype': 'F32', 'shape': [2, 3], 'data_offsets': [0, 24]}}, 72)
+        >>> parse_header(b"abc")
+        Traceback (most recent call last):
+        ...
+        ValueError: not a safetensors file: shorter than its 8-byte header length
+    """
     if len(data) < 8:
         raise ValueError("not a safetensors file: shorter than its 8-byte header length")
     (n,) = struct.unpack_from("<Q", data, 0)
@@ -71,7 +92,13 @@ def parse_header(data: bytes) -> tuple[dict, int]:
 
 
 def load(data: bytes, device=None) -> dict[str, Tensor]:
-    """Tensors (name -> Tensor) from safetensors bytes."""
+    """Tensors (name -> Tensor) from safetensors bytes.
+
+    Example:
+        >>> loaded = load(save({"w": wg.tensor([[1.0], [2.0]]), "n": wg.tensor([3], dtype="int32")}))
+        >>> {name: (t.dtype.name, t.tolist()) for name, t in sorted(loaded.items())}
+        {'n': ('int32', [3]), 'w': ('float32', [[1.0], [2.0]])}
+    """
     header, start = parse_header(data)
     out = {}
     for name, info in header.items():
@@ -101,31 +128,73 @@ def load(data: bytes, device=None) -> dict[str, Tensor]:
 
 
 def metadata(data: bytes) -> dict:
-    """The ``__metadata__`` strings of safetensors bytes."""
+    """The ``__metadata__`` strings of safetensors bytes.
+
+    Example:
+        >>> metadata(save({"w": wg.ones(1)}, metadata={"epoch": 3}))
+        {'epoch': '3'}
+    """
     return parse_header(data)[0].get("__metadata__", {})
 
 
 def save_file(tensors: dict, filename, metadata: dict | None = None) -> None:
-    """Write ``tensors`` to ``filename`` (as ``safetensors.numpy.save_file``)."""
+    """Write ``tensors`` to ``filename`` (as ``safetensors.numpy.save_file``).
+
+    Example:
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     save_file({"w": wg.ones(2, 2)}, os.path.join(d, "w.safetensors"))
+        ...     os.path.getsize(os.path.join(d, "w.safetensors"))     # 8 + a 64-byte header + 4 floats
+        88
+    """
     with open(filename, "wb") as f:
         f.write(save(tensors, metadata))
 
 
 def load_file(filename, device=None) -> dict[str, Tensor]:
-    """Read every tensor of a safetensors file."""
+    """Read every tensor of a safetensors file.
+
+    Example:
+        >>> import os, tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     save_file({"w": wg.tensor([0.5, 1.5])}, os.path.join(d, "w.safetensors"))
+        ...     load_file(os.path.join(d, "w.safetensors"))["w"].tolist()
+        [0.5, 1.5]
+    """
     with open(filename, "rb") as f:
         return load(f.read(), device)
 
 
 def save_weights(model, filename) -> None:
-    """Write a model's weights; names are architecture paths like 'dense/kernel' (see Layer.named_weights)."""
+    """Write a model's weights; names are architecture paths like 'dense/kernel' (see Layer.named_weights).
+
+    Example:
+        >>> import os, tempfile
+        >>> model = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(1)])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     save_weights(model, os.path.join(d, "model.safetensors"))
+        ...     stored = load_file(os.path.join(d, "model.safetensors"))
+        >>> {name: t.shape for name, t in sorted(stored.items())}
+        {'dense/bias': (1,), 'dense/kernel': (2, 1)}
+    """
     named = model.named_weights()
     save_file(dict(named), filename, {"format": "webgrad", "model": model.name})
 
 
 def load_weights(model, filename) -> None:
     """Set a model's weights from a file written by ``save_weights`` (or any safetensors file
-    with the same names and shapes). The model must be built (call it once or give it an Input)."""
+    with the same names and shapes). The model must be built (call it once or give it an Input).
+
+    Example:
+        >>> import os, tempfile
+        >>> a = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(1, kernel_initializer="ones")])
+        >>> b = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(1)])
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     save_weights(a, os.path.join(d, "a.safetensors"))
+        ...     load_weights(b, os.path.join(d, "a.safetensors"))
+        >>> b.predict([[1.0, 2.0]]).tolist()
+        [[3.0]]
+    """
     named = model.named_weights()
     if not named:
         raise ValueError(f"load_weights: model {model.name!r} has no weights yet; build it first (give it an Input, "
