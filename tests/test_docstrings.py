@@ -44,21 +44,21 @@ PUBLIC_MODULES = ("activations", "callbacks", "datasets", "initializers", "layer
                   "optimizers", "regularizers", "saving")
 
 
-def _documented(cls, attr, member) -> bool:
+def _doc(cls, attr, member) -> str:
     """A method's own docstring, or its base class's (an override of ``call`` is documented where
     ``Layer.call`` says what every ``call`` does, as in Keras)."""
     doc = member.fget.__doc__ if isinstance(member, property) else getattr(member, "__doc__", None)
     if doc:
-        return True
+        return doc
     for base in cls.__mro__[1:]:
         inherited = vars(base).get(attr)
-        if inherited is not None and _documented(base, attr, inherited):
-            return True
-    return False
+        if inherited is not None and _doc(base, attr, inherited):
+            return _doc(base, attr, inherited)
+    return ""
 
 
 def public_names():
-    """(dotted name, documented?) for every public function, class and public method of webgrad
+    """(dotted name, docstring) for every public function, class and public method of webgrad
     and its Keras-style modules, each once."""
     seen = set()
     for module in [wg] + [getattr(wg, m) for m in PUBLIC_MODULES]:
@@ -69,18 +69,24 @@ def public_names():
             if not getattr(obj, "__module__", "").startswith("webgrad"):
                 continue
             seen.add(id(obj))
-            yield f"{module.__name__}.{name}", bool(obj.__doc__)
+            yield f"{module.__name__}.{name}", obj.__doc__ or ""
             if inspect.isclass(obj):
                 for attr, member in vars(obj).items():
                     if attr.startswith("_") or not (callable(member) or isinstance(member, property)) \
                             or id(member) in seen:
                         continue
                     seen.add(id(member))
-                    yield f"{module.__name__}.{name}.{attr}", _documented(obj, attr, member)
+                    yield f"{module.__name__}.{name}.{attr}", _doc(obj, attr, member)
 
 
 def test_every_public_name_has_a_docstring():
     names = list(public_names())
     assert len(names) > 400, len(names)          # the walk reaches methods, layers, callbacks, ...
-    missing = [name for name, documented in names if not documented]
+    missing = [name for name, doc in names if not doc]
     assert not missing, f"{len(missing)} public names without a docstring:\n" + "\n".join(missing)
+
+
+def test_every_public_name_has_an_example():
+    # The examples themselves run in test_docstring_examples_run.
+    missing = [name for name, doc in public_names() if ">>>" not in doc]
+    assert not missing, f"{len(missing)} public names without an example:\n" + "\n".join(missing)
