@@ -74,6 +74,7 @@ class Launch:
     args: list[str]
     temps: dict[str, int] = field(default_factory=dict)   # temporary name -> bytes
     consts: dict[str, bytes] = field(default_factory=dict)   # constant name -> its contents
+    provisional: bool = False      # a stand-in that runs while the faster kernel compiles in the background
 
 
 @lru_cache(maxsize=None)

@@ -70,6 +70,21 @@ class BrowserBackend:
             raise KernelCompileError.explain(name, source, result)
         return result
 
+    def compile_later(self, source: str, name: str) -> int:
+        """Start compiling in the GPU process and return at once: a ticket for ``compiled``."""
+        return self.gpu.compileLater(source, name)
+
+    def compiled(self, ticket: int, source: str, name: str, wait: bool = False) -> int | None:
+        """The pipeline of a ``compile_later`` ticket, or None while it compiles (``wait``: block until
+        it is done). A shader that failed raises KernelCompileError, as ``compile`` does."""
+        result = _wait_for(self.gpu.settled(ticket)) if wait else self.gpu.compiled(ticket)
+        if not isinstance(result, str) and result < 0:
+            return None
+        self.gpu.forget(ticket)
+        if isinstance(result, str):
+            raise KernelCompileError.explain(name, source, result)
+        return result
+
     def dispatch(self, program: int, handles: list, workgroups: tuple[int, int, int]) -> None:
         self.commands.extend((program, len(handles), *handles, *workgroups))
 

@@ -10,6 +10,9 @@ in Pyodide) only creates buffers, compiles WGSL, records dispatches and submits 
         def write_buffer(self, handle, data: bytes, offset=0)     # queued before later submits
         def read_buffer(self, handle, offset, nbytes) -> bytes     # after submit(); waits
         def compile(self, source: str, name: str) -> program       # raises KernelCompileError
+        # optional, to compile in the background (tiered compiling; the browser has them):
+        def compile_later(self, source, name) -> ticket
+        def compiled(self, ticket, source, name, wait=False) -> program | None   # None: not yet
         def dispatch(self, program, handles: list, workgroups: tuple[int, int, int])
         def submit(self)                                           # sends what dispatch recorded
         def wait(self)                                             # until submitted work is done
@@ -20,6 +23,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from math import prod
 
 from webgpu_kernels.elementwise import elementwise_launch
@@ -170,6 +174,9 @@ class GPUDevice:
         self.pending = 0
         self.dispatches = 0
         self.compiled = 0            # pipelines compiled since the device opened
+        self.background: dict[str, tuple] = {}    # source -> (ticket, name) of a pipeline compiling in the background
+        self.landed = 0              # background compiles finished: a plan built on stand-ins rebuilds when it grows
+        self.stood_in: set[tuple] = set()     # eager launches that ran a stand-in once
         self.choices: dict[str, str] = backend.load_choices()
         self.forced: dict[str, str] = {}
         limits = backend.limits
@@ -282,25 +289,41 @@ class GPUDevice:
         key = (op.name, _frozen(attrs), tuple((x.view, x.dtype) for x in inputs), out.view.shape, dtype)
         launches = self.launches.get(key)
         if launches is None:
-            launches = self.launches[key] = self.launches_for(op, inputs, attrs, shape, dtype)
-            if len(self.launches) > PIPELINE_CACHE_SIZE:
-                self.launches.clear()
+            # an eager op that meets a kernel still to compile runs a stand-in; seen again (a loop),
+            # its kernel is queued to compile in the background
+            launches = self.launches_for(op, inputs, attrs, shape, dtype, start_compiles=key in self.stood_in)
+            if any(launch.provisional for launch in launches):
+                self.stood_in.add(key)
+            else:
+                self.launches[key] = launches
+                if len(self.launches) > PIPELINE_CACHE_SIZE:
+                    self.launches.clear()
         self._launch(launches, inputs, [out])
         return out
 
-    def launches_for(self, op, inputs, attrs, shape, dtype: DType, epilogue=None) -> list[Launch]:
+    def launches_for(self, op, inputs, attrs, shape, dtype: DType, epilogue=None,
+                     start_compiles: bool = True) -> list[Launch]:
         """The kernel launches that compute ``op`` for these input views (cached by the caller);
         graph mode passes an ``epilogue`` to ops that can take one (matmul, reductions), and
-        reductions a ``prologue`` expression of their inputs in ``attrs``."""
+        reductions a ``prologue`` expression of their inputs in ``attrs``. Where the chosen kernel
+        is not compiled yet they are its stand-in's, marked ``provisional`` (see ``ready``)."""
         if op.expr is not None:
             expr = op.expr(*(load(i, x.dtype.value_type) for i, x in enumerate(inputs)), **attrs)
             ins = [(x.view.expand(shape), x.dtype.wgsl) for x in inputs]
             return [elementwise_launch(op.name, expr, ins, (View.contiguous(shape), dtype.wgsl))]
-        if op.variants:
-            attrs = dict(attrs, variant=self.variant(op, [x.view.shape for x in inputs], shape))
         if epilogue is not None:
             attrs = dict(attrs, epilogue=epilogue)
-        return op.kernel([(x.view, x.dtype) for x in inputs], Meta(shape, dtype), **attrs)
+        views = [(x.view, x.dtype) for x in inputs]
+        if not op.variants:
+            return op.kernel(views, Meta(shape, dtype), **attrs)
+        variant = self.variant(op, [x.view.shape for x in inputs], shape)
+        if variant is not None:
+            launches = op.kernel(views, Meta(shape, dtype), **attrs, variant=variant)
+            if op.stand_in in (None, variant) or op.name in self.forced or self.ready(launches, start_compiles):
+                return launches
+        # tiered: the stand-in runs now, while the chosen kernel compiles in the background
+        return [replace(launch, provisional=True)
+                for launch in op.kernel(views, Meta(shape, dtype), **attrs, variant=op.stand_in)]
 
     def _launch(self, launches, inputs, outputs) -> None:
         named = {f"in{i}": x.buffer.handle for i, x in enumerate(inputs)}
@@ -326,17 +349,80 @@ class GPUDevice:
         return held
 
     def program(self, kernel):
-        """The compiled pipeline of ``kernel``, from the cache keyed by its source."""
+        """The compiled pipeline of ``kernel``, from the cache keyed by its source (compiled now,
+        or waited for if it is compiling in the background)."""
         program = self.pipelines.get(kernel.source)
-        if program is None:
-            program = self.backend.compile(kernel.source, kernel.name)
-            self.compiled += 1
-            self.pipelines[kernel.source] = program
-            if len(self.pipelines) > PIPELINE_CACHE_SIZE:
-                self.pipelines.popitem(last=False)
-        else:
+        if program is not None:
             self.pipelines.move_to_end(kernel.source)
+            return program
+        if kernel.source in self.background:
+            return self._land(kernel.source, wait=True)
+        self.compiled += 1
+        return self._keep(kernel.source, self.backend.compile(kernel.source, kernel.name))
+
+    def _keep(self, source: str, program):
+        self.pipelines[source] = program
+        if len(self.pipelines) > PIPELINE_CACHE_SIZE:
+            self.pipelines.popitem(last=False)
         return program
+
+    # ---- tiered compiling: kernels that are not ready yet compile in the background ------------
+
+    def ready(self, launches, start: bool = True) -> bool:
+        """Whether every kernel of ``launches`` is compiled. With ``start``, those that are not are
+        queued to compile in the background where the backend can (the browser:
+        ``createComputePipelineAsync``), so the caller runs a stand-in meanwhile; elsewhere they
+        compile now. One compiles at a time: on a CPU adapter each takes a core from the steps."""
+        if not hasattr(self.backend, "compile_later"):
+            return True
+        for launch in launches:
+            source = launch.kernel.source
+            if start and source not in self.pipelines and source not in self.background:
+                self.background[source] = (None, launch.kernel.name)     # queued
+        self.poll_background()
+        return all(launch.kernel.source in self.pipelines for launch in launches)
+
+    def _land(self, source: str, wait: bool = False):
+        """The pipeline of a background compile once it is done (None while it is not); ``wait``
+        waits for one in flight, and compiles one still queued now."""
+        ticket, name = self.background[source]
+        if ticket is None:
+            if not wait:
+                return None
+            del self.background[source]
+            self.compiled += 1
+            return self._keep(source, self.backend.compile(source, name))
+        program = self.backend.compiled(ticket, source, name, wait)
+        if program is None:
+            return None
+        del self.background[source]
+        self.landed += 1
+        return self._keep(source, program)
+
+    def poll_background(self) -> int:
+        """Land the background compiles that are done and start the next queued one; returns
+        ``landed``, the running count of those landed."""
+        for source, (ticket, _) in list(self.background.items()):
+            if ticket is not None:
+                self._land(source)
+        if self.background and all(ticket is None for ticket, _ in self.background.values()):
+            source, (_, name) = next(iter(self.background.items()))
+            self.compiled += 1
+            self.background[source] = (self.backend.compile_later(source, name), name)
+        return self.landed
+
+    def finish_compiles(self) -> None:
+        """Wait for every kernel compiling in the background (benchmarks and tests: the next
+        steps then run the kernels that were chosen, not their stand-ins).
+
+        Example:
+            >>> wg.default_device().finish_compiles()
+        """
+        while self.background:
+            source, (ticket, _) = next(iter(self.background.items()))
+            if ticket is None:
+                self.poll_background()        # starts it
+            self._land(source, wait=True)
 
     def dispatch(self, kernel, handles) -> None:
         """Record one launch of ``kernel`` over buffer ``handles`` (submitted with the next batch)."""
@@ -371,9 +457,10 @@ class GPUDevice:
 
     # ---- kernel variants, chosen by measurement ------------------------------------------------
 
-    def variant(self, op, input_shapes=None, shape=None) -> str:
+    def variant(self, op, input_shapes=None, shape=None) -> str | None:
         """The kernel variant ``op`` runs with: one forced (tests), one the op picks for this size
-        (``Op.variant_for``), or the fastest measured on this adapter (timed once, then remembered)."""
+        (``Op.variant_for``), or the fastest measured on this adapter (timed once, then remembered).
+        None while the variants to measure still compile in the background (see ``ready``)."""
         if op.name in self.forced:
             return self.forced[op.name]
         if op.variant_for is not None and shape is not None:
@@ -381,8 +468,15 @@ class GPUDevice:
             if picked is not None:
                 return picked
         if op.name not in self.choices:
+            if op.stand_in is not None and not self.ready(self._measured_launches(op)):
+                return None
             self.remember_choice(op.name, self.measure_variants(op))
         return self.choices[op.name]
+
+    def _measured_launches(self, op) -> list[Launch]:
+        """The launches ``measure_variants`` times: each variant on a 256 x 256 problem."""
+        views = [(View.contiguous((256, 256)), float32)] * 2
+        return [launch for v in op.variants for launch in op.kernel(views, Meta((256, 256), float32), variant=v)]
 
     def measure_variants(self, op) -> str:
         """Time each variant of ``op`` on a mid-sized problem and return the fastest."""

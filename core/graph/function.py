@@ -100,7 +100,7 @@ class Function:
             steps = self.steps_per_execution
             return self.fn(*args) if steps == 1 else run_eagerly(self.fn, args, steps)
         entry = self._cache.get(key)
-        if entry is None:
+        if entry is None or entry.plan.outdated():
             entry = self._cache[key] = self._build(args, device)
         try:
             outputs, grads = entry.plan.run(tensors)

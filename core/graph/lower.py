@@ -39,6 +39,8 @@ class Plan:
         self.producer: dict[str, int] = {}       # slot -> the step that writes it
         self.prologues: dict[int, object] = {}   # reduction node id -> the group it reduces (fuse.py)
         self.epilogue_temps: dict[int, dict] = {}  # step -> temporaries its kernel's earlier launches wrote
+        self.provisional = False    # some step runs a stand-in while its kernel compiles in the background
+        self.landed_at = device.landed
         self._own_captures()
         self._lower()
         self._write_in_place()
@@ -161,6 +163,7 @@ class Plan:
         elif _size(n.shape):
             values = [GPUArray(None, v, i.dtype) for (_, v), i in zip(ins, n.inputs)]
             launches = self.device.launches_for(op, values, n.attrs, n.shape, n.dtype)
+            self.provisional |= any(launch.provisional for launch in launches)
             named = {f"in{k}": s for k, (s, _) in enumerate(ins)}
             named["out0"] = out
             for launch in launches:
@@ -202,6 +205,7 @@ class Plan:
             head_ins = [(self.loc[i.id][0], self.loc[i.id][1].expand(pro.shape)) for i in sources]
         values = [GPUArray(None, view, i.dtype) for (_, view), i in zip(head_ins, sources)]
         launches = self.device.launches_for(OPS[head.op], values, attrs, head.shape, head.dtype, epilogue=epilogue)
+        self.provisional |= any(launch.provisional for launch in launches)
         h = len(head_ins)
         named = {**{f"in{k}": slot for k, (slot, _) in enumerate(head_ins)},
                  **{f"in{h + k}": s for k, s in enumerate(in_slots)},
@@ -310,6 +314,11 @@ class Plan:
         self.n_tmp_buffers = len(self.buffers)
 
     # ---- running --------------------------------------------------------------------------------
+
+    def outdated(self) -> bool:
+        """Whether a kernel that a stand-in runs for has compiled since lowering: lowered again, the
+        plan runs it (tiered compiling, see ``GPUDevice.ready``)."""
+        return self.provisional and self.device.poll_background() != self.landed_at
 
     def run(self, args: list) -> tuple[list, dict]:
         """Replay the plan on tensor ``args``; returns the output tensors and the grads to set."""

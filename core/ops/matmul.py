@@ -57,4 +57,5 @@ def _sample(rng):
 
 
 register(Op("matmul", _infer, lambda a, b: _np().matmul(a, b), grad=_grad, kernel=_kernel,
-                     strided=True, variants=VARIANTS, variant_for=_variant_for, sample=_sample))
+                     strided=True, variants=VARIANTS, variant_for=_variant_for, stand_in="naive",
+                     sample=_sample))

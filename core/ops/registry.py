@@ -60,6 +60,7 @@ class Op:
     variadic: bool = False              # takes any number of inputs (cat)
     variants: tuple = ()                # kernel variants the device times once per adapter (matmul)
     variant_for: Callable | None = None  # (input shapes, out shape) -> a variant this size takes, or None: the timed one
+    stand_in: str | None = None         # the variant that runs while the chosen one compiles in the background
     strided: bool = False               # its kernel reads inputs through their views; else they are made contiguous
     tolerance: float = 1e-4             # relative error allowed against the reference in float32
     doc: str = ""

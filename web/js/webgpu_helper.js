@@ -6,6 +6,8 @@
 //   createBuffer(nbytes) -> id            destroyBuffer(id)
 //   writeBuffer(id, offset, bytes)        bytes: a Uint8Array or a PyProxy of a Python buffer
 //   compile(source, name) -> Promise<id | "error text">     messages as "wgsl:LINE:COL error: ..."
+//   compileLater(source, name) -> ticket                   the same compile, in the background:
+//   compiled(ticket) -> id | "error text" | -1 (not yet)  settled(ticket) -> Promise of it; forget(ticket)
 //   submit(commands)                      commands: Int32Array of [pipeline, n, id*n, x, y, z]*
 //   read(id, offset, nbytes) -> Promise<Uint8Array>         copy + mapAsync
 //   wait() -> Promise                     all submitted work done
@@ -70,8 +72,10 @@ export class WebGPUHelper {
     this.lost = null;
     device.lost.then((e) => { this.lost = `the WebGPU device was lost (${e.reason}): ${e.message}`; });
     // Closures, not methods: Python calls them through the FFI without a `this`.
-    for (const m of ["createBuffer", "destroyBuffer", "writeBuffer", "compile", "submit", "read", "wait",
-                     "saveChoices"]) {
+    this.tickets = new Map();   // ticket -> {promise, result} of a background compile
+    this.nextTicket = 0;
+    for (const m of ["createBuffer", "destroyBuffer", "writeBuffer", "compile", "compileLater", "compiled",
+                     "settled", "forget", "submit", "read", "wait", "saveChoices"]) {
       this[m] = this[m].bind(this);
     }
   }
@@ -105,22 +109,51 @@ export class WebGPUHelper {
     }
   }
 
+  // A pipeline needed now is created with createComputePipeline, which the GPU process compiles in
+  // order with the work it is sent; createComputePipelineAsync's compiles (compileLater) go to a
+  // pool of their own, behind which a kernel needed now would wait.
   async compile(source, name) {
     const module = this.device.createShaderModule({ code: source, label: name });
+    const errors = await this._errors(module);
+    if (errors) return errors;
+    this.device.pushErrorScope("validation");
+    const pipeline = this.device.createComputePipeline({ label: name, layout: "auto", compute: { module, entryPoint: "main" } });
+    const error = await this.device.popErrorScope();
+    return error ? `error: ${error.message}` : this._keep(pipeline);
+  }
+
+  async _errors(module) {
     const info = await module.getCompilationInfo();
-    if (info.messages.some((m) => m.type === "error")) {
-      return info.messages.map((m) => `wgsl:${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`).join("\n");
-    }
-    let pipeline;
-    try {
-      pipeline = await this.device.createComputePipelineAsync(
-        { label: name, layout: "auto", compute: { module, entryPoint: "main" } });
-    } catch (e) {
-      return `error: ${e.message}`;
-    }
+    if (!info.messages.some((m) => m.type === "error")) return null;
+    return info.messages.map((m) => `wgsl:${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`).join("\n");
+  }
+
+  _keep(pipeline) {
     this.pipelines.push({ pipeline, layout: pipeline.getBindGroupLayout(0) });
     return this.pipelines.length - 1;
   }
+
+  // Tiered compiling: Python keeps running on kernels it has while these compile (Dawn compiles
+  // pipelines made with createComputePipelineAsync off the queue), and asks for them later.
+  compileLater(source, name) {
+    // Sent to the GPU process now, in this call: Python runs on, and the promise's result is
+    // picked up when the worker's event loop next turns (during any readback).
+    const module = this.device.createShaderModule({ code: source, label: name });
+    const ticket = this.nextTicket++;
+    const entry = { result: -1 };   // -1: not compiled yet
+    entry.promise = this.device.createComputePipelineAsync({ label: name, layout: "auto", compute: { module, entryPoint: "main" } })
+      .then((pipeline) => this._keep(pipeline),
+            async (e) => (await this._errors(module)) || `error: ${e.message}`)
+      .then((result) => { entry.result = result; return result; });
+    this.tickets.set(ticket, entry);
+    return ticket;
+  }
+
+  compiled(ticket) { return this.tickets.get(ticket).result; }
+
+  settled(ticket) { return this.tickets.get(ticket).promise; }
+
+  forget(ticket) { this.tickets.delete(ticket); }
 
   _bindGroup(pid, commands, start, n) {
     let key = String(pid);

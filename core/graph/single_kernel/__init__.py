@@ -79,6 +79,9 @@ class SteppedPlan:
         self.plan, self.steps, self.stacked, self.reason = plan, steps, stacked, reason
         self.graph, self.device = plan.graph, plan.device
 
+    def outdated(self) -> bool:
+        return self.plan.outdated()
+
     def run(self, args):
         if not self.stacked:
             return self.plan.run(args)
