@@ -269,3 +269,25 @@ def test_regularizers(gpu):
     assert abs(wg.regularizers.L1(0.5)(w).item() - 3.0) < 1e-6
     assert abs(wg.regularizers.L2(0.5)(w).item() - 7.0) < 1e-6
     assert abs(wg.regularizers.L1L2(0.5, 0.5)(w).item() - 10.0) < 1e-6
+
+
+def test_build_called_directly_marks_the_layer_built(gpu):
+    # As Keras: weights set after a direct build survive the first call (no second build).
+    embed = L.Embedding(3, 2)
+    embed.build((None, 2))
+    assert embed.built and len(embed.weights) == 1
+    embed.set_weights([np.array([[0, 0], [1, 1], [2, 2]], np.float32)])
+    assert embed(wg.tensor([2], device=gpu)).tolist() == [[2.0, 2.0]]
+    dense = L.Dense(1)
+    dense.build((None, 2))
+    dense(wg.ones(1, 2, device=gpu))
+    assert dense.count_params() == 3
+
+
+def test_a_seeded_dropout_draws_its_own_stream(gpu):
+    masks = []
+    for global_seed in (0, 5):
+        wg.manual_seed(global_seed)
+        masks.append(L.Dropout(0.5, seed=1)(wg.ones(64, device=gpu), training=True).tolist())
+    assert masks[0] == masks[1]
+    assert 0 < masks[0].count(0.0) < 64

@@ -16,6 +16,7 @@ and what it expected:
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 
@@ -141,6 +142,21 @@ class Layer:
         self._weights.append([name, value, bool(trainable), regularizers.get(regularizer)])
         return value
 
+    def __init_subclass__(cls, **kwargs):
+        """A subclass's ``build`` marks the layer built, called by ``__call__`` or by the user (as Keras
+        does), so a later call does not build it again."""
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            @functools.wraps(build)
+            def build_and_mark(self, input_shape, *args, **kwargs):
+                build(self, input_shape, *args, **kwargs)
+                self.built = True
+                if self._build_shape is None:
+                    self._build_shape = tuple(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape
+            build_and_mark._marks_built = True
+            cls.build = build_and_mark
+
     # ---- the pieces a subclass writes ----------------------------------------------------------
 
     def build(self, input_shape) -> None:
@@ -197,9 +213,9 @@ class Layer:
 
     def _ensure_built(self, shape) -> None:
         if not self.built:
+            self._build_shape = shape
             self.build(shape)
             self.built = True
-            self._build_shape = shape
 
     def _check_input(self, shape) -> None:
         spec = self.input_spec

@@ -5,6 +5,7 @@ from math import prod
 
 from .. import activations
 from ...ops import ShapeError
+from ...random import Generator
 from ...tensor import Tensor, rand
 from .base import InputSpec, Layer, fmt_shape
 
@@ -194,6 +195,8 @@ class Dropout(Layer):
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
         self.rate, self.seed = float(rate), seed
+        # a seeded layer draws its own stream, as Keras's SeedGenerator: reproducible whatever else is drawn
+        self._generator = Generator(seed) if seed is not None else None
 
     def call(self, inputs, training=None):
         """``inputs`` unchanged unless ``training`` is true (as in ``fit``); then the random zeroing and scaling.
@@ -204,7 +207,7 @@ class Dropout(Layer):
         """
         if not training or self.rate == 0.0:
             return inputs
-        keep = (rand(*inputs.shape, device=inputs.device) >= self.rate).float()
+        keep = (rand(*inputs.shape, device=inputs.device, generator=self._generator) >= self.rate).float()
         return inputs * keep * (1.0 / (1.0 - self.rate))
 
     def get_config(self):
