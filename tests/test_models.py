@@ -328,3 +328,22 @@ def test_a_new_layer_width_or_a_new_layer_compiles_no_pipeline(gpu):
         losses = fit(widths)
         assert np.isfinite(losses).all() and len(losses) == 2
     assert gpu.stats()["compiled"] == before, "a change of width or depth compiled new pipelines"
+
+
+def test_output_shapes_follow_the_graph_and_pop():
+    x = wg.Input(shape=(3,))
+    assert wg.Model(x, L.Dense(2)(x)).output_shape == (None, 2)          # before any call, as Keras
+    model = wg.Sequential([wg.Input(shape=(3,)), L.Dense(4), L.Dense(1)])
+    model.pop()
+    assert model.output_shape == (None, 4)
+
+
+def test_early_stopping_tracks_the_best_epoch_below_its_baseline():
+    # Keras: the baseline holds back the patience reset, not the best epoch (restored at the end).
+    model = wg.Sequential([wg.Input(shape=(1,)), L.Dense(1)])
+    stop = wg.callbacks.EarlyStopping(monitor="loss", baseline=0.1, patience=2, restore_best_weights=True)
+    stop.set_model(model)
+    stop.on_train_begin()
+    for epoch, loss in enumerate([1.0, 0.5, 0.7]):
+        stop.on_epoch_end(epoch, {"loss": loss})
+    assert (stop.best, stop.best_epoch, stop.stopped_epoch, model.stop_training) == (0.5, 1, 2, True)

@@ -631,17 +631,17 @@ class EarlyStopping(Callback):
         return value < reference - self.min_delta if self.mode == "min" else value > reference + self.min_delta
 
     def on_train_begin(self, logs=None):
-        """Resets the wait count and the best value (to ``baseline``), so one callback can serve several fits.
+        """Resets the wait count and the best value, so one callback can serve several fits.
 
         Example:
             >>> stop = wg.callbacks.EarlyStopping(monitor="loss", baseline=0.5)
             >>> stop.wait = 3
             >>> stop.on_train_begin()
             >>> stop.wait, stop.best
-            (0, 0.5)
+            (0, None)
         """
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
-        self.best, self.best_weights = self.baseline, None
+        self.best, self.best_weights = None, None
 
     def on_epoch_end(self, epoch, logs=None):
         """Compares the monitored value with the best so far; after ``patience`` epochs without an
@@ -664,9 +664,12 @@ class EarlyStopping(Callback):
             self.best_weights = self.model.get_weights()
         self.wait += 1
         if self._better(value, self.best):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            # as Keras: the best epoch is tracked always; the patience restarts only past the baseline
+            if self.baseline is None or self._better(value, self.baseline):
+                self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch

@@ -49,6 +49,8 @@ class Model(Trainer, Layer):
             self._graph = _Graph(inputs, outputs)
             self._layers = self._graph.layers
             self.built = True
+            shapes = [t.shape for t in self._graph.outputs]        # known from the graph, as Keras
+            self._output_shape = shapes if self._graph.multi_output else shapes[0]
 
     # ---- running ---------------------------------------------------------------------------
 

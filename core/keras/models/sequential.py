@@ -71,7 +71,10 @@ class Sequential(Model):
         """
         if not self._layers:
             raise IndexError("Sequential.pop: the model has no layers")
-        return self._layers.pop()
+        layer = self._layers.pop()
+        self._output_shape = None
+        self._build_from_input()          # the output shape is the new last layer's
+        return layer
 
     def _build_from_input(self) -> None:
         """With a known input shape, build every layer and record its output shape."""
