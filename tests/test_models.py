@@ -11,6 +11,8 @@ import webgrad as wg
 from webgrad import layers as L
 from webgrad.ops import ShapeError
 
+from conftest import assert_close
+
 
 def small_model(n_in=2, name=None, out_activation=None):
     return wg.Sequential([wg.Input(shape=(n_in,)), L.Dense(8, activation="tanh"), L.Dense(1, activation=out_activation)],
@@ -347,3 +349,24 @@ def test_early_stopping_tracks_the_best_epoch_below_its_baseline():
     for epoch, loss in enumerate([1.0, 0.5, 0.7]):
         stop.on_epoch_end(epoch, {"loss": loss})
     assert (stop.best, stop.best_epoch, stop.stopped_epoch, model.stop_training) == (0.5, 1, 2, True)
+
+
+def test_fit_with_steps_per_execution_trains_as_step_by_step_in_one_kernel(gpu):
+    # Keras's compile(steps_per_execution=N): N steps a call, here one single-kernel dispatch; the same
+    # numbers as one step a call, and batch callbacks at every N-th step (the last short block alone).
+    (x, y), _ = wg.datasets.load_playground("circle", n_samples=230, seed=0, device=gpu)     # 11 batches + 5
+    ends, histories, models = [], [], []
+    for spe in (1, 5):
+        wg.manual_seed(0)
+        model = wg.Sequential([wg.Input(shape=(2,)), L.Dense(4, activation="tanh"), L.Dense(1)])
+        model.compile(wg.optimizers.Adam(0.03), "mse", steps_per_execution=spe)
+        seen = []
+        cb = wg.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: seen.append(batch))
+        histories.append(model.fit(x, y, batch_size=10, epochs=3, verbose=0, shuffle=False, callbacks=[cb]).history)
+        ends.append(seen[:len(seen) // 3])
+        models.append(model)
+    assert_close(np.array(histories[1]["loss"]), np.array(histories[0]["loss"]), 1e-5, "losses")
+    assert ends == [list(range(12)), [4, 9, 10, 11]]
+    assert models[1]._traced_train_steps[5].plan.summary()["lowering"] == "single_kernel"
+    with pytest.raises(ValueError, match="steps_per_execution must be a positive integer"):
+        models[1].compile("sgd", "mse", steps_per_execution=0)

@@ -97,6 +97,30 @@ class Batches:
             yield tuple(a.gather(index, 0) for a in self.arrays)
 
 
+    def blocks(self, steps: int):
+        """One pass in blocks of ``steps`` batches, each array stacked to (steps, batch_size, ...) with one
+        gather: what a training step run ``steps`` times per call takes (``compile(steps_per_execution=)``).
+        The batches left over, and a last short one, come one at a time, as ``__iter__`` gives them.
+        Yields ``(k, arrays)``: how many steps the arrays hold (with ``k == 1`` they are a plain batch).
+
+        Example:
+            >>> b = Batches(wg.arange(10), batch_size=2)
+            >>> [(k, a.tolist()) for k, (a,) in b.blocks(2)]
+            [(2, [[0, 1], [2, 3]]), (2, [[4, 5], [6, 7]]), (1, [8, 9])]
+        """
+        order = self.order()
+        device = self.arrays[0].device
+        size, per_block = self.batch_size, steps * self.batch_size
+        full = self.n // per_block if steps > 1 else 0
+        for b in range(full):
+            index = tensor(order[b * per_block:(b + 1) * per_block], dtype="int32", device=device)
+            yield steps, tuple(a.gather(index, 0).reshape(steps, size, *a.shape[1:]) for a in self.arrays)
+        rest = order[full * per_block:]
+        for b in range(len(rest) // size if self.drop_remainder else -(-len(rest) // size)):
+            index = tensor(rest[b * size:(b + 1) * size], dtype="int32", device=device)
+            yield 1, tuple(a.gather(index, 0) for a in self.arrays)
+
+
 def split(n: int, test_fraction: float, seed: int | None) -> tuple[list[int], list[int]]:
     """Shuffled indices of a train/test split of ``n`` samples."""
     order = list(range(n))

@@ -21,6 +21,7 @@ import sys
 from ...autograd import enable_grad, no_grad
 from ...datasets.batches import Batches, as_device_tensor
 from ...graph import function
+from ...graph.single_kernel import run_eagerly
 from ...ops import ShapeError
 from ...tensor import Tensor, cat
 from .. import callbacks as callbacks_module
@@ -44,18 +45,25 @@ class Trainer:
 
     # ---- compile -------------------------------------------------------------------------------
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, run_eagerly=None, **kwargs) -> None:
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, run_eagerly=None, steps_per_execution: int = 1,
+                **kwargs) -> None:
         """Choose the optimizer, the loss and the metrics to report.
 
             model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
-        Names and objects are both accepted; an unknown name lists the valid ones.
+        Names and objects are both accepted; an unknown name lists the valid ones. With
+        ``steps_per_execution=N`` (as Keras), ``fit`` runs N steps per call: one single-kernel dispatch
+        where the step fits in one kernel, the traced plan N times otherwise; batch callbacks then
+        see every N-th step.
         """
         unsupported = {k: v for k, v in kwargs.items() if v not in (None, False, 1, "auto")}
         if unsupported:
             raise NotImplementedError(f"compile: {', '.join(sorted(unsupported))} not supported yet")
         if loss is None:
             raise ValueError("compile: give a loss, e.g. loss='mse' or loss='sparse_categorical_crossentropy'")
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be a positive integer, got {steps_per_execution!r}")
+        self.steps_per_execution = steps_per_execution
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         if isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
@@ -63,7 +71,7 @@ class Trainer:
         self.compiled_metrics = [metrics_module.get(m, self.loss) for m in (metrics or [])]
         self.run_eagerly = run_eagerly
         self._stepped = False               # a new optimizer: its first step runs eagerly again
-        self._traced_train_step = None
+        self._traced_train_steps: dict[int, object] = {}    # steps per call -> the traced train_step
 
     def _require_compiled(self, what: str) -> None:
         if self.loss is None:
@@ -117,17 +125,17 @@ class Trainer:
         self._update_metrics(x, y, y_pred.detach(), loss.detach())
         return loss
 
-    def _train_function(self):
-        """train_step as fit calls it: traced into one graph (forward, backward, optimizer update,
-        metrics) with @wg.function once the model and its optimizer exist, unless compiled with
-        run_eagerly=True. The first step runs eagerly, so that weights and optimizer state are
-        created as real tensors before tracing captures them."""
+    def _train_function(self, steps: int = 1):
+        """train_step as fit calls it, for ``steps`` stacked batches a call: traced into one graph
+        (forward, backward, optimizer update, metrics) with @wg.function once the model and its
+        optimizer exist, unless compiled with run_eagerly=True. The first call runs eagerly, so that
+        weights and optimizer state are created as real tensors before tracing captures them."""
         if self.run_eagerly or not getattr(self, "_stepped", False):
             self._stepped = True
-            return self.train_step
-        traced = getattr(self, "_traced_train_step", None)
+            return self.train_step if steps == 1 else lambda x, y: run_eagerly(self.train_step, (x, y), steps)
+        traced = self._traced_train_steps.get(steps)
         if traced is None or traced.fn != self.train_step:
-            traced = self._traced_train_step = function(self.train_step)
+            traced = self._traced_train_steps[steps] = function(self.train_step, steps_per_execution=steps)
         return traced
 
     def test_step(self, x, y) -> Tensor:
@@ -204,16 +212,18 @@ class Trainer:
         self.stop_training = False
         watch = _NanWatch(self, [c for c in user if isinstance(c, callbacks_module.TerminateOnNaN)])
         logs: dict = {}
+        spe = getattr(self, "steps_per_execution", 1)
         cb.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             watch.epoch = epoch
             cb.on_epoch_begin(epoch)
             step = -1
-            for step, (xb, yb) in enumerate(data):
-                cb.on_train_batch_begin(step)
-                loss = self._train_function()(xb, yb)
-                watch.add(step, loss)
+            for k, xb, yb in data.blocks(spe) if spe > 1 and isinstance(data, _Split) else _one_by_one(data):
+                cb.on_train_batch_begin(step + 1)
+                loss = self._train_function(k)(xb, yb)
+                step += k
+                watch.add(step, loss if k == 1 else loss[-1])
                 cb.on_train_batch_end(step, callbacks_module.LazyLogs(watch.read_logs))
                 if self.stop_training:
                     break
@@ -312,10 +322,22 @@ class _Split:
         return len(self.batches)
 
     def __iter__(self):
-        n = self.n_inputs
         for parts in self.batches:
-            x = parts[0] if n == 1 else list(parts[:n])
-            yield x, (parts[n] if self.has_y else None)
+            yield self._pair(parts)
+
+    def blocks(self, steps: int):
+        """(k, x, y): blocks of ``steps`` batches stacked, then the batches left over (k 1)."""
+        for k, parts in self.batches.blocks(steps):
+            yield (k, *self._pair(parts))
+
+    def _pair(self, parts):
+        n = self.n_inputs
+        return (parts[0] if n == 1 else list(parts[:n])), (parts[n] if self.has_y else None)
+
+
+def _one_by_one(data):
+    for x, y in data:
+        yield 1, x, y
 
 
 class _NanWatch:
