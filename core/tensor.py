@@ -165,6 +165,18 @@ class Tensor:
         host = np.frombuffer(raw, dtype=np.dtype(self.dtype.fmt)).reshape(self.shape)
         return host != 0 if self.dtype is bool_ else host.astype(numpy_dtype(self.dtype))
 
+    def tobytes(self) -> bytes:
+        """The elements' bytes, little-endian in row-major order (as NumPy's ``tobytes``), read back from the
+        device: many values handed on at once (the playground's worker sends them to the page as a
+        Float32Array).
+
+        Example:
+            >>> import struct
+            >>> struct.unpack("<2f", wg.tensor([1.5, -2.0]).tobytes())
+            (1.5, -2.0)
+        """
+        return bytes(self.device.to_bytes(self.data))
+
     def tolist(self):
         """The values as nested Python lists (a plain number for a 0-d tensor), read back from the device.
 

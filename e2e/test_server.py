@@ -54,7 +54,9 @@ def test_pages_and_pyodide_are_served_cross_origin_isolated(client):
     assert r.status_code == 200 and "<textarea" in r.text
     assert r.headers["cross-origin-embedder-policy"] == "require-corp"
     assert r.headers["cross-origin-opener-policy"] == "same-origin"
-    assert client.get("/", follow_redirects=False).headers["location"] == "/console"
+    home = client.get("/")          # the playground is the home page
+    assert home.status_code == 200 and 'id="play-pause-button"' in home.text
+    assert home.headers["cross-origin-embedder-policy"] == "require-corp"
     assert client.get("/pyodide/pyodide.mjs").headers["content-type"].startswith("text/javascript")
     assert client.get("/pyodide/pyodide.asm.wasm").headers["content-type"] == "application/wasm"
     assert client.get("/js/worker.js").headers["content-type"].startswith("text/javascript")

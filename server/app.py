@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse
+from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -26,7 +26,7 @@ mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 
-PAGES = {"console": "console.html"}
+PAGES = {"playground": "playground.html", "console": "console.html"}
 
 # Cross-origin isolation: precise performance.now() in the page (5 us, not 100 us) for timing
 # kernels, and SharedArrayBuffer for interrupting a running worker. Everything is same-origin.
@@ -77,7 +77,7 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
     check_setup(web)
 
     async def page(request: Request):
-        name = request.path_params.get("name", "console")
+        name = request.path_params.get("name", "playground")
         if name not in PAGES:
             raise HTTPException(404, f"no page {name!r}; pages: {', '.join(PAGES)}")
         return FileResponse(web / PAGES[name], headers={"Cache-Control": "no-cache"})
@@ -95,7 +95,7 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
                             headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
     app = Starlette(routes=[
-        Route("/", lambda request: RedirectResponse("/console")),
+        Route("/", page),
         Route("/core.json", core),
         Route("/wheels/{digest}/{name}", wheel),
         Mount("/pyodide", StaticFiles(directory=pyodide_dir(web)), name="pyodide"),

@@ -16,10 +16,10 @@ from math import prod
 
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
 from .kernel import Kernel, Launch, header, storage, template
-from .view import Sizes, View, offset_expr, render_coords, workgroup_size
+from .view import Sizes, View, grid, offset_expr, render_coords, workgroup_size
 
 VARIANTS = ("blocked", "tiled")
-_OUTPUTS_PER_GROUP = {"naive": (8, 8), "tiled": (64, 64)}
+_OUTPUTS_PER_GROUP = {"tiled": (64, 64)}
 _BLOCK_ROWS, _BLOCK_COLS = 8, 16   # outputs per thread of `blocked`, fixed by matmul_blocked.wgsl
 _BLOCKED_WG = 16                   # threads per workgroup of `blocked`; lavapipe runs 8 as one SIMD vector
 
@@ -42,11 +42,12 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
         batch_lines, a_base, b_base = [], s(a.offset) if a.offset else "0", s(b.offset) if b.offset else "0"
     batch_text = "\n    ".join(batch_lines + [f"let a_base = {a_base};", f"let b_base = {b_base};"])
     extra = [t for _, t in epilogue.inputs + epilogue.outputs] if epilogue else []
-    subs = dict(HEADER=header(type, *extra), T=type, M=s(m), N=s(n), K=s(k), SAM=s(a.strides[-2]),
-                SAK=s(a.strides[-1]), SBK=s(b.strides[-2]), SBN=s(b.strides[-1]), BATCH=batch_text)
-    subs["STORE"] = render_store(2, type, type, (*batch, m, n), epilogue, s) + "\n" + s.declaration(
-        2 + n_bindings(epilogue))
     nbatch = max(1, prod(batch))
+    subs = dict(HEADER=header(type, *extra), T=type, M=s(m), N=s(n), K=s(k), SAM=s(a.strides[-2]),
+                SAK=s(a.strides[-1]), SBK=s(b.strides[-2]), SBN=s(b.strides[-1]), BATCH=batch_text,
+                THREADS=s(nbatch * m * n))
+    subs["STORE"] = render_store(2, type, type, (*batch, m, n), epilogue, s) + "\n" + s.declaration(
+        2 + n_bindings(epilogue))       # last: it counts the sizes read
     if variant == "blocked":
         threads = -(-m // _BLOCK_ROWS) * -(-n // _BLOCK_COLS)
         wg = workgroup_size(threads, _BLOCKED_WG)
@@ -55,9 +56,14 @@ def matmul_launches(a: View, b: View, type: str, variant: str = "blocked",
             loads["STORE"] = storage(2, "out", loads.pop("OUT_ELEM"), write=True)
         else:
             del loads["OUT_ELEM"]
-        src = template("matmul_blocked.wgsl", **{**subs, **loads}, K4=k - k % 4,
-                       WG=wg, THREADS=threads, COL_BLOCKS=-(-n // _BLOCK_COLS))
+        src = template("matmul_blocked.wgsl", **{**subs, **loads, "THREADS": threads}, K4=k - k % 4,
+                       WG=wg, COL_BLOCKS=-(-n // _BLOCK_COLS))
         groups = (-(-threads // wg), 1, nbatch)
+    elif variant == "naive":
+        threads = nbatch * m * n
+        wg = 64 if threads <= 4096 else 256         # a few sizes only: each is a pipeline
+        src = template("matmul_naive.wgsl", **subs, WG=wg)
+        groups = grid(threads, wg)
     else:
         src = template(f"matmul_{variant}.wgsl", **subs)
         rows, cols = _OUTPUTS_PER_GROUP[variant]

@@ -2,7 +2,9 @@
 // worker (worker.js), both directions, spelled once. Each message is {type: MSG.X, ...fields}.
 //
 //   page -> worker  RUN     {id, code}                    run Python in the console's namespace
-//   worker -> page  STATUS  {text}                        loading progress
+//                   CALL    {id, method, args}            await app.method(args) (the worker's ?app=)
+//   worker -> page  RESULT  {id, ok, value, error}        what a CALL returned (ArrayBuffers moved)
+//                   STATUS  {text}                        loading progress
 //                   NOGPU   {reason, help}                no WebGPU here; the worker stops
 //                   FAILED  {error}                       loading failed otherwise
 //                   READY   {device, adapter, timings}    timings: ms per loading phase
@@ -10,6 +12,8 @@
 //                   DONE    {id, ok, ms}                  a run ended (ok: no exception)
 export const MSG = Object.freeze({
   RUN: "run",
+  CALL: "call",
+  RESULT: "result",
   STATUS: "status",
   NOGPU: "nogpu",
   FAILED: "failed",

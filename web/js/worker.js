@@ -5,7 +5,7 @@ import { loadPyodide } from "/pyodide/pyodide.mjs";
 import { MSG } from "./protocol.js";
 import { NoWebGPUError, WEBGPU_HELP, openGPU } from "./webgpu_helper.js";
 
-const post = (msg) => self.postMessage(msg);
+const post = (msg, moved = []) => self.postMessage(msg, moved);
 
 // Output as Python writes it (a line without its newline too, once flushed), as UTF-8 text.
 function stream(type) {
@@ -17,6 +17,8 @@ function stream(type) {
 }
 
 let runner = null;
+let app = null;      // the page's Python object that CALL messages reach (?app=playground)
+const APP = new URL(self.location.href).searchParams.get("app");
 let queue = Promise.resolve();   // runs one at a time, in the order sent
 
 async function start() {
@@ -57,6 +59,7 @@ async function start() {
   post({ type: MSG.STATUS, text: "Opening the device…" });
   const console_ = pyodide.runPython("from webgrad.console import Console\nConsole()");
   runner = console_.run;
+  if (APP === "playground") app = pyodide.runPython("from webgrad.playground import Playground\nPlayground()");
   const device = pyodide.runPython("import webgrad\nwebgrad.default_device().name");
   phase("import");
   post({ type: MSG.READY, device, adapter: gpu.info, timings });
@@ -64,8 +67,33 @@ async function start() {
 
 const started = start().catch((e) => post({ type: MSG.FAILED, error: String(e && e.stack || e) }));
 
+// A CALL's result as the page gets it: dicts as objects, bytes as ArrayBuffers (moved, not copied).
+function toPage(value) {
+  const js = value && value.toJs ? value.toJs({ dict_converter: Object.fromEntries }) : value;
+  if (value && value.destroy) value.destroy();
+  const moved = [];
+  for (const v of Object.values(js || {})) if (ArrayBuffer.isView(v)) moved.push(v.buffer);
+  return { js, moved };
+}
+
+async function call(msg) {
+  await started;
+  try {
+    if (!app || typeof app[msg.method] !== "function") throw new Error(`no method ${msg.method} here`);
+    const method = app[msg.method];
+    const { js, moved } = toPage(await (msg.args === undefined ? method() : method(msg.args)));
+    post({ type: MSG.RESULT, id: msg.id, ok: true, value: js }, moved);
+  } catch (e) {
+    post({ type: MSG.RESULT, id: msg.id, ok: false, error: String(e && e.message || e) });
+  }
+}
+
 self.onmessage = (event) => {
   const msg = event.data;
+  if (msg.type === MSG.CALL) {
+    queue = queue.then(() => call(msg));
+    return;
+  }
   if (msg.type !== MSG.RUN) return;
   queue = queue.then(async () => {
     await started;

@@ -1,0 +1,277 @@
+"""The playground page's model: TensorFlow Playground's data, network and training, on webgrad.
+
+The page (web/js/playground.js) owns the controls and the URL; its worker calls a ``Playground``
+with the Playground's own state keys (``networkShape``, ``learningRate``, ``dataset``, ...) and
+draws what comes back. Training is the Playground's: weights uniform in [-0.5, 0.5], biases 0.1
+(0 with ``initZero``), tanh output and labels -1/+1 for a classification, a linear output for a
+regression, the loss the mean of ½(output - label)², plain SGD, one epoch a pass over the
+training points in order. Here it is a Keras model trained by ``fit`` with
+``steps_per_execution``: many steps in one single-kernel dispatch.
+
+    >>> import asyncio
+    >>> pg = Playground()
+    >>> shown = asyncio.run(pg.configure({"networkShape": [4, 2], "seed": "0.5"}))
+    >>> shown["network"], shown["epoch"], len(shown["train"]) // 3
+    ([2, 4, 2, 1], 0, 250)
+    >>> frame = asyncio.run(pg.train(5))
+    >>> frame["epoch"], frame["loss_test"] < shown["loss_test"]
+    (5, True)
+"""
+from __future__ import annotations
+
+import math
+import random
+import struct
+import zlib
+
+from .datasets import playground as problems
+from .keras import initializers, layers, optimizers, regularizers
+from .keras.models import Sequential
+from .graph import function
+from .tensor import cat, tensor
+
+# Feature name (the Playground's state key) -> its function of the point and its label.
+FEATURES = {
+    "x": (lambda x, y: x, "X1"), "y": (lambda x, y: y, "X2"),
+    "xSquared": (lambda x, y: x * x, "X1²"), "ySquared": (lambda x, y: y * y, "X2²"),
+    "xTimesY": (lambda x, y: x * y, "X1X2"),
+    "sinX": (lambda x, y: x.sin() if hasattr(x, "sin") else math.sin(x), "sin(X1)"),
+    "sinY": (lambda x, y: y.sin() if hasattr(y, "sin") else math.sin(y), "sin(X2)"),
+}
+DATASETS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "spiral"}
+REG_DATASETS = {"reg-plane": "plane", "reg-gauss": "multi_gauss"}
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+REGULARIZATIONS = ("none", "L1", "L2")
+DEFAULTS = {
+    "activation": "tanh", "regularization": "none", "batchSize": 10, "dataset": "circle",
+    "regDataset": "reg-plane", "learningRate": 0.03, "regularizationRate": 0.0, "noise": 0,
+    "networkShape": [4, 2], "seed": "0.00000", "percTrainData": 50, "problem": "classification",
+    "initZero": False, "x": True, "y": True, "xTimesY": False, "xSquared": False, "ySquared": False,
+    "sinX": False, "sinY": False,
+}
+DOMAIN = 6.0          # the heatmaps cover [-6, 6]²
+DENSITY = 100         # the output's heatmap is DENSITY x DENSITY, a neuron's DENSITY / 10 squared
+NEURON_DENSITY = DENSITY // 10
+MAX_LAYERS, MAX_NEURONS = 6, 8
+# Which keys of the state decide the data, the network, the training: a change rebuilds from there on.
+DATA_KEYS = ("dataset", "regDataset", "problem", "noise", "seed", "percTrainData")
+NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "initZero", "regularization", "regularizationRate",
+                            "x", "y", "xTimesY", "xSquared", "ySquared", "sinX", "sinY")
+
+
+class PlaygroundError(ValueError):
+    """A state the Playground cannot take (its message names the key and the values it accepts)."""
+
+
+def normalize(state: dict) -> dict:
+    """``state`` with the Playground's defaults filled in and every value checked.
+
+    Example:
+        >>> normalize({"networkShape": "3,1", "learningRate": "0.1"})["networkShape"]
+        [3, 1]
+        >>> normalize({"activation": "swish"})
+        Traceback (most recent call last):
+        ...
+        webgrad.playground.PlaygroundError: activation must be one of relu, tanh, sigmoid, linear, got 'swish'
+    """
+    s = dict(DEFAULTS)
+    s.update({k: v for k, v in state.items() if v is not None})
+    if isinstance(s["networkShape"], str):
+        s["networkShape"] = [int(v) for v in s["networkShape"].split(",") if v.strip()]
+    s["networkShape"] = [int(v) for v in s["networkShape"]]
+    for key in ("batchSize", "noise", "percTrainData"):
+        s[key] = int(float(s[key]))
+    for key in ("learningRate", "regularizationRate"):
+        s[key] = float(s[key])
+    for key in ("initZero", *FEATURES):
+        s[key] = s[key] not in (False, "false", 0, "0")
+    s["seed"] = str(s["seed"])
+    _one_of(s, "activation", ACTIVATIONS)
+    _one_of(s, "regularization", REGULARIZATIONS)
+    _one_of(s, "problem", ("classification", "regression"))
+    _one_of(s, "dataset", tuple(DATASETS))
+    _one_of(s, "regDataset", tuple(REG_DATASETS))
+    if len(s["networkShape"]) > MAX_LAYERS or any(not 1 <= n <= MAX_NEURONS for n in s["networkShape"]):
+        raise PlaygroundError(f"networkShape: 0 to {MAX_LAYERS} hidden layers of 1 to {MAX_NEURONS} neurons, "
+                              f"got {s['networkShape']}")
+    if not 1 <= s["batchSize"] <= 30 or not 0 <= s["noise"] <= 50 or not 10 <= s["percTrainData"] <= 90:
+        raise PlaygroundError(f"batchSize 1-30, noise 0-50 and percTrainData 10-90, got {s['batchSize']}, "
+                              f"{s['noise']} and {s['percTrainData']}")
+    if not any(s[name] for name in FEATURES):
+        raise PlaygroundError("choose at least one input feature (x, y, xSquared, ...)")
+    return s
+
+
+def _one_of(s: dict, key: str, valid: tuple) -> None:
+    if s[key] not in valid:
+        raise PlaygroundError(f"{key} must be one of {', '.join(valid)}, got {s[key]!r}")
+
+
+def _seed(text: str) -> int:
+    """The Playground's seeds are strings ("0.52317"): the same string, the same points."""
+    return zlib.crc32(text.encode())
+
+
+def half_squared_error(y_true, y_pred):
+    """The Playground's loss of each point: ½(output - label)², the mean of it over a batch.
+
+    Example:
+        >>> half_squared_error(wg.tensor([[1.0]]), wg.tensor([[0.0]])).tolist()
+        [0.5]
+    """
+    return 0.5 * ((y_pred - y_true) ** 2).mean(axis=-1)
+
+
+class Playground:
+    """One playground: its state, data, model and epoch count. Every method returns what the page
+    draws next (see ``configure`` and ``frame``)."""
+
+    def __init__(self):
+        self.state: dict | None = None
+        self.model = None
+        self.epoch = 0
+
+    # ---- setting up ----------------------------------------------------------------------------
+
+    async def configure(self, state: dict) -> dict:
+        """Take a new state (Playground keys; missing ones default): new data when a data key changed,
+        a new network when one of the network's did, else just the new training settings. Returns
+        ``frame()`` plus ``network`` (the layer sizes, inputs first), ``features`` (the inputs' names
+        and labels) and ``train``/``test`` (x, y, label per point, flat)."""
+        s = normalize(dict(state.to_py()) if hasattr(state, "to_py") else dict(state))
+        old, self.state = self.state, s
+        if old is None or any(old[k] != s[k] for k in DATA_KEYS):
+            self._make_data()
+        if self.model is None or any(old[k] != s[k] for k in NETWORK_KEYS):
+            self._make_model()
+        else:
+            self._compile()
+        return self._shown()
+
+    def _shown(self) -> dict:
+        shown = self.frame()
+        shown.update(network=self.sizes, features=[[k, FEATURES[k][1]] for k in self.feature_names],
+                     train=_flat(self.train_points), test=_flat(self.test_points),
+                     feature_maps=self._feature_maps())
+        return shown
+
+    async def reset(self) -> dict:
+        """A new network with fresh weights, at epoch 0 (the Playground's reset button); returns what
+        ``configure`` does."""
+        self._make_model()
+        return self._shown()
+
+    async def thumbnails(self) -> dict:
+        """200 noiseless points of each dataset (x, y, label flat), for the dataset buttons.
+
+        Example:
+            >>> import asyncio
+            >>> points = asyncio.run(Playground().thumbnails())
+            >>> sorted(points), len(points["spiral"])
+            (['circle', 'gauss', 'reg-gauss', 'reg-plane', 'spiral', 'xor'], 600)
+        """
+        names = {**DATASETS, **REG_DATASETS}
+        return {key: _flat(problems.generate(name, 200, 0.0, seed=1)) for key, name in names.items()}
+
+    def _make_data(self) -> None:
+        s = self.state
+        classify = s["problem"] == "classification"
+        name = DATASETS[s["dataset"]] if classify else REG_DATASETS[s["regDataset"]]
+        points = problems.generate(name, noise=s["noise"] / 100, seed=_seed(s["seed"]))
+        random.Random(_seed(s["seed"]) + 1).shuffle(points)
+        cut = len(points) * s["percTrainData"] // 100
+        self.train_points, self.test_points = points[:cut], points[cut:]
+
+    def _features(self, xy):
+        """The chosen features of points ``xy`` ((n, 2) tensor) as an (n, features) tensor."""
+        x1, x2 = xy[:, :1], xy[:, 1:]
+        return cat([FEATURES[k][0](x1, x2) for k in self.feature_names], axis=1)
+
+    def _make_model(self) -> None:
+        s = self.state
+        self.feature_names = [k for k in FEATURES if s[k]]
+        self.x_train = self._features(tensor([p[:2] for p in self.train_points]))
+        self.y_train = tensor([[p[2]] for p in self.train_points])
+        self.x_test = self._features(tensor([p[:2] for p in self.test_points]))
+        self.y_test = tensor([[p[2]] for p in self.test_points])
+        step = 2 * DOMAIN / (DENSITY - 1)
+        grid = [[-DOMAIN + i * step, DOMAIN - j * step] for j in range(DENSITY) for i in range(DENSITY)]
+        self.x_grid = self._features(tensor(grid))          # row j (y from +6 down), column i (x from -6)
+        self.sizes = [len(self.feature_names), *s["networkShape"], 1]
+        bias = initializers.Zeros() if s["initZero"] else initializers.Constant(0.1)
+        reg = None
+        if s["regularization"] == "L1":
+            reg = regularizers.L1(s["regularizationRate"])
+        elif s["regularization"] == "L2":      # the Playground's L2 is ½w², Keras's w²
+            reg = regularizers.L2(s["regularizationRate"] / 2)
+        output = "tanh" if s["problem"] == "classification" else "linear"
+        self.model = Sequential(
+            [layers.Input(shape=(self.sizes[0],))]
+            + [layers.Dense(n, activation=s["activation"], kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
+                            bias_initializer=bias, kernel_regularizer=reg) for n in s["networkShape"]]
+            + [layers.Dense(1, activation=output, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
+                            bias_initializer=bias, kernel_regularizer=reg)])
+        self.epoch = 0
+        self._frame = None
+        self._compile()
+
+    def _compile(self) -> None:
+        self.steps_per_epoch = -(-len(self.train_points) // self.state["batchSize"])
+        self.model.compile(optimizers.SGD(self.state["learningRate"]), half_squared_error)
+        self._blocks = {}
+
+    # ---- training ------------------------------------------------------------------------------
+
+    async def train(self, epochs: int = 1) -> dict:
+        """Train ``epochs`` epochs, then return ``frame()``."""
+        epochs = int(epochs)
+        data = self._blocks.get(epochs)
+        if data is None:            # the epochs' batches in the Playground's order, as one pass for fit
+            data = self._blocks[epochs] = (cat([self.x_train] * epochs), cat([self.y_train] * epochs))
+        self.model.steps_per_execution = self.steps_per_epoch * epochs
+        self.model.fit(*data, batch_size=self.state["batchSize"], epochs=1, shuffle=False, verbose=0)
+        self.epoch += epochs
+        return self.frame()
+
+    # ---- what the page draws -------------------------------------------------------------------
+
+    def frame(self) -> dict:
+        """The epoch, both losses, and ``maps``: float32 bytes of the output's heatmap (DENSITY²
+        values, rows from y = +6 down), then each hidden and output neuron's (NEURON_DENSITY², layer by
+        layer), then ``weights``: every kernel and bias, layer by layer (kernels row-major)."""
+        if self._frame is None:                 # one traced pass: a few dispatches and one readback
+            self._frame = function(self._frame_values)
+        raw = self._frame().tobytes()
+        loss_train, loss_test = struct.unpack_from("<2f", raw)
+        return {"epoch": self.epoch, "loss_train": loss_train, "loss_test": loss_test, "maps": raw[8:]}
+
+    def _frame_values(self):
+        h, maps = self.x_grid, []
+        for layer in self.model.layers:
+            h = layer(h)
+            maps.append(_coarse(h))
+        values = [_mse_half(self.model(self.x_train), self.y_train), _mse_half(self.model(self.x_test), self.y_test),
+                  h.reshape(-1)] + [m.reshape(-1) for m in maps] + [w.reshape(-1) for w in self.model.weights]
+        return cat(values)
+
+    def _feature_maps(self) -> bytes:
+        """Each input feature's heatmap (NEURON_DENSITY² values), as float32 bytes."""
+        return cat([_coarse(self.x_grid[:, k:k + 1]).reshape(-1) for k in range(self.sizes[0])]).tobytes()
+
+
+def _coarse(h):
+    """A (DENSITY², n) grid of values as (n, NEURON_DENSITY²) means of DENSITY/NEURON_DENSITY-wide squares."""
+    n, k = h.shape[1], DENSITY // NEURON_DENSITY
+    blocks = h.reshape(NEURON_DENSITY, k, NEURON_DENSITY, k, n).mean(axis=(1, 3))
+    return blocks.reshape(NEURON_DENSITY * NEURON_DENSITY, n).T
+
+
+def _mse_half(pred, y):
+    return (0.5 * ((pred - y) ** 2).mean()).reshape(1)
+
+
+def _flat(points) -> list[float]:
+    return [v for p in points for v in p]
+
+
+__all__ = ["Playground", "PlaygroundError", "normalize", "half_squared_error", "FEATURES", "DEFAULTS"]

@@ -1,0 +1,410 @@
+// The playground page: TensorFlow Playground's controls, network picture and heatmaps; the model
+// trains in the worker (webgrad.playground, Python on WebGPU) and this page draws what it sends.
+// The whole state lives in the URL hash with the Playground's own keys, so its links open here.
+import { PythonWorker } from "./python_worker.js";
+
+const $ = (id) => document.getElementById(id);
+const DENSITY = 100, NEURON = 10, MAX_LAYERS = 6, MAX_NEURONS = 8;
+const EPOCHS_PER_CALL = 10;      // while playing; a step is one epoch
+const FEATURES = ["x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY"];
+const FEATURE_LABELS = { x: "X₁", y: "X₂", xSquared: "X₁²", ySquared: "X₂²", xTimesY: "X₁X₂", sinX: "sin(X₁)", sinY: "sin(X₂)" };
+const DEFAULTS = {
+  activation: "tanh", regularization: "none", batchSize: 10, dataset: "circle", regDataset: "reg-plane",
+  learningRate: 0.03, regularizationRate: 0, noise: 0, networkShape: [4, 2], seed: null,
+  showTestData: false, discretize: false, percTrainData: 50, x: true, y: true, xTimesY: false,
+  xSquared: false, ySquared: false, sinX: false, sinY: false, problem: "classification", initZero: false,
+  hideText: false,
+};
+const KEYS = Object.keys(DEFAULTS);
+const CLASSIFY = ["circle", "xor", "gauss", "spiral"], REGRESS = ["reg-plane", "reg-gauss"];
+
+// ---- state <-> URL hash (the Playground's format: key=value&..., arrays comma-joined) -----------
+
+function parseHash(hash) {
+  const map = Object.fromEntries(hash.replace(/^#/, "").split("&").filter(Boolean).map((kv) => kv.split("=")));
+  const state = structuredClone(DEFAULTS);
+  for (const key of KEYS) {
+    const v = map[key];
+    if (v === undefined || (v.trim() === "" && key !== "networkShape")) continue;
+    const d = DEFAULTS[key];
+    if (Array.isArray(d)) state[key] = v.trim() === "" ? [] : v.split(",").map(Number);
+    else if (typeof d === "boolean") state[key] = v !== "false";
+    else if (typeof d === "number") state[key] = +v;
+    else state[key] = decodeURIComponent(v);
+  }
+  for (const [k, v] of Object.entries(map)) if (k.endsWith("_hide")) state[k] = v === "true";
+  if (state.seed == null) state.seed = Math.random().toFixed(5);
+  return state;
+}
+
+function serialize(state) {
+  const parts = KEYS.filter((k) => state[k] != null)
+    .map((k) => `${k}=${Array.isArray(state[k]) ? state[k].join(",") : state[k]}`);
+  for (const k of Object.keys(state)) if (k.endsWith("_hide")) parts.push(`${k}=${state[k]}`);
+  history.replaceState(null, "", "#" + parts.join("&"));
+}
+
+let state = parseHash(location.hash);
+
+// ---- colours: -1 orange, 0 grey, +1 blue, as the Playground ------------------------------------
+
+const NEG = [245, 147, 34], ZERO = [232, 234, 235], POS = [8, 119, 189];
+function rgb(v, discretize = false) {
+  if (discretize) v = v >= 0 ? 1 : -1;
+  const t = Math.max(-1, Math.min(1, v));
+  const [a, b, s] = t < 0 ? [ZERO, NEG, -t] : [ZERO, POS, t];
+  return [a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s, a[2] + (b[2] - a[2]) * s];
+}
+const css = (v) => { const [r, g, b] = rgb(v); return `rgb(${r | 0},${g | 0},${b | 0})`; };
+
+function paint(canvas, values, n, offset = 0, discretize = false) {
+  if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(n, n);
+  for (let i = 0; i < n * n; i++) {
+    const [r, g, b] = rgb(values[offset + i], discretize);
+    image.data[4 * i] = r; image.data[4 * i + 1] = g; image.data[4 * i + 2] = b; image.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+// ---- the worker ------------------------------------------------------------------------------
+
+let ready = false, playing = false, busy = null, shown = null, lastFrame = null, hovered = null;
+const lossHistory = [];
+const started = performance.now();
+
+const py = new PythonWorker({
+  app: "playground",
+  onStatus: (text) => { $("status").textContent = text; },
+  onReady: async ({ device, timings }) => {
+    $("device").textContent = device;
+    $("device").title = Object.entries(timings).map(([k, v]) => `${k}: ${v} ms`).join("\n");
+    drawThumbnails(await py.call("thumbnails"));
+    await configure();
+    ready = true;
+    document.body.dataset.state = "ready";
+    $("status").textContent = `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    window.webgradReady = { device, timings, total: Math.round(performance.now()) };
+    for (const id of ["play-pause-button", "next-step-button"]) $(id).disabled = false;
+  },
+  onUnavailable: ({ kind, reason, help }) => {
+    document.body.dataset.state = kind;
+    $("status").textContent = kind === "nogpu" ? "WebGPU is not available" : "Loading failed";
+    $("device").textContent = kind === "nogpu" ? "no WebGPU" : "no device";
+    $("notice-reason").textContent = reason;
+    $("notice-help").innerHTML = help || "";
+  },
+  onOutput: (stream, text) => console[stream === "stderr" ? "warn" : "log"](text),
+});
+
+// One call at a time: a control's change waits for the training call in flight, then applies.
+function exclusive(fn) {
+  const run = (busy || Promise.resolve()).then(fn, fn);
+  busy = run.catch((e) => showError(e));
+  return run;
+}
+
+function showError(e) {
+  $("status").textContent = String(e.message || e).split("\n").slice(-1)[0];
+  console.error(e);
+}
+
+async function configure() {
+  serialize(state);
+  shown = await py.call("configure", structuredClone(state));
+  lossHistory.length = 0;
+  drawNetwork();
+  drawFrame(shown);
+}
+
+function reconfigure() {
+  serialize(state);
+  syncControls();
+  if (ready) exclusive(configure);
+}
+
+// ---- training --------------------------------------------------------------------------------
+
+let rate = { epochs: 0, t: 0 };
+async function play() {
+  playing = true;
+  document.body.classList.add("playing");
+  $("play-pause-button").setAttribute("aria-label", "pause");
+  rate = { epochs: shown.epoch, t: performance.now() };
+  while (playing) {
+    const frame = await exclusive(() => py.call("train", EPOCHS_PER_CALL));
+    if (frame) drawFrame(frame);
+    const now = performance.now();
+    if (now - rate.t > 500 && frame) {
+      $("steps-per-second").textContent = `${Math.round((frame.epoch - rate.epochs) / ((now - rate.t) / 1000))} epochs/s`;
+      rate = { epochs: frame.epoch, t: now };
+    }
+  }
+}
+
+function pause() {
+  playing = false;
+  document.body.classList.remove("playing");
+  $("play-pause-button").setAttribute("aria-label", "play");
+}
+
+$("play-pause-button").onclick = () => (playing ? pause() : play());
+$("next-step-button").onclick = () => { pause(); exclusive(async () => drawFrame(await py.call("train", 1))); };
+$("reset-button").onclick = () => { pause(); if (ready) exclusive(() => py.call("reset").then((f) => { shown = f; lossHistory.length = 0; drawFrame(f); })); };
+$("regenerate").onclick = () => { state.seed = Math.random().toFixed(5); reconfigure(); };
+
+// ---- drawing a frame -------------------------------------------------------------------------
+
+function drawFrame(frame) {
+  lastFrame = frame;
+  shown.epoch = frame.epoch;
+  const maps = new Float32Array(frame.maps.buffer || frame.maps);
+  frame.values = maps;
+  $("iter-number").textContent = String(frame.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  $("loss-train").textContent = frame.loss_train.toFixed(3);
+  $("loss-test").textContent = frame.loss_test.toFixed(3);
+  lossHistory.push([frame.loss_train, frame.loss_test]);
+  drawLossChart();
+  drawHeatmap();
+  const sizes = shown.network;
+  let at = DENSITY * DENSITY;
+  for (let l = 1; l < sizes.length; l++) {
+    for (let k = 0; k < sizes[l]; k++) {
+      const canvas = document.querySelector(`#node-${l}-${k} canvas`);
+      if (canvas) paint(canvas, maps, NEURON, at + k * NEURON * NEURON, state.discretize);
+    }
+    at += sizes[l] * NEURON * NEURON;
+  }
+  frame.weightsAt = at;
+  drawLinks();
+}
+
+function drawHeatmap() {
+  if (!lastFrame) return;
+  const canvas = $("heatmap");
+  if (hovered) {       // a neuron's own map, as the Playground shows it on hover
+    const small = document.createElement("canvas");
+    const [l, k] = hovered;
+    if (l === 0) paint(small, new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON);
+    else paint(small, lastFrame.values, NEURON, neuronOffset(l, k), state.discretize);
+    const ctx = canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
+  } else {
+    const full = document.createElement("canvas");
+    paint(full, lastFrame.values, DENSITY, 0, state.discretize);
+    const ctx = canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = true;
+    ctx.drawImage(full, 0, 0, canvas.width, canvas.height);
+  }
+}
+
+function neuronOffset(l, k) {
+  let at = DENSITY * DENSITY;
+  for (let j = 1; j < l; j++) at += shown.network[j] * NEURON * NEURON;
+  return at + k * NEURON * NEURON;
+}
+
+function drawPoints() {
+  const canvas = $("points"), ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const scale = (v) => ((v + 6) / 12) * canvas.width;
+  const draw = (flat, stroke) => {
+    for (let i = 0; i < flat.length; i += 3) {
+      ctx.beginPath();
+      ctx.arc(scale(flat[i]), canvas.height - scale(flat[i + 1]), 3, 0, 2 * Math.PI);
+      ctx.fillStyle = css(flat[i + 2]);
+      ctx.fill();
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = stroke;
+      ctx.stroke();
+    }
+  };
+  draw(shown.train, "#fff");
+  if (state.showTestData) draw(shown.test, "#000");
+}
+
+function drawLossChart() {
+  const canvas = $("loss-chart"), ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height;
+  ctx.clearRect(0, 0, w, h);
+  if (lossHistory.length < 2) return;
+  const max = Math.max(...lossHistory.map(([a, b]) => Math.max(a, b)), 1e-6);
+  for (const [k, color] of [[1, "#000"], [0, "#777"]]) {
+    ctx.beginPath();
+    lossHistory.forEach((p, i) => {
+      const x = (i / (lossHistory.length - 1)) * w, y = h - (p[k] / max) * (h - 4) - 2;
+      i ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+    });
+    ctx.strokeStyle = color;
+    ctx.lineWidth = k ? 1.5 : 1;
+    ctx.stroke();
+  }
+}
+
+// ---- the network picture ---------------------------------------------------------------------
+
+let positions = {};      // "l-k" -> [x, y] of the node's centre in the network area
+function drawNetwork() {
+  const area = $("network");
+  area.querySelectorAll(".node, .node-label, .layer-head").forEach((e) => e.remove());
+  positions = {};
+  const sizes = shown.network, layers = sizes.length;
+  const width = area.clientWidth || 600, top = 48, gap = 46;
+  const x = (l) => 40 + (l * (width - 110)) / Math.max(1, layers - 1);
+  // inputs: every feature, the chosen ones bright
+  FEATURES.forEach((name, i) => {
+    const on = state[name];
+    const node = makeNode(`feature-${name}`, x(0), top + i * gap, ["feature", on ? "on" : "off"]);
+    node.title = `${FEATURE_LABELS[name]}: click to ${on ? "remove" : "add"} it`;
+    const label = document.createElement("div");
+    label.className = "node-label";
+    label.textContent = FEATURE_LABELS[name];
+    label.style.left = `${x(0) - 38}px`;
+    label.style.top = `${top + i * gap - 8}px`;
+    label.style.width = "20px";
+    area.append(label);
+    node.onclick = () => { state[name] = !state[name]; if (!FEATURES.some((f) => state[f])) state[name] = true; reconfigure(); };
+    const k = shown.features.findIndex(([f]) => f === name);
+    if (k >= 0) {
+      positions[`0-${k}`] = [x(0), top + i * gap];
+      paint(node.querySelector("canvas"), new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON);
+      hoverable(node, 0, k);
+    }
+  });
+  for (let l = 1; l < layers; l++) {
+    for (let k = 0; k < sizes[l]; k++) {
+      const node = makeNode(`node-${l}-${k}`, x(l), top + k * gap, [l === layers - 1 ? "output-node" : "hidden"]);
+      positions[`${l}-${k}`] = [x(l), top + k * gap];
+      hoverable(node, l, k);
+    }
+    if (l < layers - 1) {          // + and - neurons above each hidden layer
+      const head = document.createElement("div");
+      head.className = "layer-head";
+      head.style.left = `${x(l) - 30}px`;
+      head.style.top = "0px";
+      head.style.width = "60px";
+      head.innerHTML = `<div><button class="round tiny" aria-label="add a neuron">+</button>` +
+        `<button class="round tiny" aria-label="remove a neuron">−</button></div><span>${sizes[l]} neuron${sizes[l] > 1 ? "s" : ""}</span>`;
+      const [add, remove] = head.querySelectorAll("button");
+      add.onclick = () => { if (state.networkShape[l - 1] < MAX_NEURONS) { state.networkShape[l - 1]++; reconfigure(); } };
+      remove.onclick = () => { if (state.networkShape[l - 1] > 1) { state.networkShape[l - 1]--; reconfigure(); } };
+      area.append(head);
+    }
+  }
+  area.style.minHeight = `${top + Math.max(FEATURES.length, ...sizes.slice(1)) * gap + 10}px`;
+  $("num-layers").textContent = state.networkShape.length;
+  $("layers-label").textContent = state.networkShape.length === 1 ? "hidden layer" : "hidden layers";
+  drawPoints();
+}
+
+function makeNode(id, cx, cy, classes) {
+  const node = document.createElement("div");
+  node.className = ["node", ...classes].join(" ");
+  node.id = id;
+  node.style.left = `${cx - 15}px`;
+  node.style.top = `${cy - 15}px`;
+  node.append(document.createElement("canvas"));
+  $("network").append(node);
+  return node;
+}
+
+function hoverable(node, l, k) {
+  node.onmouseenter = () => { hovered = [l, k]; node.classList.add("hovered"); drawHeatmap(); };
+  node.onmouseleave = () => { hovered = null; node.classList.remove("hovered"); drawHeatmap(); };
+}
+
+function drawLinks() {
+  const svg = $("links"), sizes = shown.network, values = lastFrame.values;
+  let at = lastFrame.weightsAt;
+  const paths = [];
+  for (let l = 1; l < sizes.length; l++) {
+    const n_in = sizes[l - 1], n_out = sizes[l];
+    for (let i = 0; i < n_in; i++) {
+      for (let k = 0; k < n_out; k++) {
+        const w = values[at + i * n_out + k], a = positions[`${l - 1}-${i}`], b = positions[`${l}-${k}`];
+        if (!a || !b) continue;
+        const mx = (a[0] + b[0]) / 2;
+        paths.push(`<path d="M${a[0] + 15},${a[1]} C${mx},${a[1]} ${mx},${b[1]} ${b[0] - 15},${b[1]}" ` +
+          `stroke="${css(w)}" stroke-width="${Math.min(10, 1 + Math.abs(w) * 1.8).toFixed(2)}" stroke-opacity="0.8" ` +
+          `data-weight="${w.toFixed(3)}"/>`);
+      }
+    }
+    at += n_in * n_out + n_out;      // the kernel, then the bias
+  }
+  svg.innerHTML = paths.join("");
+}
+
+$("links").addEventListener("mousemove", (e) => {
+  const card = $("weight-card");
+  const w = e.target.dataset && e.target.dataset.weight;
+  if (!w) { card.hidden = true; return; }
+  card.hidden = false;
+  card.textContent = `Weight is ${w}`;
+  const box = $("network").getBoundingClientRect();
+  card.style.left = `${e.clientX - box.left + 12}px`;
+  card.style.top = `${e.clientY - box.top + 50}px`;
+});
+$("links").addEventListener("mouseleave", () => { $("weight-card").hidden = true; });
+
+// ---- the data thumbnails and the controls ----------------------------------------------------
+
+let thumbnails = {};
+function drawThumbnails(points) {
+  thumbnails = points;
+  const box = $("datasets");
+  box.innerHTML = "";
+  const names = state.problem === "classification" ? CLASSIFY : REGRESS;
+  for (const name of names) {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 72;
+    canvas.title = name;
+    canvas.dataset.dataset = name;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#f3f4f5";
+    ctx.fillRect(0, 0, 72, 72);
+    const flat = points[name];
+    for (let i = 0; i < flat.length; i += 3) {
+      ctx.fillStyle = css(flat[i + 2]);
+      ctx.fillRect(((flat[i] + 6) / 12) * 72 - 1, 72 - ((flat[i + 1] + 6) / 12) * 72 - 1, 2.5, 2.5);
+    }
+    const key = state.problem === "classification" ? "dataset" : "regDataset";
+    canvas.className = state[key] === name ? "selected" : "";
+    canvas.onclick = () => { state[key] = name; drawThumbnails(thumbnails); reconfigure(); };
+    box.append(canvas);
+  }
+}
+
+const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "problem"];
+const SLIDERS = ["percTrainData", "noise", "batchSize"];
+function syncControls() {
+  for (const id of SELECTS) {
+    const el = $(id);
+    const value = String(state[id]);
+    if (![...el.options].some((o) => (o.value || o.text) === value)) el.add(new Option(value, value));
+    el.value = value;
+  }
+  for (const id of SLIDERS) { $(id).value = state[id]; $(`${id}-value`).textContent = state[id]; }
+  $("showTestData").checked = state.showTestData;
+  $("discretize").checked = state.discretize;
+}
+for (const id of SELECTS) {
+  $(id).onchange = (e) => {
+    const v = e.target.value;
+    state[id] = typeof DEFAULTS[id] === "number" ? +v : v;
+    if (id === "problem" && Object.keys(thumbnails).length) drawThumbnails(thumbnails);
+    reconfigure();
+  };
+}
+for (const id of SLIDERS) {
+  $(id).oninput = (e) => { $(`${id}-value`).textContent = e.target.value; };
+  $(id).onchange = (e) => { state[id] = +e.target.value; reconfigure(); };
+}
+$("showTestData").onchange = (e) => { state.showTestData = e.target.checked; serialize(state); drawPoints(); };
+$("discretize").onchange = (e) => { state.discretize = e.target.checked; serialize(state); if (lastFrame) drawFrame(lastFrame); };
+$("add-layer").onclick = () => { if (state.networkShape.length < MAX_LAYERS) { state.networkShape.push(2); reconfigure(); } };
+$("remove-layer").onclick = () => { if (state.networkShape.length) { state.networkShape.pop(); reconfigure(); } };
+window.addEventListener("hashchange", () => { state = parseHash(location.hash); reconfigure(); });
+window.addEventListener("resize", () => { if (shown) { drawNetwork(); if (lastFrame) drawFrame(lastFrame); } });
+syncControls();
