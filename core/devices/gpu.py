@@ -36,6 +36,7 @@ from ..ops.registry import Meta
 
 SUBMIT_EVERY = 64            # dispatches recorded before an automatic submit
 PIPELINE_CACHE_SIZE = 2048
+CONSTANTS_KEPT = 4096       # small buffers of kernel sizes (shape-generic kernels' dims)
 
 
 class NoAdapterError(RuntimeError):
@@ -170,7 +171,7 @@ class GPUDevice:
         self.pool = BufferPool(backend)
         self.pipelines: OrderedDict[str, object] = OrderedDict()
         self.launches: dict[tuple, list[Launch]] = {}
-        self.constants: dict[bytes, GPUArray] = {}
+        self.constants: OrderedDict[bytes, GPUArray] = OrderedDict()
         self.pending = 0
         self.dispatches = 0
         self.compiled = 0            # pipelines compiled since the device opened
@@ -319,7 +320,8 @@ class GPUDevice:
         variant = self.variant(op, [x.view.shape for x in inputs], shape)
         if variant is not None:
             launches = op.kernel(views, Meta(shape, dtype), **attrs, variant=variant)
-            if op.stand_in in (None, variant) or op.name in self.forced or self.ready(launches, start_compiles):
+            if op.stand_in in (None, variant) or op.name in self.forced \
+                    or self.ready([launch.kernel for launch in launches], start_compiles):
                 return launches
         # tiered: the stand-in runs now, while the chosen kernel compiles in the background
         return [replace(launch, provisional=True)
@@ -343,9 +345,11 @@ class GPUDevice:
         """A small read-only buffer holding ``data``, uploaded once and kept (a kernel's sizes)."""
         held = self.constants.get(data)
         if held is None:
-            if len(self.constants) > 4096:
-                self.constants.clear()
+            if len(self.constants) >= CONSTANTS_KEPT:       # the least recently used goes back to the pool
+                self.constants.popitem(last=False)
             held = self.constants[data] = self.from_bytes(data, (len(data) // 4,), int32)   # 32-bit words
+        else:
+            self.constants.move_to_end(data)
         return held
 
     def program(self, kernel):
@@ -368,19 +372,18 @@ class GPUDevice:
 
     # ---- tiered compiling: kernels that are not ready yet compile in the background ------------
 
-    def ready(self, launches, start: bool = True) -> bool:
-        """Whether every kernel of ``launches`` is compiled. With ``start``, those that are not are
+    def ready(self, kernels, start: bool = True) -> bool:
+        """Whether every one of ``kernels`` is compiled. With ``start``, those that are not are
         queued to compile in the background where the backend can (the browser:
         ``createComputePipelineAsync``), so the caller runs a stand-in meanwhile; elsewhere they
         compile now. One compiles at a time: on a CPU adapter each takes a core from the steps."""
         if not hasattr(self.backend, "compile_later"):
             return True
-        for launch in launches:
-            source = launch.kernel.source
-            if start and source not in self.pipelines and source not in self.background:
-                self.background[source] = (None, launch.kernel.name)     # queued
+        for kernel in kernels:
+            if start and kernel.source not in self.pipelines and kernel.source not in self.background:
+                self.background[kernel.source] = (None, kernel.name)     # queued
         self.poll_background()
-        return all(launch.kernel.source in self.pipelines for launch in launches)
+        return all(kernel.source in self.pipelines for kernel in kernels)
 
     def _land(self, source: str, wait: bool = False):
         """The pipeline of a background compile once it is done (None while it is not); ``wait``
@@ -468,7 +471,7 @@ class GPUDevice:
             if picked is not None:
                 return picked
         if op.name not in self.choices:
-            if op.stand_in is not None and not self.ready(self._measured_launches(op)):
+            if op.stand_in is not None and not self.ready([launch.kernel for launch in self._measured_launches(op)]):
                 return None
             self.remember_choice(op.name, self.measure_variants(op))
         return self.choices[op.name]

@@ -58,9 +58,9 @@ from ..lower import Plan
 from .analysis import NotEligible
 from .plan import MAX_BINDINGS, MEASURED, SingleKernelPlan, known_variant, measure_variants
 
-__all__ = ["lower", "step_arguments", "run_eagerly", "SingleKernelPlan", "SteppedPlan", "NotEligible",
-           "ArenaBuffer", "leave_arena", "known_variant", "measure_variants", "MAX_AUTO_WORK", "MAX_BINDINGS",
-           "MEASURED"]
+__all__ = ["lower", "step_arguments", "run_eagerly", "SingleKernelPlan", "SteppedPlan", "TieredPlan",
+           "NotEligible", "ArenaBuffer", "leave_arena", "known_variant", "measure_variants", "MAX_AUTO_WORK",
+           "MAX_BINDINGS", "MEASURED"]
 
 # Above this much work per step (multiply-adds and element visits), one workgroup loses to the
 # normal plan's many: on lavapipe (2 cores), 2-H-H-1 MLPs ran 1.03x the plan's steps/s at 7.1M
@@ -97,6 +97,31 @@ class SteppedPlan:
         return s
 
 
+class TieredPlan:
+    """A single-kernel plan whose kernel still compiles in the background (seconds on SwiftShader):
+    the normal plan runs the steps, one by one, until it is ready; from then on the one kernel does
+    (tiered compiling: no call waits for the big kernel)."""
+
+    def __init__(self, fast: SingleKernelPlan, slow: SteppedPlan):
+        self.fast, self.slow, self.current = fast, slow, slow
+        self.graph, self.device = fast.graph, fast.device
+
+    @property
+    def lowering(self) -> str:
+        return self.current.lowering
+
+    def outdated(self) -> bool:
+        return self.current.outdated()
+
+    def run(self, args):
+        if self.current is self.slow and self.fast.ready():
+            self.current = self.fast
+        return self.current.run(args)
+
+    def summary(self) -> dict:
+        return dict(self.current.summary(), tiered=self.current is self.fast or "the single kernel is compiling")
+
+
 def lower(graph: Graph, device, steps: int = 1, stacked: bool = False, single_kernel: bool | None = None):
     """The plan for ``graph``: one kernel for ``steps`` steps where the graph allows it and
     ``single_kernel`` asks for it (None: when ``steps`` > 1 and the step is small enough), else the
@@ -106,7 +131,10 @@ def lower(graph: Graph, device, steps: int = 1, stacked: bool = False, single_ke
         return Plan(graph, device)
     if reason is None:
         try:
-            return SingleKernelPlan(graph, device, steps, stacked, max_work=None if single_kernel else MAX_AUTO_WORK)
+            fast = SingleKernelPlan(graph, device, steps, stacked, max_work=None if single_kernel else MAX_AUTO_WORK)
+            if fast.ready() or single_kernel:        # asked for one kernel: it waits for it
+                return fast
+            return TieredPlan(fast, SteppedPlan(Plan(graph, device), steps, stacked, "compiling in the background"))
         except NotEligible as e:
             reason = f"not eligible: {e}"
             if single_kernel:

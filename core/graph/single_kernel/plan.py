@@ -78,8 +78,7 @@ class SingleKernelPlan:
             raise NotEligible(f"variant {variant!r}: one step loops more often than {self.adapter} allows "
                               f"in one dispatch")
         self.variant = variant or known_variant(self)       # None: measured on the first call
-        if self.variant is not None:
-            self.use_variant(self.variant)
+        self.program_handle = None                           # compiled on the first call (or before: ready)
 
     # ---- building the program -----------------------------------------------------------------
 
@@ -155,6 +154,12 @@ class SingleKernelPlan:
             self.kernels[variant] = (kernel, -(-self.steps // per), names)
         return self.kernels[variant]
 
+    def ready(self) -> bool:
+        """Whether the kernels a first call needs are compiled (the variants to time, or the one
+        chosen); where the device compiles in the background, those that are not start compiling."""
+        variants = [self.variant] if self.variant is not None else self.candidates
+        return self.device.ready([self.kernel(v)[0] for v in variants])
+
     def use_variant(self, variant: str) -> None:
         kernel, self.n_dispatches, self.binding_names = self.kernel(variant)
         self.variant = variant
@@ -219,6 +224,8 @@ class SingleKernelPlan:
         handles, keep = self.bind(args, out.handle)
         if self.variant is None:
             self.use_variant(measure_variants(self, handles))
+        elif self.program_handle is None:
+            self.use_variant(self.variant)
         self._dispatch(self.program_handle, handles, self.binding_names, self.n_dispatches)
         del keep
         rets = []

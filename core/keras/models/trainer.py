@@ -21,9 +21,9 @@ import sys
 from ...autograd import enable_grad, no_grad
 from ...datasets.batches import Batches, as_device_tensor
 from ...graph import function
-from ...graph.single_kernel import run_eagerly
+from ...graph.single_kernel import run_eagerly, step_arguments
 from ...ops import ShapeError
-from ...tensor import Tensor, cat
+from ...tensor import Tensor, cat, stack
 from .. import callbacks as callbacks_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
@@ -130,13 +130,24 @@ class Trainer:
         (forward, backward, optimizer update, metrics) with @wg.function once the model and its
         optimizer exist, unless compiled with run_eagerly=True. The first call runs eagerly, so that
         weights and optimizer state are created as real tensors before tracing captures them."""
-        if self.run_eagerly or not getattr(self, "_stepped", False):
-            self._stepped = True
+        if self.run_eagerly:
             return self.train_step if steps == 1 else lambda x, y: run_eagerly(self.train_step, (x, y), steps)
+        if not getattr(self, "_stepped", False):
+            self._stepped = True
+            return self.train_step if steps == 1 else self._first_steps
         traced = self._traced_train_steps.get(steps)
         if traced is None or traced.fn != self.train_step:
             traced = self._traced_train_steps[steps] = function(self.train_step, steps_per_execution=steps)
         return traced
+
+    def _first_steps(self, x, y) -> Tensor:
+        """A first call of several stacked steps: the first eagerly, the rest by the traced single step
+        (shape-generic kernels, compiled in milliseconds), their losses stacked."""
+        steps = (x[0] if isinstance(x, (list, tuple)) else x).shape[0]
+        losses = [self.train_step(*step_arguments((x, y), steps, 0))]
+        one = self._train_function(1)
+        losses += [one(*step_arguments((x, y), steps, k)) for k in range(1, steps)]
+        return stack(losses)
 
     def test_step(self, x, y) -> Tensor:
         """One evaluation step on the batch (x, y) in inference mode: updates the running loss and metrics
