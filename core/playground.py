@@ -130,6 +130,7 @@ class Playground:
         self.state: dict | None = None
         self.model = None
         self.epoch = 0
+        self._warm = None
 
     # ---- setting up ----------------------------------------------------------------------------
 
@@ -218,9 +219,24 @@ class Playground:
     def _compile(self) -> None:
         self.steps_per_epoch = -(-len(self.train_points) // self.state["batchSize"])
         self.model.compile(optimizers.SGD(self.state["learningRate"]), half_squared_error)
-        self._blocks = {}
+        self._blocks, self._warm = {}, None
 
     # ---- training ------------------------------------------------------------------------------
+
+    async def warm(self, epochs: int = 10) -> bool:
+        """Get training ready before play is pressed: run the first steps (eager, then traced) and
+        the ``epochs``-a-call function once on a copy of the weights, which are then put back, so
+        play's first call finds its kernels compiled (or compiling in the background). False when it
+        was warm already."""
+        key = (id(self.model), int(epochs))
+        if self._warm == key:
+            return False
+        weights, epoch = self.model.get_weights(), self.epoch
+        await self.train(1)
+        await self.train(int(epochs))
+        self.model.set_weights(weights)
+        self.epoch, self._warm = epoch, key
+        return True
 
     async def train(self, epochs: int = 1) -> dict:
         """Train ``epochs`` epochs, then return ``frame()``."""

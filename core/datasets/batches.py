@@ -113,8 +113,12 @@ class Batches:
         size, per_block = self.batch_size, steps * self.batch_size
         full = self.n // per_block if steps > 1 else 0
         for b in range(full):
-            index = tensor(order[b * per_block:(b + 1) * per_block], dtype="int32", device=device)
-            yield steps, tuple(a.gather(index, 0).reshape(steps, size, *a.shape[1:]) for a in self.arrays)
+            if self.shuffle:
+                index = tensor(order[b * per_block:(b + 1) * per_block], dtype="int32", device=device)
+                block = [a.gather(index, 0) for a in self.arrays]
+            else:                   # in order: a slice of each array, no kernel
+                block = [a[b * per_block:(b + 1) * per_block] for a in self.arrays]
+            yield steps, tuple(a.reshape(steps, size, *a.shape[1:]) for a in block)
         rest = order[full * per_block:]
         for b in range(len(rest) // size if self.drop_remainder else -(-len(rest) // size)):
             index = tensor(rest[b * size:(b + 1) * size], dtype="int32", device=device)

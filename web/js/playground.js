@@ -116,6 +116,8 @@ async function configure() {
   lossHistory.length = 0;
   drawNetwork();
   drawFrame(shown);
+  // compiles what play's first call needs while the page is looked at (a play waits its turn)
+  exclusive(() => py.call("warm", EPOCHS_PER_CALL));
 }
 
 function reconfigure() {
@@ -132,8 +134,11 @@ async function play() {
   document.body.classList.add("playing");
   $("play-pause-button").setAttribute("aria-label", "pause");
   rate = { epochs: shown.epoch, t: performance.now() };
+  const train = () => exclusive(() => py.call("train", EPOCHS_PER_CALL));
+  let next = train();
   while (playing) {
-    const frame = await exclusive(() => py.call("train", EPOCHS_PER_CALL));
+    const frame = await next;
+    next = playing ? train() : null;       // the worker trains on while this frame is drawn
     if (frame) drawFrame(frame);
     const now = performance.now();
     if (now - rate.t > 500 && frame) {

@@ -155,10 +155,13 @@ class SingleKernelPlan:
         return self.kernels[variant]
 
     def ready(self) -> bool:
-        """Whether the kernels a first call needs are compiled (the variants to time, or the one
-        chosen); where the device compiles in the background, those that are not start compiling."""
+        """Whether a kernel of this plan is compiled: the chosen variant's, or one of those still to
+        time. Where the device compiles in the background, those that are not start compiling."""
         variants = [self.variant] if self.variant is not None else self.candidates
-        return self.device.ready([self.kernel(v)[0] for v in variants])
+        return self.device.ready([self.kernel(v)[0] for v in variants]) or bool(self._compiled(variants))
+
+    def _compiled(self, variants) -> list[str]:
+        return [v for v in variants if self.kernel(v)[0].source in self.device.pipelines]
 
     def use_variant(self, variant: str) -> None:
         kernel, self.n_dispatches, self.binding_names = self.kernel(variant)
@@ -222,11 +225,16 @@ class SingleKernelPlan:
         device, g = self.device, self.graph
         out = device.pool.alloc(4 * self.out_elements)
         handles, keep = self.bind(args, out.handle)
-        if self.variant is None:
-            self.use_variant(measure_variants(self, handles))
-        elif self.program_handle is None:
-            self.use_variant(self.variant)
-        self._dispatch(self.program_handle, handles, self.binding_names, self.n_dispatches)
+        if self.variant is None and self.device.background and len(self._compiled(self.candidates)) < len(self.candidates):
+            # the variants to time still compile in the background: run one that is ready, decide later
+            kernel, n, names = self.kernel(self._compiled(self.candidates)[0])
+            self._dispatch(self.device.program(kernel), handles, names, n)
+        else:
+            if self.variant is None:
+                self.use_variant(measure_variants(self, handles))
+            elif self.program_handle is None:
+                self.use_variant(self.variant)
+            self._dispatch(self.program_handle, handles, self.binding_names, self.n_dispatches)
         del keep
         rets = []
         for node, view in zip(self.analysis.rets, self.ret_views):
@@ -238,13 +246,14 @@ class SingleKernelPlan:
         return outputs, grads
 
     def summary(self) -> dict:
-        n = self.n_dispatches
+        variant = self.variant or (self._compiled(self.candidates) or self.candidates)[0]   # None: not timed yet
+        n = self.kernel(variant)[1]
         return {"lowering": "single_kernel", "dispatches": n, "steps_per_call": self.steps,
                 "steps_per_dispatch": -(-self.steps // n), "dispatches_per_step": n / self.steps,
                 "variant": self.variant, "units": len(self.analysis.units), "phases": len(self.program.phases),
-                "loop_trips_per_step": sk.trips_per_step(self.program, self.variant),
+                "loop_trips_per_step": sk.trips_per_step(self.program, variant),
                 "arena_bytes": 4 * self.arena_elements, "temp_bytes": 4 * self.temp_elements,
-                "work_per_step": self.work, "kernels": [self.kernel(self.variant)[0].name]}
+                "work_per_step": self.work, "kernels": [self.kernel(variant)[0].name]}
 
 
 def _choice_key(plan: SingleKernelPlan) -> str:
