@@ -57,13 +57,13 @@ function rgb(v, discretize = false) {
 }
 const css = (v) => { const [r, g, b] = rgb(v); return `rgb(${r | 0},${g | 0},${b | 0})`; };
 
-function paint(canvas, values, n, offset = 0, discretize = false) {
+function paint(canvas, values, n, offset = 0, discretize = false, alpha = 255) {
   if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(n, n);
   for (let i = 0; i < n * n; i++) {
     const [r, g, b] = rgb(values[offset + i], discretize);
-    image.data[4 * i] = r; image.data[4 * i + 1] = g; image.data[4 * i + 2] = b; image.data[4 * i + 3] = 255;
+    image.data[4 * i] = r; image.data[4 * i + 1] = g; image.data[4 * i + 2] = b; image.data[4 * i + 3] = alpha;
   }
   ctx.putImageData(image, 0, 0);
 }
@@ -81,7 +81,12 @@ const py = new PythonWorker({
     $("device").textContent = device;
     $("device").title = Object.entries(timings).map(([k, v]) => `${k}: ${v} ms`).join("\n");
     drawThumbnails(await py.call("thumbnails"));
-    await configure();
+    try {
+      await configure();
+    } catch (e) {          // a link with a state the playground cannot take: say what is wrong
+      showError(e);
+      return;
+    }
     ready = true;
     document.body.dataset.state = "ready";
     $("status").textContent = `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s`;
@@ -105,14 +110,17 @@ function exclusive(fn) {
   return run;
 }
 
-function showError(e) {
-  $("status").textContent = String(e.message || e).split("\n").slice(-1)[0];
+function showError(e) {      // Python's last line: "PlaygroundError: networkShape: ..."
+  const lines = String(e.message || e).split("\n").filter((ln) => /Error: /.test(ln));
+  $("status").textContent = (lines.pop() || String(e)).replace(/^.*\.(\w+Error: )/, "$1").trim();
+  $("status").classList.add("error");
   console.error(e);
 }
 
 async function configure() {
   serialize(state);
   shown = await py.call("configure", structuredClone(state));
+  $("status").classList.remove("error");
   lossHistory.length = 0;
   drawNetwork();
   drawFrame(shown);
@@ -191,15 +199,16 @@ function drawHeatmap() {
   if (hovered) {       // a neuron's own map, as the Playground shows it on hover
     const small = document.createElement("canvas");
     const [l, k] = hovered;
-    if (l === 0) paint(small, new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON);
+    if (l === 0) paint(small, new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON, false, 160);
     else paint(small, lastFrame.values, NEURON, neuronOffset(l, k), state.discretize);
     const ctx = canvas.getContext("2d");
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
   } else {
     const full = document.createElement("canvas");
-    paint(full, lastFrame.values, DENSITY, 0, state.discretize);
+    paint(full, lastFrame.values, DENSITY, 0, state.discretize, 160);
     const ctx = canvas.getContext("2d");
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(full, 0, 0, canvas.width, canvas.height);
   }
@@ -256,7 +265,7 @@ function drawNetwork() {
   area.querySelectorAll(".node, .node-label, .layer-head").forEach((e) => e.remove());
   positions = {};
   const sizes = shown.network, layers = sizes.length;
-  const width = area.clientWidth || 600, top = 48, gap = 46;
+  const width = area.clientWidth || 600, top = 70, gap = 46;
   const x = (l) => 40 + (l * (width - 110)) / Math.max(1, layers - 1);
   // inputs: every feature, the chosen ones bright
   FEATURES.forEach((name, i) => {
