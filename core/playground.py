@@ -53,6 +53,7 @@ DOMAIN = 6.0          # the heatmaps cover [-6, 6]²
 DENSITY = 100         # the output's heatmap is DENSITY x DENSITY, a neuron's DENSITY / 10 squared
 NEURON_DENSITY = DENSITY // 10
 MAX_LAYERS, MAX_NEURONS = 6, 8
+EPOCHS_PER_DISPATCH = 5    # epochs of steps in one single-kernel dispatch (play asks for multiples of it)
 # Which keys of the state decide the data, the network, the training: a change rebuilds from there on.
 DATA_KEYS = ("dataset", "regDataset", "problem", "noise", "seed", "percTrainData")
 NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "initZero", "regularization", "regularizationRate",
@@ -223,28 +224,29 @@ class Playground:
 
     # ---- training ------------------------------------------------------------------------------
 
-    async def warm(self, epochs: int = 10) -> bool:
+    async def warm(self) -> bool:
         """Get training ready before play is pressed: run the first steps (eager, then traced) and
-        the ``epochs``-a-call function once on a copy of the weights, which are then put back, so
-        play's first call finds its kernels compiled (or compiling in the background). False when it
-        was warm already."""
-        key = (id(self.model), int(epochs))
+        the many-steps-a-dispatch function once on a copy of the weights, which are then put back,
+        so play's first call finds its kernels compiled (or compiling in the background). False
+        when it was warm already."""
+        key = id(self.model)
         if self._warm == key:
             return False
         weights, epoch = self.model.get_weights(), self.epoch
         await self.train(1)
-        await self.train(int(epochs))
+        await self.train(EPOCHS_PER_DISPATCH)
         self.model.set_weights(weights)
         self.epoch, self._warm = epoch, key
         return True
 
     async def train(self, epochs: int = 1) -> dict:
-        """Train ``epochs`` epochs, then return ``frame()``."""
+        """Train ``epochs`` epochs, then return ``frame()``. The steps go EPOCHS_PER_DISPATCH epochs to
+        a dispatch (one compiled kernel whatever ``epochs`` is), the rest one step a call."""
         epochs = int(epochs)
         data = self._blocks.get(epochs)
         if data is None:            # the epochs' batches in the Playground's order, as one pass for fit
             data = self._blocks[epochs] = (cat([self.x_train] * epochs), cat([self.y_train] * epochs))
-        self.model.steps_per_execution = self.steps_per_epoch * epochs
+        self.model.steps_per_execution = self.steps_per_epoch * EPOCHS_PER_DISPATCH
         self.model.fit(*data, batch_size=self.state["batchSize"], epochs=1, shuffle=False, verbose=0)
         self.epoch += epochs
         return self.frame()

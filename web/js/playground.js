@@ -5,7 +5,8 @@ import { PythonWorker } from "./python_worker.js";
 
 const $ = (id) => document.getElementById(id);
 const DENSITY = 100, NEURON = 10, MAX_LAYERS = 6, MAX_NEURONS = 8;
-const EPOCHS_PER_CALL = 10;      // while playing; a step is one epoch
+const EPOCHS_PER_DISPATCH = 5;   // webgrad.playground's: play asks for multiples of it
+const FRAME_MS = 30;             // a call (training and the frame's pass) takes about this long while playing
 const FEATURES = ["x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY"];
 const FEATURE_LABELS = { x: "X₁", y: "X₂", xSquared: "X₁²", ySquared: "X₂²", xTimesY: "X₁X₂", sinX: "sin(X₁)", sinY: "sin(X₂)" };
 const DEFAULTS = {
@@ -125,7 +126,7 @@ async function configure() {
   drawNetwork();
   drawFrame(shown);
   // compiles what play's first call needs while the page is looked at (a play waits its turn)
-  exclusive(() => py.call("warm", EPOCHS_PER_CALL));
+  exclusive(() => py.call("warm"));
 }
 
 function reconfigure() {
@@ -142,10 +143,16 @@ async function play() {
   document.body.classList.add("playing");
   $("play-pause-button").setAttribute("aria-label", "pause");
   rate = { epochs: shown.epoch, t: performance.now() };
-  const train = () => exclusive(() => py.call("train", EPOCHS_PER_CALL));
+  let epochs = EPOCHS_PER_DISPATCH, asked = performance.now();
+  const train = () => exclusive(() => py.call("train", epochs));
   let next = train();
   while (playing) {
     const frame = await next;
+    const took = performance.now() - asked;
+    // as many epochs a call as keep it near FRAME_MS: fast networks train more between two frames
+    if (took < FRAME_MS * 0.7 && epochs < 20 * EPOCHS_PER_DISPATCH) epochs += EPOCHS_PER_DISPATCH;
+    else if (took > FRAME_MS * 1.4 && epochs > EPOCHS_PER_DISPATCH) epochs -= EPOCHS_PER_DISPATCH;
+    asked = performance.now();
     next = playing ? train() : null;       // the worker trains on while this frame is drawn
     if (frame) drawFrame(frame);
     const now = performance.now();
