@@ -83,8 +83,16 @@ def test_a_playground_link_opens_with_its_setup(page, server):
     assert "off" not in page.get_attribute("#feature-xTimesY", "class")
     assert "off" in page.get_attribute("#feature-xSquared", "class")
     assert page.get_attribute("#datasets canvas.selected", "data-dataset") == "xor"
-    # 70 % of the 500 points train: the worker's data follows the link
-    assert page.evaluate("() => document.getElementById('num-layers').textContent") == "3"
+    assert page.inner_text("#num-layers") == "3"
+
+
+def test_a_classroom_link_hides_its_controls(page, server):
+    open_playground(page, server, "#seed=0.5&learningRate_hide=true&stepButton_hide=true&noise_hide=false")
+    expect(page.locator("#learningRate")).to_be_hidden()
+    expect(page.locator("#next-step-button")).to_be_hidden()
+    expect(page.locator("#noise")).to_be_visible()
+    expect(page.locator("#activation")).to_be_visible()
+    assert "learningRate_hide=true" in page.evaluate("location.hash")
 
 
 def test_each_control_changes_the_url_and_the_network(page, server, artifacts):

@@ -47,6 +47,15 @@ function serialize(state) {
 
 let state = parseHash(location.hash);
 
+// `<control>_hide=true` hides a control, as the Playground's classroom links do (elements of class ui-<control>)
+function hideControls() {
+  for (const [key, hidden] of Object.entries(state)) {
+    if (!key.endsWith("_hide")) continue;
+    for (const el of document.querySelectorAll(`.ui-${key.slice(0, -5)}`)) el.style.display = hidden ? "none" : "";
+  }
+}
+hideControls();
+
 // ---- colours: -1 orange, 0 grey, +1 blue, as the Playground ------------------------------------
 
 const NEG = [245, 147, 34], ZERO = [232, 234, 235], POS = [8, 119, 189];
@@ -426,6 +435,6 @@ $("showTestData").onchange = (e) => { state.showTestData = e.target.checked; ser
 $("discretize").onchange = (e) => { state.discretize = e.target.checked; serialize(state); if (lastFrame) drawFrame(lastFrame); };
 $("add-layer").onclick = () => { if (state.networkShape.length < MAX_LAYERS) { state.networkShape.push(2); reconfigure(); } };
 $("remove-layer").onclick = () => { if (state.networkShape.length) { state.networkShape.pop(); reconfigure(); } };
-window.addEventListener("hashchange", () => { state = parseHash(location.hash); reconfigure(); });
+window.addEventListener("hashchange", () => { state = parseHash(location.hash); hideControls(); reconfigure(); });
 window.addEventListener("resize", () => { if (shown) { drawNetwork(); if (lastFrame) drawFrame(lastFrame); } });
 syncControls();
