@@ -24,6 +24,7 @@ import random
 import struct
 import zlib
 
+from .autograd import no_grad
 from .datasets import playground as problems
 from .keras import initializers, layers, optimizers, regularizers
 from .keras.models import Sequential
@@ -249,6 +250,31 @@ class Playground:
         self.model.steps_per_execution = self.steps_per_epoch * EPOCHS_PER_DISPATCH
         self.model.fit(*data, batch_size=self.state["batchSize"], epochs=1, shuffle=False, verbose=0)
         self.epoch += epochs
+        return self.frame()
+
+    async def set_weight(self, change) -> dict:
+        """Set one weight, as the Playground's link card edits it: ``change`` is ``{"layer": l, "source": i,
+        "target": k, "value": v}`` (the link from neuron i of layer l - 1 to neuron k of layer l; layer 0
+        is the inputs), or with ``"bias"`` for neuron k's bias. Returns ``frame()``.
+
+        Example:
+            >>> import asyncio
+            >>> pg = Playground(); _ = asyncio.run(pg.configure({"seed": "1"}))
+            >>> frame = asyncio.run(pg.set_weight({"layer": 1, "source": 0, "target": 2, "value": 0.25}))
+            >>> pg.model.layers[0].kernel[0, 2].item()
+            0.25
+        """
+        c = dict(change.to_py()) if hasattr(change, "to_py") else dict(change)
+        layer = self.model.layers[int(c["layer"]) - 1]
+        k, value = int(c["target"]), float(c["value"])
+        weight = layer.bias if c.get("bias") else layer.kernel
+        values = weight.tolist()                 # at most 8 x 8: read, change one, write back
+        if c.get("bias"):
+            values[k] = value
+        else:
+            values[int(c["source"])][k] = value
+        with no_grad():
+            weight.assign(tensor(values))
         return self.frame()
 
     # ---- what the page draws -------------------------------------------------------------------

@@ -119,6 +119,17 @@ def test_each_control_changes_the_url_and_the_network(page, server, artifacts):
     page.screenshot(path=str(artifacts / "playground_changed.png"))
 
 
+def test_a_weight_is_edited_on_its_link(page, server):
+    open_playground(page, server, "#seed=0.5")
+    link = page.locator('#links path[data-link="1,0,0"]')
+    link.dispatch_event("click")
+    page.fill("#weight-input", "1.5")
+    page.press("#weight-input", "Enter")
+    # applied once the warm-up in flight is done (calls reach the worker in order)
+    expect(page.locator('#links path[data-link="1,0,0"]')).to_have_attribute("data-weight", "1.500", timeout=30_000)
+    assert float(page.get_attribute('#links path[data-link="1,0,0"]', "stroke-width")) > 3
+
+
 def test_the_spiral_with_sine_features_learns(page, server, artifacts):
     open_playground(page, server, "#dataset=spiral&networkShape=8,8&sinX=true&sinY=true&seed=0.5&showTestData=true")
     at, loss = play_until(page, below=0.1, max_epochs=600)

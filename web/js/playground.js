@@ -358,7 +358,7 @@ function drawLinks() {
         const mx = (a[0] + b[0]) / 2;
         paths.push(`<path d="M${a[0] + 15},${a[1]} C${mx},${a[1]} ${mx},${b[1]} ${b[0] - 15},${b[1]}" ` +
           `stroke="${css(w)}" stroke-width="${Math.min(10, 1 + Math.abs(w) * 1.8).toFixed(2)}" stroke-opacity="0.8" ` +
-          `data-weight="${w.toFixed(3)}"/>`);
+          `data-weight="${w.toFixed(3)}" data-link="${l},${i},${k}"/>`);
       }
     }
     at += n_in * n_out + n_out;      // the kernel, then the bias
@@ -366,17 +366,43 @@ function drawLinks() {
   svg.innerHTML = paths.join("");
 }
 
-$("links").addEventListener("mousemove", (e) => {
-  const card = $("weight-card");
-  const w = e.target.dataset && e.target.dataset.weight;
-  if (!w) { card.hidden = true; return; }
-  card.hidden = false;
-  card.textContent = `Weight is ${w}`;
-  const box = $("network").getBoundingClientRect();
+// Hovering a link shows its weight; clicking it makes the value editable (Enter sets it), as the Playground.
+let editing = false;
+function placeCard(e) {
+  const card = $("weight-card"), box = $("network").getBoundingClientRect();
   card.style.left = `${e.clientX - box.left + 12}px`;
   card.style.top = `${e.clientY - box.top + 50}px`;
+  card.hidden = false;
+  return card;
+}
+$("links").addEventListener("mousemove", (e) => {
+  if (editing) return;
+  const w = e.target.dataset && e.target.dataset.weight;
+  if (!w) { $("weight-card").hidden = true; return; }
+  placeCard(e).textContent = `Weight is ${w}`;
 });
-$("links").addEventListener("mouseleave", () => { $("weight-card").hidden = true; });
+$("links").addEventListener("mouseleave", () => { if (!editing) $("weight-card").hidden = true; });
+$("links").addEventListener("click", (e) => {
+  const link = e.target.dataset && e.target.dataset.link;
+  if (!link) return;
+  const [layer, source, target] = link.split(",").map(Number);
+  const card = placeCard(e);
+  editing = true;
+  card.classList.add("editing");
+  card.innerHTML = `Weight is <input id="weight-input" type="number" step="0.1" value="${e.target.dataset.weight}">`;
+  const input = $("weight-input");
+  input.focus();
+  input.select();
+  const done = () => { editing = false; card.classList.remove("editing"); card.hidden = true; };
+  input.onblur = done;
+  input.onkeydown = (k) => {
+    if (k.key === "Escape") done();
+    if (k.key !== "Enter" || !Number.isFinite(+input.value)) return;
+    const value = +input.value;
+    done();
+    exclusive(async () => drawFrame(await py.call("set_weight", { layer, source, target, value })));
+  };
+});
 
 // ---- the data thumbnails and the controls ----------------------------------------------------
 
