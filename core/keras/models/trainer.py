@@ -240,8 +240,8 @@ class Trainer:
                     break
             if step < 0:
                 raise ValueError("fit: the data gave no batches")
-            watch.check()
             logs = self._read_metrics()
+            watch.check(logs)
             if validation_data is not None and not self.stop_training:
                 val = self.evaluate(*_unpack_validation(validation_data), batch_size=validation_batch_size or batch_size,
                                     verbose=0, return_dict=True)
@@ -375,8 +375,13 @@ class _NanWatch:
             self.check()
         return logs
 
-    def check(self) -> None:
+    def check(self, logs: dict | None = None) -> None:
+        """Raise (or tell the TerminateOnNaN callbacks) when a recent step's loss is not finite;
+        ``logs`` already read at an epoch's end spare reading the running loss again."""
         if not self.pending:
+            return
+        if logs is not None and math.isfinite(logs.get("loss", 0.0)):
+            self.pending.clear()
             return
         total = self.model._loss_tracker.total
         if total is None or math.isfinite(float(total.item())):
