@@ -21,3 +21,4 @@ bench: setup
 	$(PY) benchmarks/train_step_desktop.py
 	$(PY) benchmarks/train_step_browser.py --no-write
 	$(PY) benchmarks/startup.py --no-write
+	$(PY) benchmarks/playground.py
