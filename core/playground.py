@@ -147,8 +147,11 @@ class Playground:
             self._make_data()
         if self.model is None or any(old[k] != s[k] for k in NETWORK_KEYS):
             self._make_model()
-        else:
-            self._compile()
+        else:                       # the same network trains on: a new rate takes effect at the next step
+            self.model.optimizer.learning_rate = s["learningRate"]
+            if old["batchSize"] != s["batchSize"]:
+                self.steps_per_epoch = -(-len(self.train_points) // s["batchSize"])
+                self._warm = None
         return self._shown()
 
     def _shown(self) -> dict:
@@ -230,7 +233,7 @@ class Playground:
         the many-steps-a-dispatch function once on a copy of the weights, which are then put back,
         so play's first call finds its kernels compiled (or compiling in the background). False
         when it was warm already."""
-        key = id(self.model)
+        key = (id(self.model), self.state["batchSize"])
         if self._warm == key:
             return False
         weights, epoch = self.model.get_weights(), self.epoch
