@@ -19,7 +19,6 @@ training points in order. Here it is a Keras model trained by ``fit`` with
 """
 from __future__ import annotations
 
-import math
 import random
 import struct
 import zlib
@@ -31,13 +30,12 @@ from .keras.models import Sequential
 from .graph import function
 from .tensor import cat, tensor
 
-# Feature name (the Playground's state key) -> its function of the point and its label.
+# Feature name (the Playground's state key) -> its function of the points' x1 and x2 columns, its label.
 FEATURES = {
     "x": (lambda x, y: x, "X1"), "y": (lambda x, y: y, "X2"),
     "xSquared": (lambda x, y: x * x, "X1²"), "ySquared": (lambda x, y: y * y, "X2²"),
     "xTimesY": (lambda x, y: x * y, "X1X2"),
-    "sinX": (lambda x, y: x.sin() if hasattr(x, "sin") else math.sin(x), "sin(X1)"),
-    "sinY": (lambda x, y: y.sin() if hasattr(y, "sin") else math.sin(y), "sin(X2)"),
+    "sinX": (lambda x, y: x.sin(), "sin(X1)"), "sinY": (lambda x, y: y.sin(), "sin(X2)"),
 }
 DATASETS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "spiral"}
 REG_DATASETS = {"reg-plane": "plane", "reg-gauss": "multi_gauss"}
