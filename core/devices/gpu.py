@@ -294,6 +294,8 @@ class GPUDevice:
             # its kernel is queued to compile in the background
             launches = self.launches_for(op, inputs, attrs, shape, dtype, start_compiles=key in self.stood_in)
             if any(launch.provisional for launch in launches):
+                if len(self.stood_in) > PIPELINE_CACHE_SIZE:
+                    self.stood_in.clear()
                 self.stood_in.add(key)
             else:
                 self.launches[key] = launches
