@@ -18,7 +18,9 @@ Prints a markdown table and appends it to BENCHMARKS.md under its own heading.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import io
 import json
 import os
 import platform
@@ -112,15 +114,26 @@ def start_server(cache: str) -> tuple[subprocess.Popen, str]:
         time.sleep(0.1)
 
 
-def open_console(playwright, url: str):
-    """A fresh profile's Chromium on the console, once ready: (context, page, profile, ready info)."""
-    profile = tempfile.mkdtemp(prefix="webgrad-bench-chromium-")
+@contextlib.contextmanager
+def fresh_browser(playwright, prefix: str = "webgrad-bench-chromium-", **options):
+    """Chromium with WebGPU (the e2e tests' flags) on a new, empty profile (a cold first visit),
+    closed and its profile removed afterwards; ``options`` go to Playwright (e.g. a viewport)."""
+    profile = tempfile.mkdtemp(prefix=prefix)
     context = playwright.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, headless=True, args=QUIET_ARGS + WEBGPU_ARGS)
+        profile, executable_path=CHROMIUM, headless=True, args=QUIET_ARGS + WEBGPU_ARGS, **options)
+    try:
+        yield context
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_console(context, url: str):
+    """The console in ``context``, once ready: (page, ready info)."""
     page = context.new_page()
     page.goto(url + "/console")
     page.wait_for_selector("body[data-state=ready]", timeout=120_000)
-    return context, page, profile, page.evaluate("window.webgradReady")
+    return page, page.evaluate("window.webgradReady")
 
 
 def run_in_console(page, code: str) -> dict:
@@ -137,8 +150,6 @@ def run_in_console(page, code: str) -> dict:
 
 
 def measure_desktop() -> dict:
-    import contextlib
-    import io
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(compile(MEASURE, "measure.py", "exec"), {"__name__": "__main__"})
@@ -200,13 +211,13 @@ def main() -> int:
     try:
         with sync_playwright() as p:
             for i in range(PROFILES):
-                context, page, profile, ready = open_console(p, url)
-                cold.append(ready)
-                print(f"cold start {i + 1}: {ready['total'] / 1e3:.2f} s {ready['timings']}", file=sys.stderr, flush=True)
-                if i == PROFILES - 1:
-                    page_result = run_in_console(page, MEASURE)
-                context.close()
-                shutil.rmtree(profile, ignore_errors=True)
+                with fresh_browser(p) as context:
+                    page, ready = open_console(context, url)
+                    cold.append(ready)
+                    print(f"cold start {i + 1}: {ready['total'] / 1e3:.2f} s {ready['timings']}", file=sys.stderr,
+                          flush=True)
+                    if i == PROFILES - 1:
+                        page_result = run_in_console(page, MEASURE)
     finally:
         server.terminate()
         server.wait(10)

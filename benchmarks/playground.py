@@ -40,8 +40,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.browser import machine, start_server  # noqa: E402  (one way for benchmarks)
-from e2e.conftest import CHROMIUM, QUIET_ARGS, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser flags)
+from benchmarks.browser import fresh_browser, machine, start_server  # noqa: E402  (one way for benchmarks)
+from e2e.conftest import CHROMIUM, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser and its flags)
 
 HEADING = "## Playground: TensorFlow Playground and webgrad's, side by side (headless Chromium, SwiftShader)"
 MIRROR = "/work/.mirror/tensorflow+playground/repo"
@@ -141,11 +141,8 @@ def _local_only(route):
 
 def measure(playwright, page_kind: str, base: str, hash_: str) -> dict:
     """Open the page in a fresh profile, wait until it can train, click play, and time it."""
-    profile = tempfile.mkdtemp(prefix=f"webgrad-playground-{page_kind}-")
-    context = playwright.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, headless=True, args=QUIET_ARGS + WEBGPU_ARGS, viewport=VIEWPORT)
     errors = []
-    try:
+    with fresh_browser(playwright, f"webgrad-playground-{page_kind}-", viewport=VIEWPORT) as context:
         context.route("**/*", _local_only)
         page = context.new_page()
         page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type in ("error", "warning")
@@ -178,11 +175,7 @@ def measure(playwright, page_kind: str, base: str, hash_: str) -> dict:
                                "below: B.below, start: B.start}; }")
         status = page.evaluate("document.getElementById('status') ? document.getElementById('status').textContent "
                                ": null")
-    finally:
-        context.close()
-        shutil.rmtree(profile, ignore_errors=True)
     return dict(_summary(result), ready_s=ready_s, device=device, errors=errors, status=status)
-
 
 def _summary(r: dict) -> dict:
     """Epochs/s over RATE_S from the first epoch shown, and the times, in seconds (None: never)."""

@@ -33,9 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.browser import MARK, machine, run_in_console, start_server  # noqa: E402  (one way for benchmarks)
+from benchmarks.browser import MARK, fresh_browser, machine, run_in_console, start_server  # noqa: E402  (one way for benchmarks)
 from benchmarks.train_step_browser import problem, start_peer_server  # noqa: E402  (the peers' page and data)
-from e2e.conftest import CHROMIUM, QUIET_ARGS, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser flags)
+from e2e.conftest import CHROMIUM, WEBGPU_ARGS  # noqa: E402  (the e2e tests' browser and its flags)
 
 HEADING = "## Start-up latency (headless Chromium, SwiftShader; desktop wgpu-py, lavapipe)"
 PROFILES = 3
@@ -125,10 +125,7 @@ def measure_browser(url: str) -> tuple[list[dict], list[dict]]:
     cold, warm = [], []
     with sync_playwright() as p:
         for i in range(PROFILES):
-            profile = tempfile.mkdtemp(prefix="webgrad-startup-chromium-")
-            context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                           args=QUIET_ARGS + WEBGPU_ARGS)
-            try:
+            with fresh_browser(p, "webgrad-startup-chromium-") as context:
                 for runs in (cold, warm):
                     page = context.new_page()
                     ready = _ready(page, url)
@@ -136,9 +133,6 @@ def measure_browser(url: str) -> tuple[list[dict], list[dict]]:
                     page.close()
                     print(f"profile {i + 1} {'cold' if runs is cold else 'warm'}: {runs[-1]}", file=sys.stderr,
                           flush=True)
-            finally:
-                context.close()
-                shutil.rmtree(profile, ignore_errors=True)
     return cold, warm
 
 
@@ -153,10 +147,7 @@ def measure_peers(url: str) -> list[dict]:
     runs = []
     with sync_playwright() as p:
         for _ in range(PROFILES):
-            profile = tempfile.mkdtemp(prefix="webgrad-startup-peers-")
-            context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True,
-                                                           args=QUIET_ARGS + WEBGPU_ARGS)
-            try:
+            with fresh_browser(p, "webgrad-startup-peers-") as context:
                 page = context.new_page()
                 page.goto(url + "/peers.html")
                 page.wait_for_selector("body[data-state=ready]", timeout=120_000)
@@ -168,9 +159,6 @@ def measure_peers(url: str) -> list[dict]:
                         run[f"{system}:{key}"] = step["ms"]
                 runs.append(run)
                 print(f"peers: {run}", file=sys.stderr, flush=True)
-            finally:
-                context.close()
-                shutil.rmtree(profile, ignore_errors=True)
     return runs
 
 
