@@ -5,6 +5,7 @@ browser downloads are never used. WebGPU runs on SwiftShader there with --enable
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -31,37 +32,53 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The base URL of ``webgrad serve`` running as a subprocess on a free loopback port."""
-    if not (ROOT / "web" / "node_modules" / "pyodide").is_dir():
-        pytest.fail("Pyodide is missing: run `npm ci --prefix web` first", pytrace=False)
-    port = _free_port()
-    logdir = tmp_path_factory.mktemp("runs")
-    env = dict(os.environ, WEBGRAD_CACHE=str(tmp_path_factory.mktemp("cache")))
-    proc = subprocess.Popen([sys.executable, "-m", "webgrad_server.cli", "serve", "--port", str(port),
-                             "--logdir", str(logdir)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+def _wait_until_ready(proc, url, snapshot: bool, within_s=120):
+    """Wait until the server answers and (with ``snapshot``) has made Pyodide's snapshot."""
+    deadline = time.monotonic() + within_s
     while True:
         if proc.poll() is not None:
             pytest.fail(f"webgrad serve exited with {proc.returncode}: {proc.stdout.read()}", pytrace=False)
         try:
-            if httpx.get(url + "/core.json", timeout=1).status_code == 200:
-                break
+            core = httpx.get(url + "/core.json", timeout=1).json()
+            if core["snapshot"] or not snapshot:
+                return
+            if core["no_snapshot"]:
+                pytest.fail(f"webgrad serve made no Pyodide snapshot: {core['no_snapshot']}", pytrace=False)
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("webgrad serve did not answer within 30 s", pytrace=False)
-        time.sleep(0.1)
-    yield url
-    proc.terminate()
+            pytest.fail(f"webgrad serve was not ready within {within_s} s", pytrace=False)
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def serving(cache: Path, logdir: Path, wait_for_snapshot: bool = True):
+    """``webgrad serve`` as a subprocess on a free loopback port, with its cache in ``cache``: its URL."""
+    if not (ROOT / "web" / "node_modules" / "pyodide").is_dir():
+        pytest.fail("Pyodide is missing: run `npm ci --prefix web` first", pytrace=False)
+    port = _free_port()
+    env = dict(os.environ, WEBGRAD_CACHE=str(cache))
+    proc = subprocess.Popen([sys.executable, "-m", "webgrad_server.cli", "serve", "--port", str(port),
+                             "--logdir", str(logdir)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        _wait_until_ready(proc, url, wait_for_snapshot)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The base URL of ``webgrad serve``, once it has made Pyodide's snapshot (as a user's server has)."""
+    with serving(tmp_path_factory.mktemp("cache"), tmp_path_factory.mktemp("runs")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,15 @@
 """The console page as a person uses it: type Python, press Run, read the output."""
 from __future__ import annotations
 
+import gzip
 import re
 
 from playwright.sync_api import expect
+from webgrad_server.app import web_dir
+from webgrad_server.snapshot import Snapshots
+from webgrad_server.wheel import core_wheel
+
+from .conftest import serving
 
 READY_TIMEOUT = 90_000    # Pyodide's first start on a cold profile, on a busy two-core machine
 RUN_TIMEOUT = 120_000     # the first matmul measures its kernel variants (seconds on SwiftShader)
@@ -43,6 +49,7 @@ def test_console_runs_autodiff_on_webgpu(page, server, artifacts):
     ready = open_console(page, server)
     adapter = ready["device"]
     assert adapter.startswith("webgpu:") and "swiftshader" in adapter.lower(), adapter
+    assert ready["python"] == "snapshot"      # started from the server's memory snapshot of the core
     expect(page.locator("#device")).to_have_text(adapter)
 
     out = run(page, EXAMPLE)
@@ -179,3 +186,17 @@ def test_without_webgpu_the_page_says_which_browsers_work(page_without_webgpu, s
     expect(notice).to_contain_text("--enable-unsafe-webgpu")
     expect(page.locator("#run")).to_be_disabled()
     page.screenshot(path=str(artifacts / "console_no_webgpu.png"))
+
+
+def test_a_broken_snapshot_costs_only_the_time_python_takes_to_boot(page, tmp_path, monkeypatch):
+    monkeypatch.setenv("WEBGRAD_CACHE", str(tmp_path / "cache"))
+    snapshots = Snapshots(web_dir())
+    broken = snapshots.folder / snapshots.name(core_wheel())
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(gzip.compress(b"not a WebAssembly memory" * 1000))
+    with serving(tmp_path / "cache", tmp_path / "runs") as url:
+        ready = open_console(page, url)
+        assert ready["python"] == "boot"
+        out = run(page, EXAMPLE)
+    assert "the Python snapshot did not load" in out and "starting Python without it" in out, out
+    assert "52.0 [[8.0, 12.0], [8.0, 12.0]]" in out, out

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import webgrad as wg
 from webgrad.ops import OPS

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import httpx
 import pytest
 
 from webgrad_server import wheel as wheels
+from webgrad_server.app import web_dir
+from webgrad_server.snapshot import find_node
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -57,8 +63,11 @@ def test_pages_and_pyodide_are_served_cross_origin_isolated(client):
     home = client.get("/")          # the playground is the home page
     assert home.status_code == 200 and 'id="play-pause-button"' in home.text
     assert home.headers["cross-origin-embedder-policy"] == "require-corp"
-    assert client.get("/pyodide/pyodide.mjs").headers["content-type"].startswith("text/javascript")
-    assert client.get("/pyodide/pyodide.asm.wasm").headers["content-type"] == "application/wasm"
+    pyodide = client.get("/core.json").json()["pyodide"]     # versioned: the browser keeps it for good
+    assert pyodide == f"/pyodide/{json.loads((ROOT / 'web/node_modules/pyodide/package.json').read_text())['version']}/"
+    assert client.get(pyodide + "pyodide.mjs").headers["content-type"].startswith("text/javascript")
+    wasm = client.get(pyodide + "pyodide.asm.wasm")
+    assert wasm.headers["content-type"] == "application/wasm" and "immutable" in wasm.headers["cache-control"]
     assert client.get("/js/worker.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/no-such-page").status_code == 404
 
@@ -73,3 +82,32 @@ def test_serve_without_pyodide_fails_in_one_line_naming_npm_ci(tmp_path):
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Pyodide is missing" in lines[0] and "npm ci --prefix" in lines[0], r.stderr
+
+
+def test_the_snapshot_of_the_core_is_served_gzipped_and_immutable_once_made(client):
+    core = client.get("/core.json").json()      # conftest's server waited for it
+    assert core["snapshot"].startswith("/snapshots/") and core["sha256"][:16] in core["snapshot"]
+    r = client.get(core["snapshot"])
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert "immutable" in r.headers["cache-control"]
+    memory = r.content                          # httpx took the gzip off, as the browser does
+    assert memory[:4] == b"\x00snp" and len(memory) > 16 << 20       # Pyodide's snapshot of a whole memory
+    assert client.get("/snapshots/..%2Fwheels").status_code == 404
+    assert client.get(core["snapshot"].replace(core["sha256"][:16], "0" * 16)).status_code == 404
+
+
+def test_without_a_node_that_has_jspi_there_is_no_snapshot_and_the_reason_says_why(tmp_path, monkeypatch):
+    monkeypatch.delenv("WEBGRAD_NODE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))          # a machine with no Node at all
+    assert find_node(tmp_path) == (None, "Node.js is not installed (it makes the snapshot)")
+    old = tmp_path / "node"                             # a Node whose WebAssembly has no Suspending
+    old.write_text("#!/bin/sh\nexit 3\n")
+    old.chmod(0o755)
+    node, why = find_node(tmp_path)
+    assert node is None and f"{old} lacks WebAssembly JSPI" in why and "npm ci --prefix web" in why
+
+
+def test_the_node_found_here_has_jspi():
+    node, why = find_node(web_dir())
+    assert why is None
+    assert subprocess.run([node, "-e", "new WebAssembly.Suspending(() => 0)"]).returncode == 0

@@ -1,4 +1,5 @@
-"""The Starlette app: the pages of web/, Pyodide from web/node_modules/pyodide, the core's wheel.
+"""The Starlette app: the pages of web/, Pyodide from web/node_modules/pyodide, the core's wheel
+and Pyodide's memory snapshot of it (snapshot.py).
 
 Everything the browser loads comes from here: no CDN at run time.
 
@@ -7,6 +8,8 @@ Everything the browser loads comes from here: no CDN at run time.
 """
 from __future__ import annotations
 
+import contextlib
+import json
 import mimetypes
 import os
 from pathlib import Path
@@ -19,6 +22,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .snapshot import Snapshots
 from .wheel import core_wheel
 
 # Module scripts and streaming WebAssembly compilation need these types; some systems lack them.
@@ -27,6 +31,7 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 
 PAGES = {"playground": "playground.html", "console": "console.html"}
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}   # for URLs that name their content
 
 # Cross-origin isolation: precise performance.now() in the page (5 us, not 100 us) for timing
 # kernels, and SharedArrayBuffer for interrupting a running worker. Everything is same-origin.
@@ -64,6 +69,19 @@ def pyodide_dir(web: Path) -> Path:
     return web / "node_modules" / "pyodide"
 
 
+def pyodide_version(web: Path) -> str:
+    return json.loads((pyodide_dir(web) / "package.json").read_text())["version"]
+
+
+class ImmutableFiles(StaticFiles):
+    """StaticFiles under a versioned path: the browser keeps them (and its compiled WebAssembly) for good."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(IMMUTABLE)
+        return response
+
+
 def check_setup(web: Path) -> None:
     if not (web / "console.html").is_file():
         raise SetupError(f"the front end is missing ({web}/console.html): run webgrad from a checkout, "
@@ -75,6 +93,8 @@ def check_setup(web: Path) -> None:
 def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> Starlette:
     web = web or web_dir()
     check_setup(web)
+    snapshots = Snapshots(web)
+    pyodide_url = f"/pyodide/{pyodide_version(web)}/"
 
     async def page(request: Request):
         name = request.path_params.get("name", "playground")
@@ -83,26 +103,41 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
         return FileResponse(web / PAGES[name], headers={"Cache-Control": "no-cache"})
 
     async def core(request: Request):
-        """Where the core's wheel for these sources is: the page asks before installing it."""
+        """What the page's worker loads: Pyodide, the core's wheel for these sources and its snapshot."""
         w = core_wheel()
-        return JSONResponse({"wheel": w.url, "sha256": w.digest}, headers={"Cache-Control": "no-store"})
+        return JSONResponse({"pyodide": pyodide_url, "wheel": w.url, "sha256": w.digest,
+                             "snapshot": snapshots.url(w), "no_snapshot": snapshots.unavailable},
+                            headers={"Cache-Control": "no-store"})
+
+    async def snapshot(request: Request):
+        path = snapshots.path(request.path_params["name"])
+        if path is None:
+            raise HTTPException(404, "no such snapshot (the sources changed: ask /core.json again)")
+        return FileResponse(path, media_type="application/octet-stream",
+                            headers={"Content-Encoding": "gzip", **IMMUTABLE})
 
     async def wheel(request: Request):
         w = core_wheel()
         if request.path_params["digest"] != w.digest[:16] or request.path_params["name"] != w.name:
             raise HTTPException(404, "no such wheel (the sources changed: ask /core.json again)")
         return FileResponse(w.path, media_type="application/zip",
-                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
+                            headers=IMMUTABLE)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        snapshots.make(core_wheel())     # in the background: the first page may already start from it
+        yield
 
     app = Starlette(routes=[
         Route("/", page),
         Route("/core.json", core),
         Route("/wheels/{digest}/{name}", wheel),
-        Mount("/pyodide", StaticFiles(directory=pyodide_dir(web)), name="pyodide"),
+        Route("/snapshots/{name}", snapshot),
+        Mount(pyodide_url.rstrip("/"), ImmutableFiles(directory=pyodide_dir(web)), name="pyodide"),
         Mount("/js", StaticFiles(directory=web / "js"), name="js"),
         Mount("/css", StaticFiles(directory=web / "css"), name="css"),
         Route("/{name}", page),
-    ], middleware=[Middleware(CrossOriginIsolation)])
+    ], middleware=[Middleware(CrossOriginIsolation)], lifespan=lifespan)
     app.state.logdir = Path(logdir)
     app.state.web = web
     return app

@@ -37,8 +37,13 @@ class Wheel:
         return f"/wheels/{self.digest[:16]}/{self.name}"
 
 
+def cache_root() -> Path:
+    """Where the server keeps what it builds (wheels, snapshots): $WEBGRAD_CACHE or ~/.cache/webgrad."""
+    return Path(os.environ.get("WEBGRAD_CACHE", Path.home() / ".cache" / "webgrad"))
+
+
 def cache_dir() -> Path:
-    return Path(os.environ.get("WEBGRAD_CACHE", Path.home() / ".cache" / "webgrad")) / "wheels"
+    return cache_root() / "wheels"
 
 
 def _sources(package: str):

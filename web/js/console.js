@@ -19,15 +19,15 @@ const tick = setInterval(() => {
 
 const py = new PythonWorker({
   onStatus: (text) => { status.textContent = text; },
-  onReady: ({ device: name, timings }) => {
+  onReady: ({ device: name, timings, python }) => {
     clearInterval(tick);
     const total = Math.round(performance.now());   // since navigation started
     document.body.dataset.state = "ready";
     device.textContent = name;
-    device.title = Object.entries(timings).map(([k, v]) => `${k}: ${v} ms`).join("\n");
+    device.title = `Python from ${python}\n` + Object.entries(timings).map(([k, v]) => `${k}: ${v} ms`).join("\n");
     status.textContent = `Ready in ${(total / 1000).toFixed(1)} s`;
     $("elapsed").textContent = "";
-    window.webgradReady = { device: name, timings, total };
+    window.webgradReady = { device: name, timings, total, python };
     run.disabled = false;
     editor.focus();
   },

@@ -87,9 +87,9 @@ const started = performance.now();
 const py = new PythonWorker({
   app: "playground",
   onStatus: (text) => { $("status").textContent = text; },
-  onReady: async ({ device, timings }) => {
+  onReady: async ({ device, timings, python }) => {
     $("device").textContent = device;
-    $("device").title = Object.entries(timings).map(([k, v]) => `${k}: ${v} ms`).join("\n");
+    $("device").title = `Python from ${python}\n` + Object.entries(timings).map(([k, v]) => `${k}: ${v} ms`).join("\n");
     drawThumbnails(await py.call("thumbnails"));
     try {
       await configure();
@@ -100,7 +100,7 @@ const py = new PythonWorker({
     ready = true;
     document.body.dataset.state = "ready";
     $("status").textContent = `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    window.webgradReady = { device, timings, total: Math.round(performance.now()) };
+    window.webgradReady = { device, timings, python, total: Math.round(performance.now()) };
     for (const id of ["play-pause-button", "next-step-button"]) $(id).disabled = false;
   },
   onUnavailable: ({ kind, reason, help }) => {

@@ -7,7 +7,8 @@
 //                   STATUS  {text}                        loading progress
 //                   NOGPU   {reason, help}                no WebGPU here; the worker stops
 //                   FAILED  {error}                       loading failed otherwise
-//                   READY   {device, adapter, timings}    timings: ms per loading phase
+//                   READY   {device, adapter, timings,    timings: ms per loading phase; python:
+//                            python}                      "snapshot" or "boot" (how Python started)
 //                   STDOUT, STDERR {text}                 output of a run, as it is printed
 //                   DONE    {id, ok, ms}                  a run ended (ok: no exception)
 export const MSG = Object.freeze({

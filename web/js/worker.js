@@ -1,7 +1,6 @@
 // webgrad's Python worker: Pyodide, the core and the page's WebGPU, off the page's main thread.
 // The messages it takes and sends are in protocol.js; the console's runner is Python in the core
 // (webgrad/console.py), where pytest tests it too.
-import { loadPyodide } from "/pyodide/pyodide.mjs";
 import { MSG } from "./protocol.js";
 import { NoWebGPUError, WEBGPU_HELP, openGPU } from "./webgpu_helper.js";
 
@@ -21,40 +20,66 @@ let app = null;      // the page's Python object that CALL messages reach (?app=
 const APP = new URL(self.location.href).searchParams.get("app");
 let queue = Promise.resolve();   // runs one at a time, in the order sent
 
+// Python with the core installed: from the server's memory snapshot of it when there is one (about a
+// second), else booted and imported the plain way (about five); the wheel's files go into the file
+// system either way, for the modules imported later.
+async function startPython(core) {
+  const { loadPyodide } = await import(new URL(core.pyodide + "pyodide.mjs", location.href).href);
+  const indexURL = new URL(core.pyodide, location.href).href;
+  const wheel = fetch(core.wheel).then((r) => r.arrayBuffer());
+  const install = async (pyodide) => {
+    const site = pyodide.runPython("import site; site.getsitepackages()[0]");
+    pyodide.unpackArchive(new Uint8Array(await wheel), "wheel", { extractDir: site });
+  };
+  if (core.snapshot) {
+    try {
+      const saved = fetch(core.snapshot).then((r) => {
+        if (!r.ok) throw new Error(`${core.snapshot}: HTTP ${r.status}`);
+        return r.arrayBuffer();
+      });
+      const pyodide = await loadPyodide({ indexURL, _loadSnapshot: saved });
+      await install(pyodide);
+      pyodide.runPython("import random; random.seed()");   // not the snapshot's sequence in every page
+      return { pyodide, from: "snapshot" };
+    } catch (e) {
+      post({ type: MSG.STDERR, text: `webgrad: the Python snapshot did not load (${e.message}); ` +
+                                     "starting Python without it\n" });
+    }
+  }
+  const pyodide = await loadPyodide({ indexURL });
+  await install(pyodide);
+  return { pyodide, from: "boot" };
+}
+
 async function start() {
   const timings = {};
   let t = performance.now();
   const phase = (name) => { const now = performance.now(); timings[name] = Math.round(now - t); t = now; };
 
-  post({ type: MSG.STATUS, text: "Opening WebGPU…" });
-  let gpu;
+  if (typeof WebAssembly.Suspending !== "function") {
+    const reason = typeof navigator.gpu === "undefined"
+      ? "This browser has no WebGPU."
+      : "This browser has WebGPU but not JavaScript Promise Integration, which webgrad needs to read results back.";
+    post({ type: MSG.NOGPU, help: WEBGPU_HELP, reason });
+    return;
+  }
+  post({ type: MSG.STATUS, text: "Opening WebGPU and starting Python…" });
+  // WebGPU and Python start side by side; Python needs the device only once it opens it.
+  const gpu = openGPU();
+  const python = fetch("/core.json", { cache: "no-store" }).then((r) => r.json()).then(startPython);
+  python.catch(() => {});   // awaited below once WebGPU is open; a page without WebGPU never needs it
   try {
-    gpu = await openGPU();
+    self.webgradGPU = await gpu;
   } catch (e) {
     post(e instanceof NoWebGPUError ? { type: MSG.NOGPU, reason: e.message, help: WEBGPU_HELP }
                                     : { type: MSG.FAILED, error: `opening WebGPU failed: ${e.message}` });
     return;
   }
-  if (typeof WebAssembly.Suspending !== "function") {
-    post({ type: MSG.NOGPU, help: WEBGPU_HELP,
-           reason: "This browser has WebGPU but not JavaScript Promise Integration, which webgrad needs " +
-                   "to read results back." });
-    return;
-  }
-  self.webgradGPU = gpu;
   phase("webgpu");
-
-  post({ type: MSG.STATUS, text: "Downloading and starting Python (Pyodide)…" });
-  const pyodide = await loadPyodide({ indexURL: new URL("/pyodide/", location.href).href });
+  const { pyodide, from } = await python;
   pyodide.setStdout({ write: stream(MSG.STDOUT) });
   pyodide.setStderr({ write: stream(MSG.STDERR) });
-  phase("pyodide");
-
-  post({ type: MSG.STATUS, text: "Installing webgrad…" });
-  const core = await (await fetch("/core.json", { cache: "no-store" })).json();
-  await pyodide.loadPackage(new URL(core.wheel, location.href).href,
-                            { messageCallback: () => {}, errorCallback: (m) => post({ type: MSG.STDERR, text: m + "\n" }) });
-  phase("install");
+  phase("python");
 
   post({ type: MSG.STATUS, text: "Opening the device…" });
   const console_ = pyodide.runPython("from webgrad.console import Console\nConsole()");
@@ -62,7 +87,7 @@ async function start() {
   if (APP === "playground") app = pyodide.runPython("from webgrad.playground import Playground\nPlayground()");
   const device = pyodide.runPython("import webgrad\nwebgrad.default_device().name");
   phase("import");
-  post({ type: MSG.READY, device, adapter: gpu.info, timings });
+  post({ type: MSG.READY, device, adapter: self.webgradGPU.info, timings, python: from });
 }
 
 const started = start().catch((e) => post({ type: MSG.FAILED, error: String(e && e.stack || e) }));
