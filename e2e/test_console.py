@@ -157,6 +157,36 @@ def test_measured_kernel_choices_persist_across_page_loads(page, server):
     assert "'matmul'" in out, out
 
 
+FIRST_FIT = """
+import time, webgrad as wg
+x, y = wg.randn(10, 2), wg.randn(10, 1)
+model = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(8, activation="tanh"), wg.layers.Dense(3),
+                       wg.layers.Dense(1)])
+model.compile(wg.optimizers.SGD(0.1), "mse")
+t = time.perf_counter()
+model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+print(f"first fit step {(time.perf_counter() - t) * 1e3:.0f} ms")
+s = wg.default_device().stats()
+print("compiled", s["compiled"], "ahead", s["used_ahead"], "of", s["compiled_ahead"])
+"""
+
+
+def _compiled(out: str) -> tuple[int, int, int]:
+    compiled, ahead, started = re.search(r"compiled (\d+) ahead (\d+) of (\d+)", out).groups()
+    return int(compiled), int(ahead), int(started)
+
+
+def test_a_second_visit_compiles_its_kernels_ahead_while_python_starts(page, server):
+    open_console(page, server)
+    first = run(page, FIRST_FIT)
+    page.wait_for_timeout(1500)    # the page keeps the WGSL it compiled a second after the last one
+    open_console(page, server)     # a new worker, a new device: the kernels come from IndexedDB
+    second = run(page, FIRST_FIT)
+    compiled, used, started = _compiled(second)
+    assert compiled > 10 and used == compiled and started >= compiled, (first, second)
+    print(first.splitlines()[-3:], second.splitlines()[-3:])
+
+
 def test_compile_error_is_a_python_exception_with_the_wgsl_line(page, server, artifacts):
     open_console(page, server)
     out = run(page, BROKEN_KERNEL)

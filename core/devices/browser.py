@@ -47,6 +47,12 @@ class BrowserBackend:
         self.commands = array("i")   # [pipeline, n, buffer * n, x, y, z] per dispatch, until sent
         self.submitted = 0           # how many of them the device has submitted
 
+    def stats(self) -> dict:
+        """``compiled_ahead``: pipelines the page started compiling at load from the WGSL a former
+        load used (web/js/webgpu_helper.js), and ``used_ahead``: how many of them were asked for."""
+        ahead = self.gpu.ahead
+        return {"compiled_ahead": int(ahead.started), "used_ahead": int(ahead.used)}
+
     def create_buffer(self, nbytes: int) -> int:
         return self.gpu.createBuffer(nbytes)
 

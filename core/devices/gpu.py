@@ -17,6 +17,7 @@ in Pyodide) only creates buffers, compiles WGSL, records dispatches and submits 
         def submit(self)                                           # sends what dispatch recorded
         def wait(self)                                             # until submitted work is done
         def load_choices(self) -> dict; def save_choices(self, choices: dict)
+        def stats(self) -> dict                                    # optional: counters of its own
 """
 from __future__ import annotations
 
@@ -511,9 +512,11 @@ class GPUDevice:
 
     def stats(self) -> dict:
         """Counters a test or a benchmark reads: buffers and bytes created, pipelines cached and
-        ``compiled`` (every compile since the device opened), dispatches recorded."""
+        ``compiled`` (every compile since the device opened), dispatches recorded, and the backend's
+        own (the browser's: pipelines compiled ahead at page load and used)."""
+        backend = self.backend.stats() if hasattr(self.backend, "stats") else {}
         return dict(self.pool.stats(), pipelines=len(self.pipelines), compiled=self.compiled,
-                    dispatches=self.dispatches)
+                    dispatches=self.dispatches, **backend)
 
 
 def _frozen(attrs: dict) -> tuple:

@@ -12,13 +12,26 @@
 //   read(id, offset, nbytes) -> Promise<Uint8Array>         copy + mapAsync
 //   wait() -> Promise                     all submitted work done
 //   choices / saveChoices(json)           measured kernel choices, kept in IndexedDB
+//   compileAhead()                        start compiling what a former load used (below)
+//   ahead                                 {started, used}: pipelines compiled ahead
 // Validation errors of a submit are raised by the next read() or wait().
+//
+// Compiling ahead: browsers keep no WebGPU pipelines between page loads, and SwiftShader spends
+// 20-40 ms on each small kernel (seconds on a single-kernel step). So the WGSL this page compiles
+// is kept in IndexedDB, in the order it was first needed, and the next load of the page starts
+// compiling it (createComputePipelineAsync, off the queue) once Python has started, before the
+// core opens its device; compile() then takes the pipeline made ahead instead of making it again.
 
 // Limits webgrad asks for at the adapter's maximum (the defaults are smaller), as wgpu_native does.
 const WANTED_LIMITS = ["maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize",
   "maxComputeInvocationsPerWorkgroup", "maxStorageBuffersPerShaderStage"];
 const WANTED_FEATURES = ["shader-f16"];
 const BIND_GROUP_CACHE_SIZE = 4096;
+// WGSL compiled ahead on a page load, at most: about 3 s of SwiftShader compiling in the background,
+// which goes on in the GPU process even if the page is closed. Bigger kernels (a large network's
+// single-kernel step) are left to tiered compiling when they are asked for.
+const AHEAD_CHARS = 120_000;
+const AHEAD_MAX_SOURCE = 32_000;
 
 export class NoWebGPUError extends Error {}
 
@@ -44,11 +57,12 @@ export async function openGPU() {
   for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-  return new WebGPUHelper(adapter, device, await loadChoices());
+  const [choices, sources] = await Promise.all([load("kernel_choices"), load("kernel_sources")]);
+  return new WebGPUHelper(adapter, device, choices, sources);
 }
 
 export class WebGPUHelper {
-  constructor(adapter, device, choices) {
+  constructor(adapter, device, choices, sources = {}) {
     const info = adapter.info || {};
     this.info = { vendor: info.vendor || "", architecture: info.architecture || "",
                   device: info.device || "", description: info.description || "" };
@@ -74,6 +88,10 @@ export class WebGPUHelper {
     // Closures, not methods: Python calls them through the FFI without a `this`.
     this.tickets = new Map();   // ticket -> {promise, result} of a background compile
     this.nextTicket = 0;
+    this._allSources = sources;
+    this.used = new Map();      // source -> name, of every kernel this page compiled, in order
+    this.ahead = { started: 0, used: 0 };
+    this.aheadOf = new Map();   // source -> Promise<pipeline | null>, filled by compileAhead()
     for (const m of ["createBuffer", "destroyBuffer", "writeBuffer", "compile", "compileLater", "compiled",
                      "settled", "forget", "submit", "read", "wait", "saveChoices"]) {
       this[m] = this[m].bind(this);
@@ -113,13 +131,16 @@ export class WebGPUHelper {
   // order with the work it is sent; createComputePipelineAsync's compiles (compileLater) go to a
   // pool of their own, behind which a kernel needed now would wait.
   async compile(source, name) {
+    const made = await this._madeAhead(source, name);
+    if (made !== null) return made;
     const module = this.device.createShaderModule({ code: source, label: name });
     const errors = await this._errors(module);
-    if (errors) return errors;
     this.device.pushErrorScope("validation");
-    const pipeline = this.device.createComputePipeline({ label: name, layout: "auto", compute: { module, entryPoint: "main" } });
+    const pipeline = errors ? null : this.device.createComputePipeline({ label: name, layout: "auto", compute: { module, entryPoint: "main" } });
     const error = await this.device.popErrorScope();
-    return error ? `error: ${error.message}` : this._keep(pipeline);
+    if (!errors && !error) return this._keep(pipeline);
+    this.used.delete(source);    // not one to compile ahead next time
+    return errors || `error: ${error.message}`;
   }
 
   async _errors(module) {
@@ -138,13 +159,17 @@ export class WebGPUHelper {
   compileLater(source, name) {
     // Sent to the GPU process now, in this call: Python runs on, and the promise's result is
     // picked up when the worker's event loop next turns (during any readback).
-    const module = this.device.createShaderModule({ code: source, label: name });
     const ticket = this.nextTicket++;
     const entry = { result: -1 };   // -1: not compiled yet
-    entry.promise = this.device.createComputePipelineAsync({ label: name, layout: "auto", compute: { module, entryPoint: "main" } })
-      .then((pipeline) => this._keep(pipeline),
-            async (e) => (await this._errors(module)) || `error: ${e.message}`)
-      .then((result) => { entry.result = result; return result; });
+    entry.promise = this._madeAhead(source, name).then((made) => {
+      if (made !== null) return made;
+      const module = this.device.createShaderModule({ code: source, label: name });
+      return this.device.createComputePipelineAsync({ label: name, layout: "auto", compute: { module, entryPoint: "main" } })
+        .then((pipeline) => this._keep(pipeline), async (e) => {
+          this.used.delete(source);
+          return (await this._errors(module)) || `error: ${e.message}`;
+        });
+    }).then((result) => { entry.result = result; return result; });
     this.tickets.set(ticket, entry);
     return ticket;
   }
@@ -154,6 +179,50 @@ export class WebGPUHelper {
   settled(ticket) { return this.tickets.get(ticket).promise; }
 
   forget(ticket) { this.tickets.delete(ticket); }
+
+  // Start compiling the kernels a former load of the page used, first-needed first. The worker
+  // calls it once Python has started: compiling sooner would slow that down on a small machine.
+  compileAhead() {
+    const aheadOf = this.aheadOf;
+    for (const { source, name } of this._allSources[this.name] || []) {
+      if (aheadOf.has(source) || this.used.has(source)) continue;
+      const module = this.device.createShaderModule({ code: source, label: name });
+      aheadOf.set(source, this.device.createComputePipelineAsync({ label: name, layout: "auto",
+                                                                    compute: { module, entryPoint: "main" } })
+        .catch(() => null));   // WGSL this build no longer accepts: compiled (and reported) when asked
+      this.ahead.started++;
+    }
+  }
+
+  // The pipeline id of `source` if it was compiled ahead (waiting for it if it still compiles), else
+  // null; either way `source` is remembered for the next load.
+  async _madeAhead(source, name) {
+    if (!this.used.has(source)) {
+      this.used.set(source, name);
+      this._rememberSoon();
+    }
+    const ahead = this.aheadOf.get(source);
+    if (ahead === undefined) return null;
+    this.aheadOf.delete(source);
+    const pipeline = await ahead;
+    if (pipeline === null) return null;
+    this.ahead.used++;
+    return this._keep(pipeline);
+  }
+
+  // The kernels to compile ahead next time: this page's in the order it needed them, then those of
+  // former loads it did not need (yet), up to AHEAD_CHARS of WGSL. Saved a moment after the last new one.
+  _rememberSoon() {
+    clearTimeout(this._saveTimer);
+    this._saveTimer = setTimeout(() => {
+      const list = [...this.used].map(([source, name]) => ({ source, name }));
+      for (const k of this._allSources[this.name] || []) if (!this.used.has(k.source)) list.push(k);
+      let chars = 0;
+      const kept = list.filter((k) => k.source.length <= AHEAD_MAX_SOURCE && (chars += k.source.length) <= AHEAD_CHARS);
+      this._allSources[this.name] = kept;
+      store("kernel_sources", this._allSources);
+    }, 1000);
+  }
 
   _bindGroup(pid, commands, start, n) {
     let key = String(pid);
@@ -227,11 +296,12 @@ export class WebGPUHelper {
   saveChoices(json) {
     this.choices = json;
     this._allChoices[this.name] = JSON.parse(json);
-    storeChoices(this._allChoices);
+    store("kernel_choices", this._allChoices);
   }
 }
 
-// ---- measured kernel choices, kept across page loads (IndexedDB works in workers) -------------
+// ---- measured kernel choices and compiled kernels' WGSL, kept across page loads (IndexedDB works
+// in workers) ----------------------------------------------------------------------------------
 
 function openStore() {
   return new Promise((resolve, reject) => {
@@ -242,23 +312,23 @@ function openStore() {
   });
 }
 
-async function loadChoices() {
+async function load(key) {
   try {
     const db = await openStore();
     return await new Promise((resolve) => {
-      const req = db.transaction("kv").objectStore("kv").get("kernel_choices");
+      const req = db.transaction("kv").objectStore("kv").get(key);
       req.onsuccess = () => resolve(req.result || {});
       req.onerror = () => resolve({});
     });
   } catch {
-    return {};   // no IndexedDB (private mode): measure again next time
+    return {};   // no IndexedDB (private mode): measure and compile again next time
   }
 }
 
-async function storeChoices(all) {
+async function store(key, value) {
   try {
     const db = await openStore();
-    db.transaction("kv", "readwrite").objectStore("kv").put(all, "kernel_choices");
+    db.transaction("kv", "readwrite").objectStore("kv").put(value, key);
   } catch {
     // as above
   }

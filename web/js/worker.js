@@ -80,6 +80,7 @@ async function start() {
   pyodide.setStdout({ write: stream(MSG.STDOUT) });
   pyodide.setStderr({ write: stream(MSG.STDERR) });
   phase("python");
+  self.webgradGPU.compileAhead();
 
   post({ type: MSG.STATUS, text: "Opening the device…" });
   const console_ = pyodide.runPython("from webgrad.console import Console\nConsole()");
