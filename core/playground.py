@@ -201,6 +201,8 @@ class Playground:
         step = 2 * DOMAIN / (DENSITY - 1)
         grid = [[-DOMAIN + i * step, DOMAIN - j * step] for j in range(DENSITY) for i in range(DENSITY)]
         self.x_grid = self._features(tensor(grid))          # row j (y from +6 down), column i (x from -6)
+        self.x_frame = cat([self.x_train, self.x_test, self.x_grid])     # what a frame's forward pass sees
+        self.y_eval = cat([self.y_train, self.y_test])
         self.sizes = [len(self.feature_names), *s["networkShape"], 1]
         bias = initializers.Zeros() if s["initZero"] else initializers.Constant(0.1)
         reg = None
@@ -291,13 +293,17 @@ class Playground:
         return {"epoch": self.epoch, "loss_train": loss_train, "loss_test": loss_test, "maps": raw[8:]}
 
     def _frame_values(self):
-        h, maps = self.x_grid, []
+        """One forward pass over the training points, the test points and the grid together (a dispatch
+        a layer, not three), then both losses, the maps and the weights as one flat tensor."""
+        n_train, n_eval = len(self.train_points), len(self.train_points) + len(self.test_points)
+        h, maps = self.x_frame, []
         for layer in self.model.layers:
             h = layer(h)
-            maps.append(_coarse(h))
-        values = [_mse_half(self.model(self.x_train), self.y_train), _mse_half(self.model(self.x_test), self.y_test),
-                  h.reshape(-1)] + [m.reshape(-1) for m in maps] + [w.reshape(-1) for w in self.model.weights]
-        return cat(values)
+            maps.append(_coarse(h[n_eval:]))
+        half_squared = 0.5 * (h[:n_eval] - self.y_eval) ** 2
+        losses = [half_squared[:n_train].mean().reshape(1), half_squared[n_train:].mean().reshape(1)]
+        return cat(losses + [h[n_eval:].reshape(-1)] + [m.reshape(-1) for m in maps]
+                   + [w.reshape(-1) for w in self.model.weights])
 
     def _feature_maps(self) -> bytes:
         """Each input feature's heatmap (NEURON_DENSITY² values), as float32 bytes."""
@@ -309,10 +315,6 @@ def _coarse(h):
     n, k = h.shape[1], DENSITY // NEURON_DENSITY
     blocks = h.reshape(NEURON_DENSITY, k, NEURON_DENSITY, k, n).mean(axis=(1, 3))
     return blocks.reshape(NEURON_DENSITY * NEURON_DENSITY, n).T
-
-
-def _mse_half(pred, y):
-    return (0.5 * ((pred - y) ** 2).mean()).reshape(1)
 
 
 def _flat(points) -> list[float]:

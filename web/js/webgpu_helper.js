@@ -32,6 +32,7 @@ const BIND_GROUP_CACHE_SIZE = 4096;
 // single-kernel step) are left to tiered compiling when they are asked for.
 const AHEAD_CHARS = 120_000;
 const AHEAD_MAX_SOURCE = 32_000;
+const AHEAD_AT_ONCE = 2;
 
 export class NoWebGPUError extends Error {}
 
@@ -91,7 +92,8 @@ export class WebGPUHelper {
     this._allSources = sources;
     this.used = new Map();      // source -> name, of every kernel this page compiled, in order
     this.ahead = { started: 0, used: 0 };
-    this.aheadOf = new Map();   // source -> Promise<pipeline | null>, filled by compileAhead()
+    this.aheadOf = new Map();   // source -> Promise<pipeline | null>, of those compileAhead() started
+    this.aheadQueue = [];       // the rest, last first
     for (const m of ["createBuffer", "destroyBuffer", "writeBuffer", "compile", "compileLater", "compiled",
                      "settled", "forget", "submit", "read", "wait", "saveChoices"]) {
       this[m] = this[m].bind(this);
@@ -180,29 +182,40 @@ export class WebGPUHelper {
 
   forget(ticket) { this.tickets.delete(ticket); }
 
-  // Start compiling the kernels a former load of the page used, first-needed first. The worker
-  // calls it once Python has started: compiling sooner would slow that down on a small machine.
+  // Start compiling the kernels a former load of the page used, first-needed first, AHEAD_AT_ONCE
+  // at a time (all at once, the first needed would finish last). The worker calls it once Python
+  // has started: compiling sooner would slow that down on a small machine.
   compileAhead() {
-    const aheadOf = this.aheadOf;
-    for (const { source, name } of this._allSources[this.name] || []) {
-      if (aheadOf.has(source) || this.used.has(source)) continue;
-      const module = this.device.createShaderModule({ code: source, label: name });
-      aheadOf.set(source, this.device.createComputePipelineAsync({ label: name, layout: "auto",
-                                                                    compute: { module, entryPoint: "main" } })
-        .catch(() => null));   // WGSL this build no longer accepts: compiled (and reported) when asked
-      this.ahead.started++;
-    }
+    this.aheadQueue = (this._allSources[this.name] || []).filter(({ source }) => !this.used.has(source));
+    this.aheadQueue.reverse();   // popped from the end
+    for (let i = 0; i < AHEAD_AT_ONCE; i++) this._nextAhead();
+  }
+
+  _nextAhead() {
+    const next = this.aheadQueue.pop();
+    if (next === undefined) return;
+    const module = this.device.createShaderModule({ code: next.source, label: next.name });
+    this.aheadOf.set(next.source, this.device.createComputePipelineAsync({
+      label: next.name, layout: "auto", compute: { module, entryPoint: "main" } })
+      .catch(() => null)      // WGSL this build no longer accepts: compiled (and reported) when asked
+      .finally(() => this._nextAhead()));
+    this.ahead.started++;
   }
 
   // The pipeline id of `source` if it was compiled ahead (waiting for it if it still compiles), else
-  // null; either way `source` is remembered for the next load.
+  // null (not started yet: it is compiled now instead); either way `source` is remembered for the
+  // next load.
   async _madeAhead(source, name) {
     if (!this.used.has(source)) {
       this.used.set(source, name);
       this._rememberSoon();
     }
     const ahead = this.aheadOf.get(source);
-    if (ahead === undefined) return null;
+    if (ahead === undefined) {
+      const queued = this.aheadQueue.findIndex((k) => k.source === source);
+      if (queued >= 0) this.aheadQueue.splice(queued, 1);
+      return null;
+    }
     this.aheadOf.delete(source);
     const pipeline = await ahead;
     if (pipeline === null) return null;
