@@ -375,16 +375,22 @@ class GPUDevice:
 
     # ---- tiered compiling: kernels that are not ready yet compile in the background ------------
 
-    def ready(self, kernels, start: bool = True) -> bool:
+    def ready(self, kernels, start: bool = True, first: bool = False) -> bool:
         """Whether every one of ``kernels`` is compiled. With ``start``, those that are not are
         queued to compile in the background where the backend can (the browser:
         ``createComputePipelineAsync``), so the caller runs a stand-in meanwhile; elsewhere they
-        compile now. One compiles at a time: on a CPU adapter each takes a core from the steps."""
+        compile now. One compiles at a time: on a CPU adapter each takes a core from the steps.
+        ``first`` puts them at the head of the queue (a single-kernel step, which replaces a whole
+        stepped plan, goes before a matmul variant that replaces one naive kernel)."""
         if not hasattr(self.backend, "compile_later"):
             return True
-        for kernel in kernels:
-            if start and kernel.source not in self.pipelines and kernel.source not in self.background:
-                self.background[kernel.source] = (None, kernel.name)     # queued
+        queued = {k.source: (None, k.name) for k in kernels
+                  if start and k.source not in self.pipelines and k.source not in self.background}
+        if first:
+            waiting = {s: v for s, v in self.background.items() if v[0] is None}
+            self.background = {**{s: v for s, v in self.background.items() if v[0] is not None}, **queued, **waiting}
+        else:
+            self.background.update(queued)
         self.poll_background()
         return all(kernel.source in self.pipelines for kernel in kernels)
 

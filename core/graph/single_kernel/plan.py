@@ -161,7 +161,7 @@ class SingleKernelPlan:
         # runs while the others compile; the variants are timed once all are there
         variants = [self.variant] if self.variant is not None else sorted(
             self.candidates, key=lambda v: len(self.kernel(v)[0].source))
-        return self.device.ready([self.kernel(v)[0] for v in variants]) or bool(self._compiled(variants))
+        return self.device.ready([self.kernel(v)[0] for v in variants], first=True) or bool(self._compiled(variants))
 
     def _compiled(self, variants) -> list[str]:
         return [v for v in variants if self.kernel(v)[0].source in self.device.pipelines]
