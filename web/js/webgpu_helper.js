@@ -28,10 +28,12 @@ const WANTED_LIMITS = ["maxStorageBufferBindingSize", "maxBufferSize", "maxCompu
 const WANTED_FEATURES = ["shader-f16"];
 const BIND_GROUP_CACHE_SIZE = 4096;
 // WGSL compiled ahead on a page load, at most: about 3 s of SwiftShader compiling in the background,
-// which goes on in the GPU process even if the page is closed. Bigger kernels (a large network's
-// single-kernel step) are left to tiered compiling when they are asked for.
+// which goes on in the GPU process even if the page is closed. Only small kernels: the big ones (a
+// blocked matmul's unrolled loads, a single-kernel step) take seconds each, and compiled ahead they
+// held up the small ones a page needed first (a playground's second visit trained slower than its
+// first); tiered compiling makes them when they are asked for.
 const AHEAD_CHARS = 120_000;
-const AHEAD_MAX_SOURCE = 32_000;
+const AHEAD_MAX_SOURCE = 4_000;
 const AHEAD_AT_ONCE = 2;
 
 export class NoWebGPUError extends Error {}
