@@ -40,6 +40,21 @@ def epoch(page) -> int:
     return int(page.inner_text("#iter-number").replace(",", ""))
 
 
+def settled_epoch(page, quiet_ms: int = 1000, within_s: float = 20) -> int:
+    """The epoch counter once it has not moved for ``quiet_ms`` (a training call still in flight
+    lands first: on a busy machine one takes more than a second)."""
+    deadline = time.monotonic() + within_s
+    last, since = epoch(page), time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        now = epoch(page)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_ms / 1000:
+            return now
+    raise AssertionError(f"the epoch counter was still moving {within_s} s after pause")
+
+
 def heatmap_pixels(page) -> list[int]:
     return page.evaluate("""() => {
         const c = document.getElementById('heatmap');
@@ -75,9 +90,8 @@ def test_play_trains_the_default_circle_and_the_heatmap_follows(page, server, ar
     # The Playground reaches 0.1 at about epoch 90 on this setup (its own points, its own draws)
     assert loss < 0.1 and at <= 400, (at, loss)
     assert heatmap_pixels(page) != before, "the heatmap did not change while training"
-    page.wait_for_timeout(600)         # the call in flight when pause was pressed lands, then nothing more
-    paused = epoch(page)
-    page.wait_for_timeout(800)
+    paused = settled_epoch(page)       # the call in flight when pause was pressed lands, then nothing more
+    page.wait_for_timeout(1500)
     assert epoch(page) == paused, "the epoch counter moved after pause"
     assert re.fullmatch(r"\d{3},\d{3}", page.inner_text("#iter-number"))
     page.screenshot(path=str(artifacts / "playground_trained.png"))
