@@ -230,3 +230,34 @@ def test_a_broken_snapshot_costs_only_the_time_python_takes_to_boot(page, tmp_pa
         out = run(page, EXAMPLE)
     assert "the Python snapshot did not load" in out and "starting Python without it" in out, out
     assert "52.0 [[8.0, 12.0], [8.0, 12.0]]" in out, out
+
+
+SINGLE_KERNEL_FROM_THE_FIRST_CALL = """
+import webgrad as wg
+def make(single):
+    wg.manual_seed(0)
+    params = [wg.randn(2, 8, requires_grad=True), wg.zeros(8, requires_grad=True),
+              wg.randn(8, 1, requires_grad=True), wg.zeros(1, requires_grad=True)]
+    def step(x, y):
+        w1, b1, w2, b2 = params
+        loss = (((x @ w1 + b1).tanh() @ w2 + b2 - y) ** 2).mean()
+        loss.backward()
+        with wg.no_grad():
+            for p in params:
+                p -= 0.1 * p.grad
+                p.grad = None
+        return loss
+    return wg.function(step, single_kernel=single)
+x, y = wg.rand(10, 2), wg.rand(10, 1)
+one, traced = make(True), make(False)
+a = [one(x, y).item() for _ in range(3)]
+b = [traced(x, y).item() for _ in range(3)]
+print("lowering", one.plan.summary()["lowering"], "same", all(abs(p - q) < 1e-5 for p, q in zip(a, b)), a)
+"""
+
+
+def test_a_single_kernel_step_asked_for_runs_from_its_first_call(page, server):
+    # single_kernel=True waits for its kernel where the page compiles in the background
+    open_console(page, server)
+    out = run(page, SINGLE_KERNEL_FROM_THE_FIRST_CALL)
+    assert "lowering single_kernel same True" in out and "Traceback" not in out, out

@@ -228,9 +228,13 @@ class SingleKernelPlan:
         device, g = self.device, self.graph
         out = device.pool.alloc(4 * self.out_elements)
         handles, keep = self.bind(args, out.handle)
-        if self.variant is None and self.device.background and len(self._compiled(self.candidates)) < len(self.candidates):
+        compiled = self._compiled(self.candidates)
+        if self.variant is None and not compiled and self.device.background:
+            self.device.finish_compiles()     # asked for (single_kernel=True) before any variant landed: wait
+            compiled = self._compiled(self.candidates)
+        if self.variant is None and self.device.background and len(compiled) < len(self.candidates):
             # the variants to time still compile in the background: run one that is ready, decide later
-            kernel, n, names = self.kernel(self._compiled(self.candidates)[0])
+            kernel, n, names = self.kernel(compiled[0])
             self._dispatch(self.device.program(kernel), handles, names, n)
         else:
             if self.variant is None:
