@@ -92,8 +92,11 @@ def test_the_snapshot_of_the_core_is_served_gzipped_and_immutable_once_made(clie
     assert "immutable" in r.headers["cache-control"]
     memory = r.content                          # httpx took the gzip off, as the browser does
     assert memory[:4] == b"\x00snp" and len(memory) > 16 << 20       # Pyodide's snapshot of a whole memory
-    assert client.get("/snapshots/..%2Fwheels").status_code == 404
-    assert client.get(core["snapshot"].replace(core["sha256"][:16], "0" * 16)).status_code == 404
+    for bad in ("/snapshots/..%2Fwheels", core["snapshot"].replace(core["sha256"][:16], "0" * 16),
+                "/snapshots/" + "x" * 5000):
+        r = client.get(bad)
+        assert r.status_code == 404 and r.json()["error"], bad      # a JSON reason, not a file
+    assert "no such snapshot" in client.get("/snapshots/" + "x" * 5000).json()["error"]
 
 
 def test_without_a_node_that_has_jspi_there_is_no_snapshot_and_the_reason_says_why(tmp_path, monkeypatch):

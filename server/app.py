@@ -123,6 +123,9 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
         return FileResponse(w.path, media_type="application/zip",
                             headers=IMMUTABLE)
 
+    async def json_error(request: Request, exc: HTTPException):
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         snapshots.make(core_wheel())     # in the background: the first page may already start from it
@@ -137,7 +140,8 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
         Mount("/js", StaticFiles(directory=web / "js"), name="js"),
         Mount("/css", StaticFiles(directory=web / "css"), name="css"),
         Route("/{name}", page),
-    ], middleware=[Middleware(CrossOriginIsolation)], lifespan=lifespan)
+    ], middleware=[Middleware(CrossOriginIsolation)], lifespan=lifespan,
+       exception_handlers={HTTPException: json_error})
     app.state.logdir = Path(logdir)
     app.state.web = web
     return app
