@@ -227,6 +227,41 @@ def test_matmuls_take_their_elementwise_tail(gpu, variant, shape):
         assert kernels == [f"matmul_{variant}_fused"] * 2, kernels
 
 
+@pytest.mark.parametrize("single_kernel", [False, True], ids=["plan", "single_kernel"])
+def test_gathers_and_their_gradients_take_their_elementwise_tail(gpu, single_kernel):
+    """An embedding lookup's scaling runs in the gather's kernel, and the SGD update of the table runs
+    in the kernel of its gradient (a scatter-add), written in place: in the plan and in one kernel,
+    from the one fusion the two share."""
+    rng = np.random.default_rng(3)
+    table = wg.tensor(rng.normal(size=(6, 4)).astype(np.float32), device=gpu, requires_grad=True)
+    idx = wg.tensor(np.array([[0, 5, 2], [2, 2, -1]], np.int32), device=gpu)
+    t0 = table.numpy().astype(np.float64)
+
+    def step(idx):
+        h = table.gather(idx.reshape(-1), 0).reshape(2, 3, 4) * 2.0 + 1.0
+        loss = (h * h).mean()
+        loss.backward()
+        with wg.no_grad():
+            table.assign(table - 0.5 * table.grad)
+            table.grad = None
+        return h
+    f = wg.function(step, single_kernel=single_kernel)
+    got = f(idx).numpy()
+    flat = idx.numpy().reshape(-1) % 6
+    h = t0[flat] * 2.0 + 1.0
+    grad = np.zeros_like(t0)
+    np.add.at(grad, flat, 2.0 * 2.0 * h / h.size)
+    assert_close(got, h.reshape(2, 3, 4), 1e-5, "gathered rows, scaled")
+    assert_close(table.numpy(), t0 - 0.5 * grad, 1e-5, "table after one SGD step")
+    if single_kernel:
+        names = [u.name for u in f.plan.analysis.units]
+        assert "gather+fused_mul_add" in names and any(n.startswith("scatter_add+") for n in names), names
+    else:
+        kernels = f.plan.summary()["kernels"]
+        assert "gather_fused" in kernels and "scatter_add_fused" in kernels, kernels
+        assert "sub" not in " ".join(k for k in kernels if "scatter_add" not in k), kernels
+
+
 def test_adam_updates_run_in_the_kernels_of_their_gradients(gpu):
     """Each parameter's Adam update (moments and parameter, in place) is the epilogue of the matmul
     or the sum that computes its gradient: no kernel of the step is a bare matmul or reduction."""

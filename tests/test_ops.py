@@ -96,3 +96,20 @@ def test_numpy_device_runs_every_op(ref, name):
     arrays, attrs = op.sample(np.random.default_rng(0))
     got = run(op, ref, arrays, attrs)
     assert_close(got.numpy(), np.asarray(op.reference(*arrays, **attrs)), 1e-6, name)
+
+
+ONE_KERNEL = sorted(n for n, op in OPS.items() if op.expr or op.view or op.loop)
+
+
+@pytest.mark.parametrize("name", ONE_KERNEL)
+def test_op_matches_reference_inside_one_kernel(gpu, name):
+    """Every op with a single-kernel form (its ``expr``, ``view`` or ``loop``: declared once, beside
+    its kernel) gives its reference inside a traced step compiled to one kernel."""
+    op = OPS[name]
+    for seed in range(3):
+        arrays, attrs = op.sample(np.random.default_rng(seed))
+        want = np.asarray(op.reference(*arrays, **attrs))
+        fn = wg.function(lambda *xs: apply(op, *xs, device=gpu, **attrs), single_kernel=True)
+        got = fn(*to(gpu, arrays))
+        assert fn.plan.summary()["lowering"] == "single_kernel", fn.plan.summary()
+        assert_close(got.numpy(), want, op.tolerance, f"{name} seed {seed}")

@@ -148,6 +148,19 @@ def lanes_type(type: str, lanes: int) -> str:
     return type if lanes == 1 else f"vec{lanes}<{type}>"
 
 
+def is_nan(x: str, lanes: int = 1) -> str:
+    """WGSL that tests f32 ``x`` (``lanes`` of them) for NaN by its bits: compilers may fold ``x != x`` to false.
+
+    Example:
+        >>> is_nan("v")
+        '((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u)'
+    """
+    if lanes == 1:
+        return f"((bitcast<u32>({x}) & 0x7fffffffu) > 0x7f800000u)"
+    u = lanes_type("u32", lanes)
+    return f"((bitcast<{u}>({x}) & {u}(0x7fffffffu)) > {u}(0x7f800000u))"
+
+
 def _node_text(e: Expr, args: list[str], load_names: list[str], lanes: int) -> str:
     """WGSL text of one node whose arguments render as ``args``."""
     vec = lambda type: lanes_type(type, lanes)
@@ -168,8 +181,7 @@ def _node_text(e: Expr, args: list[str], load_names: list[str], lanes: int) -> s
     if e.op == "neg":
         return f"(-{args[0]})"
     if e.op == "isnan":
-        return (f"((bitcast<{vec('u32')}>({vec('f32')}({args[0]})) & {vec('u32')}(0x7fffffffu)) > "
-                f"{vec('u32')}(0x7f800000u))")
+        return is_nan(f"{vec('f32')}({args[0]})", lanes)
     if e.op == "select":
         c, a, b = args
         return f"select({b}, {a}, {c})"

@@ -12,10 +12,12 @@ choice is baked into the source, which is also the pipeline's cache key.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import prod
 
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
 from .kernel import Kernel, Launch, header, storage, template
+from .loop import Emit, Loc, Loop, LoopEpilogue, epilogue_width, finish
 from .view import Sizes, View, grid, offset_expr, render_coords, workgroup_size
 
 VARIANTS = ("blocked", "tiled")
@@ -151,3 +153,145 @@ def _operand(name: str, v: View, k_axis: int, block: int, type: str) -> tuple[st
             tail = read4(f"o.x + k * {sk}", 0)
         return f"vec4<{type}>", unclamped, f"transpose({by_k})", by_k, tail
     return type, str(lanes - 1), scalars_by_lane, scalars_by_k, tail
+
+
+# ---- the single-kernel form: a loop over blocks of outputs inside a step's kernel (see loop.py) ----
+
+BLOCK_ROWS, BLOCK_COLS = 8, 8   # outputs per invocation of a matmul: each value loaded feeds several multiply-adds
+# Matmul blocks shrink until each lane of one SIMD group has one (lavapipe: 8 lanes, SwiftShader 4):
+# past that, smaller blocks only cost more loads (2-64-64-1 on lavapipe: 3,600 steps/s with 4x8
+# blocks for all 64 invocations, 3,950 with 8x8 blocks for half of them).
+SIMD_LANES = 8
+
+
+def _matmul_shape(u: MatmulLoop, lanes: int):
+    """Batch, m, k, n, the block's rows and columns, and the number of blocks. Blocks shrink
+    (rows first, then columns down to 4) until there is one for each of ``lanes``."""
+    *batch, m, kk = u.a.view.shape
+    n = u.b.view.shape[-1]
+    r, c = min(BLOCK_ROWS, m), min(BLOCK_COLS, n)
+    if c > 4:
+        c -= c % 4                     # whole vec4 groups of columns
+    count = lambda r, c: prod(batch) * -(-m // r) * -(-n // c)
+    while count(r, c) < lanes and (r > 1 or c >= 8):
+        r, c = (r // 2, c) if r > 1 else (r, c // 2)
+    return tuple(batch), m, kk, n, r, c, count(r, c)
+
+
+def _vec4_axis(em: Emit, loc: Loc) -> int | None:
+    """The inner axis (-1 or -2) along which ``loc`` can be read as aligned vec4s, or None."""
+    v = loc.view
+    if not em.can_vec4(loc) or v.offset % 4 or any(st % 4 for st in v.strides[:-2]):
+        return None
+    for axis in (-1, -2):
+        other = -3 - axis
+        if v.strides[axis] == 1 and v.strides[other] % 4 == 0:
+            return axis
+    return None
+
+
+def _render_loop(u: MatmulLoop, em: Emit, rotate: int) -> list[str]:
+    """Each element of the loop is a block of up to R x C outputs (rows row0.., columns col0..,
+    held as vec4s of four columns); the k loop goes 4 at a time, reading vec4s from the arena
+    where a layout allows (each load is a loop over SIMD lanes on lavapipe, so loads, not
+    multiply-adds, set the speed)."""
+    a, b = u.a, u.b
+    batch, m, kk, n, R, C, nblocks = _matmul_shape(u, min(em.wg, SIMD_LANES))
+    G = -(-C // 4)                                       # vec4 groups of columns
+    nbr, nbc = -(-m // R), -(-n // C)
+    nb = len(batch)
+    sam, sak = a.view.strides[-2:]
+    sbk, sbn = b.view.strides[-2:]
+    body = [f"let col0 = (e % {nbc}) * {C};", f"let row0 = ((e / {nbc}) % {nbr}) * {R};"]
+    if nb:
+        body.append(f"let z = e / {nbr * nbc};")
+        body += render_coords(batch, "z", "bz")
+    body.append(f"let a_base = {offset_expr(View(batch, a.view.strides[:nb], a.view.offset), 'bz')};")
+    body.append(f"let b_base = {offset_expr(View(batch, b.view.strides[:nb], b.view.offset), 'bz')};")
+    # Rows and columns past the edge read the last one (in bounds); their results are not stored.
+    rows = [f"a_base + min(row0 + {r}, {m - 1}) * {sam}" if m % R else f"a_base + (row0 + {r}) * {sam}"
+            for r in range(R)]
+    cols = [f"b_base + min(col0 + {c}, {n - 1}) * {sbn}" if n % C else f"b_base + (col0 + {c}) * {sbn}"
+            for c in range(C)]
+    body += [f"let ar{r} = {x};" for r, x in enumerate(rows)] + [f"let bc{c} = {x};" for c, x in enumerate(cols)]
+    body += [f"var acc{r}_{g} = vec4<f32>();" for r in range(R) for g in range(G)]
+    a_axis, b_axis = _vec4_axis(em, a), _vec4_axis(em, b)
+    if a_axis == -2 and (R % 4 or m % 4):
+        a_axis = None
+    if b_axis == -1 and (C % 4 or n % 4):
+        b_axis = None
+    pad = lambda xs: xs + ["0.0"] * (4 - len(xs))
+
+    def step(kx: str, width: int) -> list[str]:
+        """Multiply-adds for k = kx .. kx + width - 1 (vec4 loads only when width is 4)."""
+        lines, a_val, b_vec = [], {}, {}
+        if width == 4 and a_axis == -1:                 # a[r][k .. k+3]
+            lines += [f"let ak{r} = {em.vec4(a, f'ar{r} + {kx}')};" for r in range(R)]
+            a_val = {(r, j): f"ak{r}[{j}]" for r in range(R) for j in range(4)}
+        elif width == 4 and a_axis == -2:               # a[row0 + 4h .. row0 + 4h + 3][k]
+            lines += [f"let ak{h}_{j} = {em.vec4(a, f'a_base + row0 + {4 * h} + ({kx} + {j}) * {sak}')};"
+                      for h in range(R // 4) for j in range(4)]
+            a_val = {(r, j): f"ak{r // 4}_{j}[{r % 4}]" for r in range(R) for j in range(4)}
+        else:
+            for r in range(R):
+                for j in range(width):
+                    lines.append(f"let ak{r}_{j} = {em.read(a, f'ar{r} + ({kx} + {j}) * {sak}')};")
+                    a_val[r, j] = f"ak{r}_{j}"
+        if width == 4 and b_axis == -1:                 # b[k][col0 + 4g .. col0 + 4g + 3]
+            lines += [f"let bk{j}_{g} = {em.vec4(b, f'b_base + col0 + {4 * g} + ({kx} + {j}) * {sbk}')};"
+                      for j in range(4) for g in range(G)]
+            b_vec = {(j, g): f"bk{j}_{g}" for j in range(4) for g in range(G)}
+        elif width == 4 and b_axis == -2:               # b[k .. k+3][c]
+            lines += [f"let bk{c} = {em.vec4(b, f'bc{c} + {kx}')};" for c in range(C)]
+            b_vec = {(j, g): f"vec4<f32>({', '.join(pad([f'bk{c}[{j}]' for c in range(4 * g, min(C, 4 * g + 4))]))})"
+                     for j in range(4) for g in range(G)}
+        else:
+            for j in range(width):
+                for g in range(G):
+                    vals = [em.read(b, f"bc{c} + ({kx} + {j}) * {sbk}") for c in range(4 * g, min(C, 4 * g + 4))]
+                    b_vec[j, g] = f"vec4<f32>({', '.join(pad(vals))})"
+        for j in range(width):
+            lines += [f"acc{r}_{g} = acc{r}_{g} + {a_val[r, j]} * {b_vec[j, g]};" for r in range(R) for g in range(G)]
+        return lines
+
+    k4 = kk - kk % 4
+    if k4 == 4:
+        body += ["{ let k4 = 0;", *("    " + ln for ln in step("k4", 4)), "}"]
+    elif k4:
+        body += [f"for (var k4 = 0; k4 < {k4}; k4 += 4) {{", *("    " + ln for ln in step("k4", 4)), "}"]
+    if kk % 4:
+        body += ["{", *("    " + ln for ln in step(str(k4), kk % 4)), "}"]
+    wide = C % 4 == 0 and n % 4 == 0 and epilogue_width(u) == 4
+    for r in range(R):
+        for c in range(0, C, 4) if wide else range(C):
+            guard = " && ".join(x for x in ((f"row0 + {r} < {m}" if m % R else ""),
+                                            (f"col0 + {c} < {n}" if n % C else "")) if x)
+            flat = f"(row0 + {r}) * {n} + col0 + {c}" + (f" + z * {m * n}" if nb else "")
+            inner = [f"let f = {flat};"] + (finish(u, em, f"acc{r}_{c // 4}", "f", 4) if wide else
+                                            finish(u, em, f"acc{r}_{c // 4}[{c % 4}]", "f"))
+            if guard:
+                body += [f"if ({guard}) {{", *("    " + ln for ln in inner), "}"]
+            else:
+                body += ["{", *("    " + ln for ln in inner), "}"]
+    return em.loop(nblocks, rotate, body)
+
+
+def _loop_trips(u: MatmulLoop, em: Emit) -> int:
+    *_, kk, _, _, _, nblocks = _matmul_shape(u, min(em.wg, SIMD_LANES))
+    return em.trips(nblocks, kk // 4 if kk >= 8 else 0)
+
+
+@dataclass
+class MatmulLoop(Loop):
+    """(..., M, K) @ (..., K, N): ``a`` and ``b`` already broadcast to the output's batch shape."""
+    a: Loc
+    b: Loc
+    outputs: list
+    epilogue: LoopEpilogue | None = None
+    name: str = "matmul"
+
+    def elements(self) -> int:
+        return prod(self.a.view.shape[:-1]) * self.b.view.shape[-1]
+
+    render = _render_loop
+    trips = _loop_trips

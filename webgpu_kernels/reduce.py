@@ -3,12 +3,14 @@ expression of several inputs (graph mode's prologue: ``(pred - y).square().sum()
 y, never a squared-error tensor)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import prod
 
 from .elementwise import GENERIC_MAX, load_text, value_type
 from .epilogue import Epilogue, n_bindings, render_store, tail_args
-from .expr import Expr, load, render_body
+from .expr import Expr, is_nan, load, render_body
 from .kernel import INF, Kernel, Launch, header, storage, template
+from .loop import VEC, Emit, Loc, Loop, LoopEpilogue, epilogue_width, finish, read4
 from .view import BAKED, Sizes, View, collapse, grid, offset_expr, render_coords, workgroup_size
 
 _F32_INF = INF
@@ -18,7 +20,7 @@ _INIT = {
     ("min", "f32"): _F32_INF, ("min", "i32"): "2147483647",
     ("argmax", "f32"): "-" + _F32_INF, ("argmax", "i32"): "i32(-2147483647 - 1)",
 }
-_NAN = "((bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u)"   # by bits: WGSL may fold `v != v` to false
+_NAN = is_nan("v")
 _UPDATE = {
     ("sum", "f32"): "acc = acc + v;",
     # A NaN, once seen, stays: NumPy's max and min propagate NaN.
@@ -106,3 +108,78 @@ def reduce_launches(kind: str, inputs: list[tuple[View, str]], axes: tuple[int, 
             _launch(kind, [(View.contiguous((n_out, chunks)), acc)], load(0, acc), out_type, 1, 1, ["partial"] + tail,
                     epilogue=epilogue)]
 
+
+
+# ---- the single-kernel form: a loop over outputs inside a step's kernel (see loop.py) ----
+
+def _loop_parts(u: ReduceLoop):
+    x = u.x.view
+    outer_shape, inner_shape = x.shape[:u.n_kept], x.shape[u.n_kept:]
+    outer, [ov] = collapse(outer_shape, [View(outer_shape, x.strides[:u.n_kept], x.offset)])
+    inner, [iv] = collapse(inner_shape, [View(inner_shape, x.strides[u.n_kept:], 0)])
+    return outer_shape, inner_shape, outer, ov, inner, iv
+
+
+def _loop_width(u: ReduceLoop) -> int:
+    outer_shape, _, outer, *_ = _loop_parts(u)
+    if u.kind == "argmax" or not outer or outer[-1] % 4:
+        return 1
+    return epilogue_width(u)
+
+
+def _render_loop(u: ReduceLoop, em: Emit, rotate: int) -> list[str]:
+    """One output per element of the loop (four neighbouring outputs, read as vec4s where the
+    layout allows, when the kept axes end in a multiple of 4)."""
+    outer_shape, inner_shape, outer, ov, inner, iv = _loop_parts(u)
+    acc = _acc_type(u.x.type if u.x.type != "bool" else "i32")
+    width = _loop_width(u)
+    offset = f"base + {offset_expr(iv, 'q')}"
+    if width == 1:
+        read = em.read(u.x, offset)
+        if u.x.type == "bool":
+            read = f"select(0, 1, {read})"
+        init, update = _INIT[u.kind, acc], _UPDATE[u.kind, acc]
+        result = "arg" if u.kind == "argmax" else ("acc" if u.out_type == acc else f"{u.out_type}(acc)")
+        flat, lead, n = "e", [], prod(outer_shape)
+    else:
+        # Read as a view whose last axis is the last kept one, so four outputs are four lanes.
+        v = View(tuple(outer[:-1]) + tuple(inner) + (outer[-1],),
+                 tuple(ov.strides[:-1]) + tuple(iv.strides) + (ov.strides[-1],), ov.offset)
+        read = read4(em, u.x, v, offset)
+        if u.x.type == "bool":
+            read = f"select(vec4<i32>(0), vec4<i32>(1), {read})"
+        init = f"{VEC[acc]}({_INIT[u.kind, acc]})"
+        nan = is_nan("v", 4)
+        update = {("sum", "f32"): "acc = acc + v;", ("sum", "i32"): "acc = acc + v;",
+                  ("max", "f32"): f"acc = select(acc, v, (v > acc) | {nan});",
+                  ("min", "f32"): f"acc = select(acc, v, (v < acc) | {nan});",
+                  ("max", "i32"): "acc = max(acc, v);", ("min", "i32"): "acc = min(acc, v);"}[u.kind, acc]
+        result = "acc" if u.out_type == acc else f"{VEC[u.out_type]}(acc)"
+        flat, lead, n = "f", ["let f = e * 4;"], prod(outer_shape) // 4
+    body = lead + render_coords(outer, flat, "p") + [
+        f"let base = {offset_expr(ov, 'p')};", f"var acc = {init};", "var arg = 0;",
+        f"for (var j = 0; j < {prod(inner_shape)}; j++) {{",
+        *("    " + ln for ln in render_coords(inner, "j", "q")),
+        f"    let v = {read};", f"    {update}", "}"]
+    body += finish(u, em, result, flat, width)
+    return em.loop(n, rotate, body)
+
+
+@dataclass
+class ReduceLoop(Loop):
+    """``kind`` (sum, max, min, argmax) over the trailing axes of ``x`` after its first ``n_kept``."""
+    x: Loc
+    kind: str
+    n_kept: int
+    out_type: str
+    outputs: list
+    epilogue: LoopEpilogue | None = None
+    name: str = "reduce"
+
+    def elements(self) -> int:
+        return prod(self.x.view.shape[:self.n_kept])
+
+    def trips(self, em: Emit) -> int:
+        return em.trips(self.elements() // _loop_width(self), prod(self.x.view.shape[self.n_kept:]))
+
+    render = _render_loop

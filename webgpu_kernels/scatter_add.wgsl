@@ -1,10 +1,10 @@
 // The gradient of gather: out[p, j, q] = sum of g[p, i, q] over the i where index[i] == j.
 // Each output sums its own matches, so no atomics (WebGPU has no float atomics) and the
-// result is the same on every run.
+// result is the same on every run. The value goes through store() (epilogue.py).
 ${HEADER}
 @group(0) @binding(0) var<storage, read> g: array<${T}>;
 @group(0) @binding(1) var<storage, read> index: array<i32>;
-@group(0) @binding(2) var<storage, read_write> out: array<${T}>;
+${STORE}
 ${SIZES}
 
 @compute @workgroup_size(${WG})
@@ -20,5 +20,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         k = clamp(select(k, k + ${N}, k < 0), 0, ${N} - 1);
         if (k == j) { acc += f32(g[(p * ${I} + i) * ${Q} + q]); }
     }
-    out[t] = ${T}(acc);
+    store(t, ${T}(acc));
 }

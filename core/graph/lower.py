@@ -15,13 +15,14 @@ from webgpu_kernels.epilogue import Epilogue
 from webgpu_kernels.expr import load
 from webgpu_kernels.view import View
 
-from ..devices.gpu import BufferPool, GPUArray
+from ..devices.gpu import GPUArray
 from ..dtypes import int32
 from ..ops import OPS
 from ..random import default_generator
 from ..tensor import Tensor, signed_params, tensor
 from .captures import StalePlan, leave_arena
 from .ir import CAPTURE, CONST, INPUT, RANDOM, Graph
+from .liveness import PooledBuffers, share
 from .passes.fuse import FusedGroup
 
 
@@ -39,6 +40,7 @@ class Plan:
         self.producer: dict[str, int] = {}       # slot -> the step that writes it
         self.prologues: dict[int, object] = {}   # reduction node id -> the group it reduces (fuse.py)
         self.epilogue_temps: dict[int, dict] = {}  # step -> temporaries its kernel's earlier launches wrote
+        self.epilogue_copies: dict[int, dict] = {}  # step -> inputs its head reads from a contiguous copy
         self.provisional = False    # some step runs a stand-in while its kernel compiles in the background
         self.landed_at = device.landed
         self._own_captures()
@@ -149,12 +151,8 @@ class Plan:
                 slot, v = dst[0], op.view(dst[1], **n.attrs)
             self.loc[n.id] = (slot, v)
             return
-        if op.kernel is not None and not op.strided:     # its kernel reads inputs as contiguous
-            for k, (i, (slot, view)) in enumerate(zip(n.inputs, ins)):
-                if not view.is_contiguous or view.offset:
-                    dst = (self._tmp(max(4, _size(i.shape) * i.dtype.itemsize)), View.contiguous(i.shape))
-                    self._copy((slot, view), i.dtype, dst)
-                    ins[k] = dst
+        if op.kernel is not None:
+            ins = self._as_kernel_reads(op, n.inputs, ins)
         out = self._result_slot(n)
         if op.expr is not None and _size(n.shape):
             expr = op.expr(*(load(k, i.dtype.value_type) for k, i in enumerate(n.inputs)), **n.attrs)
@@ -175,8 +173,26 @@ class Plan:
                 self.steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
         self.loc[n.id] = (out, View.contiguous(n.shape))
 
+    def _as_kernel_reads(self, op, nodes, ins) -> list:
+        """The input slots and views of ``op``'s kernel: a kernel that is not ``strided`` reads its
+        inputs as contiguous, so other views are copied first."""
+        if op.strided:
+            return ins
+        ins = list(ins)
+        for k, (i, (slot, view)) in enumerate(zip(nodes, ins)):
+            if not view.is_contiguous or view.offset:
+                dst = (self._tmp(max(4, _size(i.shape) * i.dtype.itemsize)), View.contiguous(i.shape))
+                self._copy((slot, view), i.dtype, dst)
+                ins[k] = dst
+        return ins
+
     def _lower_fused(self, group: FusedGroup) -> None:
-        extra = group.inputs[1:] if group.head is not None else group.inputs
+        if group.head is not None and not group.fits:     # one kernel would bind too many buffers: the head first
+            self._lower_op(group.head)
+            slot, _ = self.loc[group.head.id]
+            self.loc[group.head.id] = (slot, View.contiguous(group.shape))    # as the group reads it (a reshape)
+        fused_head = group.head is not None and group.fits
+        extra = group.inputs[1:] if fused_head else group.inputs
         ins = [(self.loc[i.id][1].expand(group.shape), i.dtype.wgsl) for i in extra]
         in_slots = [self.loc[i.id][0] for i in extra]
         outs = []
@@ -186,7 +202,7 @@ class Plan:
             outs.append(slot)
         out_views = [(View.contiguous(m.shape), m.dtype.wgsl) for m in group.outputs]
         name = "fused_" + "_".join(dict.fromkeys(m.op for m in group.members))[:60]
-        if group.head is None:
+        if not fused_head:
             self._elementwise(name, group.exprs, ins, in_slots, out_views, outs)
         else:
             if group.prologue is not None:
@@ -200,6 +216,12 @@ class Plan:
         if pro is None:         # the head reads its inputs
             sources = head.inputs
             head_ins = [self.loc[i.id] for i in sources]
+            if step is None:
+                copies = self._as_kernel_reads(OPS[head.op], sources, head_ins)
+                copied = {k: c for k, (c, x) in enumerate(zip(copies, head_ins)) if c is not x}
+            else:               # redone in place: the copies stay as they were made
+                copied = self.epilogue_copies[step]
+            head_ins = [copied.get(k, x) for k, x in enumerate(head_ins)]
         else:                   # the head reduces an expression of the prologue's inputs
             sources, attrs = pro.inputs, dict(attrs, prologue=pro.exprs[0])
             head_ins = [(self.loc[i.id][0], self.loc[i.id][1].expand(pro.shape)) for i in sources]
@@ -224,6 +246,7 @@ class Plan:
         last = len(self.steps)
         self.recipes[last] = ("epilogue", head, exprs, ins, in_slots, out_views, out_slots)
         self.epilogue_temps[last] = {t: named[t] for launch in launches for t in launch.temps}
+        self.epilogue_copies[last] = copied if pro is None else {}
         for s in out_slots:
             self.producer[s] = last
         self.steps.append(steps[-1])
@@ -285,30 +308,14 @@ class Plan:
 
     def _plan_buffers(self) -> None:
         """Give temporaries buffers, reusing one when its last reader has run (liveness)."""
-        last_use = {}
+        spans = {}
         for k, (_, slots, _) in enumerate(self.steps):
             for s in slots:
                 if s.startswith("tmp"):
-                    last_use[s] = k
-        free: dict[int, list] = {}
-        assigned: dict[str, object] = {}
-        self.buffers = []
-        release_at: dict[int, list[str]] = {}
-        for s, k in last_use.items():
-            release_at.setdefault(k, []).append(s)
-        for k, (_, slots, _) in enumerate(self.steps):
-            for s in slots:
-                if s.startswith("tmp") and s not in assigned:
-                    size = BufferPool.size_class(self.tmp_bytes[s])
-                    if free.get(size):
-                        assigned[s] = free[size].pop()
-                    else:
-                        buf = self.device.pool.alloc(self.tmp_bytes[s])
-                        self.buffers.append(buf)
-                        assigned[s] = buf
-            for s in release_at.get(k, []):
-                size = BufferPool.size_class(self.tmp_bytes[s])
-                free.setdefault(size, []).append(assigned[s])
+                    spans[s] = (spans.get(s, (k, k))[0], k)
+        memory = PooledBuffers(self.device.pool)
+        assigned = share(spans, self.tmp_bytes.get, memory)
+        self.buffers = memory.buffers
         self.fixed = {s: b.handle for s, b in assigned.items()}
         self.fixed.update({s: a.buffer.handle for s, a in self.consts.items()})
         self.n_tmp_buffers = len(self.buffers)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from math import prod
 
-from webgpu_kernels.indexing import gather_launches, one_hot_launches, scatter_add_launches
+from webgpu_kernels.expr import Expr, cast, const, index, infix, load
+from webgpu_kernels.indexing import GatherLoop, ScatterAddLoop, gather_launches, one_hot_launches, scatter_add_launches
+from webgpu_kernels.loop import Form, Map
+from webgpu_kernels.view import View
 
 from ..dtypes import float32, int32
 from .registry import Meta, Op, ShapeError, fmt, register
@@ -23,9 +26,14 @@ def _gather_infer(x: Meta, index: Meta, axis=0):
     return Meta(x.shape[:axis] + index.shape + x.shape[axis + 1:], x.dtype)
 
 
-def _gather_kernel(ins, out: Meta, axis=0):
+def _gather_kernel(ins, out: Meta, axis=0, epilogue=None):
     (x, dtype), (index, _) = ins
-    return gather_launches(x.shape, axis % len(x.shape), index.size, dtype.wgsl)
+    return gather_launches(x.shape, axis % len(x.shape), index.size, dtype.wgsl, epilogue)
+
+
+def _gather_loop(ins, out: Meta, axis=0):
+    x, _ = ins
+    return Form(GatherLoop, ins, {"axis": axis % len(x.shape)}, work=prod(out.shape))
 
 
 def _gather_grad(g, out, x, index, axis=0):
@@ -45,7 +53,7 @@ def _gather_sample(rng):
     return [rng.uniform(-3, 3, size=shape).astype("float32"), index.astype("int32")], {"axis": axis}
 
 
-register(Op("gather", _gather_infer, _gather_reference, grad=_gather_grad, kernel=_gather_kernel,
+register(Op("gather", _gather_infer, _gather_reference, grad=_gather_grad, kernel=_gather_kernel, loop=_gather_loop,
             sample=_gather_sample))
 
 
@@ -56,9 +64,14 @@ def _scatter_infer(g: Meta, index: Meta, axis=0, size=1):
     return Meta(g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype)
 
 
-def _scatter_kernel(ins, out: Meta, axis=0, size=1):
+def _scatter_kernel(ins, out: Meta, axis=0, size=1, epilogue=None):
     (g, dtype), (index, _) = ins
-    return scatter_add_launches(out.shape, axis, index.size, dtype.wgsl)
+    return scatter_add_launches(out.shape, axis, index.size, dtype.wgsl, epilogue)
+
+
+def _scatter_loop(ins, out: Meta, axis=0, size=1):
+    _, index = ins
+    return Form(ScatterAddLoop, ins, {"axis": axis, "size": size}, work=prod(out.shape) * index.shape[0])
 
 
 def _scatter_reference(g, index, axis=0, size=1):
@@ -80,7 +93,7 @@ def _scatter_sample(rng):
 
 register(Op("scatter_add", _scatter_infer, _scatter_reference,
             grad=lambda g, out, x, index, axis=0, size=1: (g.gather(index, axis), None),
-            kernel=_scatter_kernel, sample=_scatter_sample))
+            kernel=_scatter_kernel, loop=_scatter_loop, sample=_scatter_sample))
 
 
 def _one_hot_infer(index: Meta, num_classes=2):
@@ -88,7 +101,16 @@ def _one_hot_infer(index: Meta, num_classes=2):
     return Meta(index.shape + (num_classes,), float32)
 
 
+def _one_hot_loop(ins, out: Meta, num_classes=2):
+    """An elementwise loop: element (..., c) is index[...] == c, the index read with stride 0 along c."""
+    (v,) = ins
+    last = Expr("infix", "i32", (index(), const(num_classes, "i32")), "%")
+    return Form(Map, (View(v.shape + (num_classes,), v.strides + (0,), v.offset),),
+                {"exprs": [cast(infix("==", load(0, "i32"), last), "f32")], "shape": out.shape}, work=2 * prod(out.shape))
+
+
 register(Op("one_hot", _one_hot_infer,
             lambda index, num_classes=2: (_np().asarray(index)[..., None] == _np().arange(num_classes)).astype("float32"),
             kernel=lambda ins, out, num_classes=2: one_hot_launches(prod(ins[0][0].shape), num_classes),
+            loop=_one_hot_loop,
             sample=lambda rng: ([rng.integers(0, 5, size=(int(rng.integers(1, 9)),)).astype("int32")], {"num_classes": 5})))

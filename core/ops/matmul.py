@@ -1,7 +1,10 @@
 """Batched matrix multiply with NumPy's batch broadcasting: (..., M, K) @ (..., K, N)."""
 from __future__ import annotations
 
-from webgpu_kernels.matmul import VARIANTS, matmul_launches
+from math import prod
+
+from webgpu_kernels.loop import Form
+from webgpu_kernels.matmul import VARIANTS, MatmulLoop, matmul_launches
 
 from ..dtypes import promote
 from .registry import Meta, Op, ShapeError, broadcast_shapes, fmt, register
@@ -26,6 +29,13 @@ def _kernel(ins, out: Meta, variant="blocked", epilogue=None):
     batch = out.shape[:-2]
     return matmul_launches(a.expand(batch + a.shape[-2:]), b.expand(batch + b.shape[-2:]), dtype.wgsl, variant,
                            epilogue)
+
+
+def _loop(ins, out: Meta):
+    a, b = ins
+    batch = out.shape[:-2]
+    return Form(MatmulLoop, (a.expand(batch + a.shape[-2:]), b.expand(batch + b.shape[-2:])), {},
+                work=prod(out.shape) * a.shape[-1])
 
 
 # Below this many multiply-adds a matmul runs the one-thread-per-output kernel: its time is then
@@ -56,6 +66,6 @@ def _sample(rng):
             rng.uniform(-1, 1, size=bb + (k, n)).astype("float32")], {}
 
 
-register(Op("matmul", _infer, lambda a, b: _np().matmul(a, b), grad=_grad, kernel=_kernel,
+register(Op("matmul", _infer, lambda a, b: _np().matmul(a, b), grad=_grad, kernel=_kernel, loop=_loop,
                      strided=True, variants=VARIANTS, variant_for=_variant_for, stand_in="naive",
                      sample=_sample))

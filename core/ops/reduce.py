@@ -4,7 +4,10 @@ mean, var, logsumexp and friends are composites over these (core/functional.py).
 """
 from __future__ import annotations
 
-from webgpu_kernels.reduce import reduce_launches
+from math import prod
+
+from webgpu_kernels.loop import Form
+from webgpu_kernels.reduce import ReduceLoop, reduce_launches
 
 from ..dtypes import bool_, int32
 from .registry import Meta, Op, ShapeError, normalize_axes, register
@@ -32,6 +35,17 @@ def _kernel(kind):
         ax = normalize_axes(kind, axes, len(ins[0][0].shape))
         return reduce_launches(kind, [(v, d.wgsl) for v, d in ins], ax, out.dtype.wgsl, epilogue, prologue)
     return kernel
+
+
+def _loop(kind):
+    def loop(ins, out: Meta, axes=None, keepdims=False):
+        """The kept axes first: each element of the loop reduces the trailing ones."""
+        (x,) = ins
+        ax = normalize_axes(kind, axes, len(x.shape))
+        kept = [i for i in range(len(x.shape)) if i not in ax]
+        return Form(ReduceLoop, (x.permute(kept + list(ax)),),
+                    {"kind": kind, "n_kept": len(kept), "out_type": out.dtype.value_type}, work=prod(x.shape))
+    return loop
 
 
 def _reference(fn):
@@ -74,6 +88,6 @@ def _chooser_grad(g, out, x, axes=None, keepdims=False):
 
 
 for _name, _grad in (("sum", _sum_grad), ("max", _chooser_grad), ("min", _chooser_grad), ("argmax", None)):
-    register(Op(_name, _infer(_name), _reference(_name), grad=_grad, kernel=_kernel(_name), sample=_sample, strided=True,
+    register(Op(_name, _infer(_name), _reference(_name), grad=_grad, kernel=_kernel(_name), loop=_loop(_name), sample=_sample, strided=True,
                 tolerance=1e-4))
 

@@ -4,6 +4,9 @@ A primitive declares
   * ``infer``: output shape and dtype from the inputs' (raising ``ShapeError`` naming the op),
   * how it runs on WebGPU: an elementwise ``expr`` (composable, so graph mode can fuse it),
     a ``view`` (no kernel: a new window on the same buffer), or a ``kernel`` (a list of launches),
+  * its single-kernel form (``loop``, see webgpu_kernels/loop.py): how it runs as one loop of a
+    whole traced step compiled to one kernel (elementwise and view ops have theirs from ``expr``
+    and ``view``),
   * ``grad``: its vector-Jacobian product written with other ops,
   * ``reference``: the same math in NumPy, which tests compare against and the NumPy device runs,
   * ``sample``: inputs tests draw from (domain, shapes), so a new op is tested without new test code.
@@ -56,6 +59,7 @@ class Op:
     expr: Callable | None = None        # elementwise: (*input Exprs, **attrs) -> Expr
     view: Callable | None = None        # movement: (View, **attrs) -> View, or None when a copy is needed
     kernel: Callable | None = None      # (in_views, out_meta, **attrs) -> list[Launch]
+    loop: Callable | None = None        # single-kernel form: (in Views, out_meta, **attrs) -> loop.Form
     sample: Callable | None = None      # (rng) -> (list of numpy inputs, attrs) for tests
     variadic: bool = False              # takes any number of inputs (cat)
     variants: tuple = ()                # kernel variants the device times once per adapter (matmul)

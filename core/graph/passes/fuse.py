@@ -21,7 +21,7 @@ from webgpu_kernels.view import View
 from ...ops import OPS
 from ..ir import Graph, Node, scalar_value
 
-HEADS = ("sum", "max", "min", "matmul")   # kernels whose result a group can take as its first input, in registers
+HEADS = ("sum", "max", "min", "matmul", "gather", "scatter_add")   # kernels that can run a group on their result
 REDUCTIONS = ("sum", "max", "min")         # kernels that can take a group before them as their input expression
 
 
@@ -32,7 +32,9 @@ class FusedGroup:
     head's epilogue: ``inputs[0]`` is the head, computed by the same kernel; ``seen_as_head`` are
     the head and the reshapes of it the members read. A reduction head may have a ``prologue``: the
     group whose one result it reduces, evaluated as it reads (then ``members`` may be empty: the
-    kernel stores the reduction itself).
+    kernel stores the reduction itself). ``fits``: the head's kernel with the group as its epilogue
+    binds at most MAX_BINDINGS buffers; where it does not, the plan (lower.py) runs the head on its own
+    and the group after it, while a single-kernel step, which binds no buffer per op, still fuses them.
     """
 
     def __init__(self, gid: int, members: list[Node], graph_roots: set[int], users: dict,
@@ -42,6 +44,7 @@ class FusedGroup:
         self.head = head
         self.seen = tuple(seen_as_head)
         self.prologue: FusedGroup | None = None
+        self.fits = True
         inside = {m.id for m in members}
         self.inputs: list[Node] = [head] if head is not None else []
         exprs = {n.id: load(0, head.dtype.value_type) for n in seen_as_head}
@@ -192,10 +195,9 @@ def fuse_elementwise(graph: Graph) -> Graph:
             continue
         members = sorted((by_id[i] for i in ids), key=lambda m: position[m.id])
         head, seen = _head(members, users, roots, absorbed)
-        if head is not None and bindings([m.id for m in members] + [x.id for x in seen]) > MAX_BINDINGS:
-            head, seen = None, ()             # the head's own input would be one binding too many
         if len(members) > 1 or head is not None:
             groups[gid] = FusedGroup(gid, members, roots, users, head, seen)
+            groups[gid].fits = head is None or bindings([m.id for m in members] + [x.id for x in seen]) <= MAX_BINDINGS
             for m in members + list(seen):
                 m.group = gid
             for n in seen:
@@ -212,6 +214,8 @@ def fuse_elementwise(graph: Graph) -> Graph:
         if pro is not None and (pro.head is not None or pro.outputs != [i]):
             continue
         epi = groups.get(absorbed.get(r.id))
+        if epi is not None and not epi.fits:
+            continue
         ids = members_of[gid] + ([m.id for m in epi.members] + [x.id for x in epi.seen] if epi else [r.id])
         if bindings(ids, read_whole=set(members_of[gid])) > MAX_BINDINGS:
             continue

@@ -1,10 +1,12 @@
 """Single-kernel lowering: a whole traced step, or K of them, as ONE dispatch of one generated kernel.
 
 Where a step is small (a Playground-size network), the ~25 dispatches of a plan cost far more than
-their arithmetic. This lowering walks the optimized graph's schedule and makes each unit (a fused
-elementwise group, a matmul, a reduction ...) a loop over its output elements inside one kernel
-(webgpu_kernels/single_kernel.py renders it), and repeats the step K times per dispatch, as Keras'
-``steps_per_execution``:
+their arithmetic. This lowering walks the optimized graph's schedule and makes each unit a loop
+over its output elements inside one kernel, and repeats the step K times per dispatch, as Keras'
+``steps_per_execution``. The loops come from the one kernel library: a fused elementwise group is a
+``Map``; any other op runs the loop it declares beside its kernels (``Op.loop``: a matmul, a
+reduction, gather ...; webgpu_kernels/loop.py), with the elementwise group passes/fuse.py fused
+after it as its epilogue; webgpu_kernels/single_kernel.py puts the loops in one kernel:
 
     >>> w = wg.zeros(2, 1, requires_grad=True)
     >>> def train_step(x, y):
@@ -43,7 +45,8 @@ Graphs with ops this lowering has no loop for (random numbers, convolution, pad,
 are not eligible: ``NotEligible`` says why, and the caller falls back to the normal plan, once
 per step. So do steps above ``MAX_AUTO_WORK`` unless ``single_kernel=True`` asks for one kernel.
 
-The stages: analysis.py (stores, units, phases, arena offsets), plan.py (the program, the arena,
+The stages: analysis.py (stores, units, phases, arena offsets: liveness.py shares the arena as it
+shares the plan's buffers), plan.py (the program, the arena,
 a call's bindings, the kernel shape's measurement); here, ``lower`` picks this plan or the normal
 one, and the helpers of ``steps_per_execution``.
 """

@@ -1,19 +1,25 @@
 """What a single-kernel step is made of: the graph's values as stores (arguments, captured
-tensors, constants, intermediates) and units (a loop over a unit's output elements: an
-elementwise map, a matmul, a reduction ...), the order and phases the units run in, and where
-every store lives in the arena (see the package docstring)."""
+tensors, constants, intermediates) and units (a loop over a unit's output elements: a fused
+elementwise map, or the loop an op declares as its single-kernel form, ``Op.loop``), the order and
+phases the units run in, and where every store lives in the arena (see the package docstring).
+
+The units follow the fusion pass: a group of elementwise ops is one map, and a group that
+passes/fuse.py gave a head (a matmul or reduction) is the head's loop with the group as its
+epilogue, run on the head's result in registers."""
 from __future__ import annotations
 
 import heapq
 import math
 
-from webgpu_kernels.expr import Expr, cast, const, index, infix, load
+from webgpu_kernels.expr import load
 from webgpu_kernels.kernel import literal
+from webgpu_kernels.loop import Map
 from webgpu_kernels.view import View
 
 from ...ops import OPS
-from ...ops.registry import normalize_axes
+from ...ops.registry import Meta
 from ..ir import CAPTURE, CONST, INPUT, RANDOM, Graph, scalar_value
+from ..liveness import Offsets, share
 from ..passes.fuse import FusedGroup
 
 ALIGN = 4                   # elements: every tensor in the arena starts on 16 bytes
@@ -51,12 +57,20 @@ class _Ref:
     def identity(self) -> bool:
         return self.literal is None and self.view == View.contiguous(self.store.shape)
 
+    @property
+    def whole(self) -> bool:
+        """Every element of the store, in its order (maybe in another shape: a reshape)."""
+        v = self.view
+        return self.literal is None and v.offset == 0 and v.size == self.store.size and v.is_contiguous
+
 
 class _Unit:
-    __slots__ = ("kind", "reads", "outs", "attrs", "order", "phase", "name", "work")
+    """A loop of the step: ``loop`` is its class (``Map``, or an op's: webgpu_kernels/loop.py), reading
+    ``reads`` (its own inputs, then an epilogue's: ``attrs['n_main']`` of them are its own)."""
+    __slots__ = ("loop", "reads", "outs", "attrs", "order", "phase", "name", "work")
 
-    def __init__(self, kind, reads, outs, attrs, name, work):
-        self.kind, self.reads, self.outs, self.attrs, self.name, self.work = kind, reads, outs, attrs, name, work
+    def __init__(self, loop, reads, outs, attrs, name, work):
+        self.loop, self.reads, self.outs, self.attrs, self.name, self.work = loop, reads, outs, attrs, name, work
         self.order, self.phase = 0, 0
 
 
@@ -78,23 +92,17 @@ class _Analysis:
             self.caps.append(s)
             self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=n.dtype.value_type)
         for unit in g.units():
-            if isinstance(unit, FusedGroup):
-                head = getattr(unit, "head", None)
-                ins = [self.refs[i.id] for i in unit.inputs[1:]] if head is not None else None
-                pro = getattr(unit, "prologue", None)
-                if pro is not None:             # the group a reduction head reduces: a map before it
-                    self._map([self.refs[i.id] for i in pro.inputs], pro.exprs, pro.outputs, pro.shape,
-                              "fused_" + "_".join(dict.fromkeys(m.op for m in pro.members))[:40])
-                if head is not None:            # a reduction whose result the group reads (as load 0)
-                    self._node(head)
-                    ins = [self.refs[head.id].viewed(View.contiguous(unit.shape))] + ins
-                if unit.members:
-                    self._map(ins or [self.refs[i.id] for i in unit.inputs], unit.exprs, unit.outputs, unit.shape,
-                              "fused_" + "_".join(dict.fromkeys(m.op for m in unit.members))[:40])
-            else:
+            if not isinstance(unit, FusedGroup):
                 self._node(unit)
+                continue
+            if unit.prologue is not None:       # the group a reduction head reduces: a map before it
+                pro = unit.prologue
+                self._map([self.refs[i.id] for i in pro.inputs], pro.exprs, pro.outputs, pro.shape, _name(pro))
+            if unit.head is None:
+                self._map([self.refs[i.id] for i in unit.inputs], unit.exprs, unit.outputs, unit.shape, _name(unit))
+            else:                               # the head's loop, the group as its epilogue (its result is load 0)
+                self._node(unit.head, unit if unit.members else None)
         self._outputs()
-        self._fuse_epilogues()
 
     def _store(self, shape, dtype, kind, **kw) -> _Store:
         s = _Store(shape, dtype, kind, **kw)
@@ -123,17 +131,17 @@ class _Analysis:
     def _map(self, refs, exprs, out_nodes, shape, name):
         reads = [r if r.literal is not None else r.viewed(r.view.expand(shape)) for r in refs]
         size = math.prod(shape)
-        self._unit("map", reads, out_nodes, {"exprs": list(exprs), "shape": tuple(shape)}, name,
+        self._unit(Map, reads, out_nodes, {"exprs": list(exprs), "shape": tuple(shape)}, name,
                    size * (len(exprs) + len(reads)))
 
     def _copy(self, ref: _Ref, into: _Store | None = None, shape=None, dtype=None, name="copy") -> _Store:
         shape = shape if shape is not None else (ref.view.shape if ref.view is not None else into.shape)
         out = into or self._store(shape, dtype, "value")
-        self._unit("map", [ref if ref.literal is not None else ref.viewed(ref.view.expand(shape))], [out],
+        self._unit(Map, [ref if ref.literal is not None else ref.viewed(ref.view.expand(shape))], [out],
                    {"exprs": [load(0, ref.type)], "shape": tuple(shape)}, name, 2 * math.prod(shape))
         return out
 
-    def _node(self, n):
+    def _node(self, n, epilogue: FusedGroup | None = None):
         if n.op == INPUT:
             s = self._store(n.shape, n.dtype, "arg", index=n.payload)
             self.refs[n.id] = _Ref(s, View.contiguous(n.shape), type=n.dtype.value_type)
@@ -165,46 +173,29 @@ class _Analysis:
             expr = op.expr(*(load(k, i.dtype.value_type) for k, i in enumerate(n.inputs)), **n.attrs)
             self._map(ins, [expr], [n], n.shape, n.op)
             return
-        if n.op == "matmul":
-            a, b = n.inputs
-            batch = n.shape[:-2]
-            ra, rb = (r if r.literal is not None else r.viewed(r.view.expand(batch + x.shape[-2:]))
-                      for r, x in zip(ins, (a, b)))
-            if ra.literal is not None or rb.literal is not None:
-                raise NotEligible("matmul of a constant 1x1 matrix")
-            self._unit("matmul", [ra, rb], [n], {}, "matmul", math.prod(n.shape) * a.shape[-1])
+        if op.loop is None:
+            raise NotEligible(f"op {n.op!r} has no single-kernel form yet")
+        ins = [r if r.literal is None else self._stored(r, i) for r, i in zip(ins, n.inputs)]
+        form = op.loop([r.view for r in ins], Meta(n.shape, n.dtype), **n.attrs)
+        reads = [r.viewed(v) for r, v in zip(ins, form.views)]
+        if epilogue is None:
+            self._unit(form.loop, reads, [n], dict(form.attrs), n.op, form.work)
             return
-        if n.op in ("sum", "max", "min", "argmax"):
-            x = n.inputs[0]
-            r = ins[0]
-            if r.literal is not None:
-                s = self._copy(r, shape=x.shape, dtype=x.dtype)
-                r = _Ref(s, View.contiguous(x.shape), type=r.type)
-            axes = normalize_axes(n.op, n.attrs.get("axes"), len(x.shape))
-            kept = [i for i in range(len(x.shape)) if i not in axes]
-            self._unit("reduce", [r.viewed(r.view.permute(kept + list(axes)))], [n],
-                       {"kind": n.op, "n_kept": len(kept), "dtype": n.dtype}, n.op, math.prod(x.shape))
-            return
-        if n.op == "one_hot":
-            c = n.attrs.get("num_classes", 2)
-            r = ins[0]
-            if r.literal is None:
-                r = r.viewed(View(r.view.shape + (c,), r.view.strides + (0,), r.view.offset))
-            last = Expr("infix", "i32", (index(), const(c, "i32")), "%")
-            expr = cast(infix("==", load(0, "i32"), last), "f32")
-            self._map([r], [expr], [n], n.shape, "one_hot")
-            return
-        if n.op in ("gather", "scatter_add"):
-            if any(r.literal is not None for r in ins):
-                raise NotEligible(f"{n.op} of a constant scalar")
-            axis = n.attrs.get("axis", 0) % len(n.inputs[0].shape)
-            attrs = {"axis": axis}
-            if n.op == "scatter_add":
-                attrs["size"] = n.attrs.get("size", 1)
-            self._unit(n.op, ins, [n], attrs, n.op, math.prod(n.shape) * (
-                n.inputs[1].shape[0] if n.op == "scatter_add" else 1))
-            return
-        raise NotEligible(f"op {n.op!r} has no single-kernel form yet")
+        # The group runs in the loop on its result: the epilogue's reads are the group's other inputs.
+        shape = epilogue.shape
+        extra = [self.refs[i.id] for i in epilogue.inputs[1:]]
+        extra = [r if r.literal is not None else r.viewed(r.view.expand(shape)) for r in extra]
+        attrs = dict(form.attrs, n_main=len(reads),
+                     epilogue={"shape": tuple(shape), "exprs": list(epilogue.exprs), "slot": 0, "reads": [None] + extra})
+        work = form.work + math.prod(shape) * (len(epilogue.exprs) + len(extra) + 1)
+        self._unit(form.loop, reads + [r for r in extra if r.store is not None], epilogue.outputs, attrs,
+                   f"{n.op}+{_name(epilogue)}", work)
+
+    def _stored(self, ref: _Ref, node) -> _Ref:
+        """A literal input of a loop that reads stores: a one-element store of it (rare: a loop's
+        inputs are tensors but for the odd constant that folding left)."""
+        s = self._copy(ref, shape=node.shape, dtype=node.dtype)
+        return _Ref(s, View.contiguous(node.shape), type=ref.type)
 
     def _const(self, n) -> _Ref:
         t = n.dtype.value_type
@@ -217,40 +208,6 @@ class _Analysis:
         s = self._store(n.shape, n.dtype, "const", payload=bytes(data))
         return _Ref(s, View.contiguous(n.shape), type=t)
 
-    def _fuse_epilogues(self):
-        """A map that alone reads a matmul's (reduction's, gather's) result, element for element,
-        runs inside that unit's loop on the value in a register: one phase and one store fewer."""
-        for m in list(self.units):
-            if m.kind != "map":
-                continue
-            shape = m.attrs["shape"]
-            for slot, r in enumerate(m.reads):
-                s = r.store
-                if s is None or s.kind != "value" or s.locs or s.readers != [m] or s.producer is None:
-                    continue
-                p = s.producer
-                if p.kind == "map" or "epilogue" in p.attrs or len(p.outs) != 1:
-                    continue
-                if s.size != math.prod(shape) or r.view != View.contiguous(shape):
-                    continue
-                p.attrs["epilogue"] = {"shape": shape, "exprs": m.attrs["exprs"], "slot": slot, "reads": m.reads}
-                p.attrs["n_main"] = len(p.reads)
-                for i, x in enumerate(m.reads):
-                    if i == slot or x.store is None:
-                        continue
-                    p.reads.append(x)
-                    x.store.readers = [p if u is m else u for u in x.store.readers]
-                    if x.store.readers.count(p) > 1:
-                        x.store.readers.remove(p)
-                p.outs = m.outs
-                for o in m.outs:
-                    o.producer = p
-                p.work += m.work
-                p.name = f"{p.name}+{m.name}"
-                self.units.remove(m)
-                self.stores.remove(s)
-                break
-
     def _outputs(self):
         g = self.graph
         taken = set()
@@ -258,7 +215,7 @@ class _Analysis:
         def place(node, kind, index):
             r = self.refs[node.id]
             s = r.store
-            if r.identity and s.kind == "value" and id(s) not in taken:
+            if r.whole and s.kind == "value" and id(s) not in taken:
                 taken.add(id(s))
                 s.locs.append((kind, index))
                 return
@@ -277,6 +234,10 @@ class _Analysis:
             self.writes.append((self.caps[g.captures.index(cap)], self.refs[value.id]))
 
 
+def _name(group: FusedGroup) -> str:
+    return "fused_" + "_".join(dict.fromkeys(m.op for m in group.members))[:40]
+
+
 # ---- phases and memory ------------------------------------------------------------------------
 
 def _schedule(a: _Analysis):
@@ -290,7 +251,7 @@ def _schedule(a: _Analysis):
               not any(loc[0] == "cap" for loc in s.locs))
         if ok:
             p = s.producer
-            elementwise_from = 0 if p.kind == "map" else p.attrs.get("n_main", len(p.reads))
+            elementwise_from = 0 if p.loop is Map else p.attrs.get("n_main", len(p.reads))
             for i, r in enumerate(p.reads):
                 if r.store is cap and not (i >= elementwise_from and r.view == View.contiguous(cap.shape)):
                     ok = False      # reads the old value at other elements than it writes
@@ -380,29 +341,14 @@ def _plan_memory(a: _Analysis, steps: int):
             s.offset = top
             top += _aligned(s.size)
     base = top
-    # Intervals [first phase written, last phase read]; first fit over freed blocks.
+    # Lifetimes [first phase written, last phase read], in the order the units run.
     temps = [s for s in a.stores if s.kind == "value" and not s.locs and s.producer is not None]
     temps.sort(key=lambda s: (s.producer.phase, s.producer.order))
-    live = []         # (last phase, offset, size)
-    free = []         # (offset, size)
-    end = base
-    for s in temps:
-        start = s.producer.phase
-        last = max((r.phase for r in s.readers), default=start)
-        for item in [x for x in live if x[0] < start]:
-            live.remove(item)
-            free.append((item[1], item[2]))
-        free.sort()
-        size = _aligned(max(1, s.size))
-        for i, (off, sz) in enumerate(free):
-            if sz >= size:
-                s.offset = off
-                free[i] = (off + size, sz - size)
-                break
-        else:
-            s.offset = end
-            end += size
-        live.append((last, s.offset, size))
+    spans = {s: (s.producer.phase, max((r.phase for r in s.readers), default=s.producer.phase)) for s in temps}
+    memory = Offsets(base)
+    for s, offset in share(spans, lambda s: _aligned(max(1, s.size)), memory).items():
+        s.offset = offset
+    end = memory.end
     arena = max(end, ALIGN)
     out_top = 0
     ret_offsets, grad_offsets = {}, {}

@@ -11,6 +11,7 @@ from webgpu_kernels import single_kernel as sk
 from webgpu_kernels.elementwise import elementwise_kernel
 from webgpu_kernels.expr import load
 from webgpu_kernels.kernel import MAX_BINDINGS
+from webgpu_kernels.loop import Loc, LoopEpilogue, Map
 from webgpu_kernels.view import View
 
 from ...devices.gpu import GPUArray
@@ -82,13 +83,13 @@ class SingleKernelPlan:
 
     # ---- building the program -----------------------------------------------------------------
 
-    def _loc(self, ref: _Ref) -> sk.Loc:
+    def _loc(self, ref: _Ref) -> Loc:
         if ref.literal is not None:
-            return sk.Loc(None, None, ref.type, literal=ref.literal)
+            return Loc(None, None, ref.type, literal=ref.literal)
         s = ref.store
         v = ref.view
         buf, base, step = self._where(s, s.locs[0] if s.locs else None)
-        return sk.Loc(buf, View(v.shape, v.strides, v.offset + base), ref.type, step)
+        return Loc(buf, View(v.shape, v.strides, v.offset + base), ref.type, step)
 
     def _where(self, s: _Store, loc):
         if s.kind == "arg":
@@ -109,7 +110,7 @@ class SingleKernelPlan:
         out = []
         for loc in s.locs or [None]:
             buf, base, step = self._where(s, loc)
-            out.append(sk.Loc(buf, View(s.shape, View.contiguous(s.shape).strides, base), s.dtype.value_type, step))
+            out.append(Loc(buf, View(s.shape, View.contiguous(s.shape).strides, base), s.dtype.value_type, step))
         return out
 
     def _program(self, ret_off, grad_off) -> sk.Program:
@@ -122,26 +123,19 @@ class SingleKernelPlan:
         phases: dict[int, list] = {}
         for u in sorted(a.units, key=lambda u: (u.phase, u.order)):
             outs = [self._out_locs(s) for s in u.outs]
-            if u.kind == "map":
-                phases.setdefault(u.phase, []).append(
-                    sk.Map(u.attrs["shape"], u.attrs["exprs"], [self._loc(r) for r in u.reads], outs, u.name))
-                continue
-            ep = u.attrs.get("epilogue")
-            reads = [self._loc(r) for r in u.reads[:u.attrs.get("n_main", len(u.reads))]]
-            epilogue = None
-            if ep is not None:
-                epilogue = sk.Epilogue(ep["shape"], ep["exprs"], [None if i == ep["slot"] else self._loc(r)
-                                                                  for i, r in enumerate(ep["reads"])], ep["slot"], outs)
-                outs = [[]]
-            if u.kind == "matmul":
-                unit = sk.Matmul(reads[0], reads[1], outs[0], epilogue, u.name)
-            elif u.kind == "reduce":
-                out_type = u.attrs["dtype"].value_type
-                unit = sk.Reduce(u.attrs["kind"], reads[0], u.attrs["n_kept"], out_type, outs[0], epilogue, u.name)
-            elif u.kind == "gather":
-                unit = sk.Gather(reads[0], reads[1], u.attrs["axis"], outs[0], epilogue, u.name)
+            if u.loop is Map:
+                unit = Map(u.attrs["shape"], u.attrs["exprs"], [self._loc(r) for r in u.reads], outs, u.name)
             else:
-                unit = sk.ScatterAdd(reads[0], reads[1], u.attrs["axis"], u.attrs["size"], outs[0], epilogue, u.name)
+                attrs = dict(u.attrs)
+                ep, n_main = attrs.pop("epilogue", None), attrs.pop("n_main", len(u.reads))
+                epilogue = None
+                if ep is not None:
+                    epilogue = LoopEpilogue(ep["shape"], ep["exprs"], [None if i == ep["slot"] else self._loc(r)
+                                                                       for i, r in enumerate(ep["reads"])],
+                                            ep["slot"], outs)
+                    outs = [[]]
+                unit = u.loop(*(self._loc(r) for r in u.reads[:n_main]), **attrs, outputs=outs[0],
+                              epilogue=epilogue, name=u.name)
             phases.setdefault(u.phase, []).append(unit)
         return sk.Program(bindings, [phases[p] for p in sorted(phases)], self.steps,
                           name=f"single_kernel_{g.name}"[:60])
