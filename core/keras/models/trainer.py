@@ -128,13 +128,18 @@ class Trainer:
     def _train_function(self, steps: int = 1):
         """train_step as fit calls it, for ``steps`` stacked batches a call: traced into one graph
         (forward, backward, optimizer update, metrics) with @wg.function once the model and its
-        optimizer exist, unless compiled with run_eagerly=True. The first call runs eagerly, so that
-        weights and optimizer state are created as real tensors before tracing captures them."""
+        optimizer exist, unless compiled with run_eagerly=True. A model that makes its weights in its
+        first call (a subclassed model, a Sequential without an Input) runs that call eagerly, so the
+        weights are real tensors before tracing captures them; a built model is traced from its first
+        step (the optimizer makes its state as the trace reaches it), which saves the page compiling
+        every eager kernel of the step before the traced ones: in a fresh page the digits CNN's first
+        step took 3.6 s with an eager first step and 2.3-2.6 s traced, its second 2.3-2.6 s and 0.5-0.6 s."""
         if self.run_eagerly:
             return self.train_step if steps == 1 else lambda x, y: run_eagerly(self.train_step, (x, y), steps)
         if not getattr(self, "_stepped", False):
             self._stepped = True
-            return self.train_step if steps == 1 else self._first_steps
+            if not self.trainable_weights:
+                return self.train_step if steps == 1 else self._first_steps
         traced = self._traced_train_steps.get(steps)
         if traced is None or traced.fn != self.train_step:
             traced = self._traced_train_steps[steps] = function(self.train_step, steps_per_execution=steps)
