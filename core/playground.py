@@ -229,15 +229,13 @@ class Playground:
     # ---- training ------------------------------------------------------------------------------
 
     async def warm(self) -> bool:
-        """Get training ready before play is pressed: run the first steps (eager, then traced) and
-        the many-steps-a-dispatch function once on a copy of the weights, which are then put back,
-        so play's first call finds its kernels compiled (or compiling in the background). False
-        when it was warm already."""
+        """Get training ready before play is pressed: run the many-steps-a-dispatch function once on
+        a copy of the weights, which are then put back, so play's first call finds its kernels
+        compiled (or compiling in the background). False when it was warm already."""
         key = (id(self.model), self.state["batchSize"])
         if self._warm == key:
             return False
         weights, epoch = self.model.get_weights(), self.epoch
-        await self.train(1)
         await self.train(EPOCHS_PER_DISPATCH)
         self.model.set_weights(weights)
         self.epoch, self._warm = epoch, key
