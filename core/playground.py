@@ -30,12 +30,13 @@ from .keras.models import Sequential
 from .graph import function
 from .tensor import cat, tensor
 
-# Feature name (the Playground's state key) -> its function of the points' x1 and x2 columns, its label.
+# Feature name (the Playground's state key) -> its function of the points' x1 and x2 columns, its label,
+# and the same function as the exported script spells it.
 FEATURES = {
-    "x": (lambda x, y: x, "X1"), "y": (lambda x, y: y, "X2"),
-    "xSquared": (lambda x, y: x * x, "X1²"), "ySquared": (lambda x, y: y * y, "X2²"),
-    "xTimesY": (lambda x, y: x * y, "X1X2"),
-    "sinX": (lambda x, y: x.sin(), "sin(X1)"), "sinY": (lambda x, y: y.sin(), "sin(X2)"),
+    "x": (lambda x, y: x, "X1", "x1"), "y": (lambda x, y: y, "X2", "x2"),
+    "xSquared": (lambda x, y: x * x, "X1²", "x1 * x1"), "ySquared": (lambda x, y: y * y, "X2²", "x2 * x2"),
+    "xTimesY": (lambda x, y: x * y, "X1X2", "x1 * x2"),
+    "sinX": (lambda x, y: x.sin(), "sin(X1)", "x1.sin()"), "sinY": (lambda x, y: y.sin(), "sin(X2)", "x2.sin()"),
 }
 DATASETS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "spiral"}
 REG_DATASETS = {"reg-plane": "plane", "reg-gauss": "multi_gauss"}
@@ -278,6 +279,24 @@ class Playground:
             weight.assign(tensor(values))
         return self.frame()
 
+    async def export(self) -> dict:
+        """What the page's download buttons save: ``script``, the Python that builds this network on
+        this data and trains it (``script``), and ``weights``, the trained weights as safetensors bytes,
+        which that script evaluates when given their file (``python script.py weights.safetensors``).
+
+        Example:
+            >>> import asyncio
+            >>> pg = Playground(); _ = asyncio.run(pg.configure({"seed": "1"}))
+            >>> out = asyncio.run(pg.export())
+            >>> sorted(out), out["weights"][8:10]          # after the 8-byte header length: the JSON header
+            (['epoch', 'names', 'script', 'weights'], b'{"')
+        """
+        from .keras.saving import save
+        weights = save(dict(self.model.named_weights()), {"format": "webgrad", "model": self.model.name,
+                                                         "epoch": str(self.epoch)})
+        return {"script": script(self.state, max(self.epoch, 1)), "weights": weights, "epoch": self.epoch,
+                "names": [SCRIPT_NAME, WEIGHTS_NAME]}
+
     # ---- what the page draws -------------------------------------------------------------------
 
     def frame(self) -> dict:
@@ -308,6 +327,86 @@ class Playground:
         return cat([_coarse(self.x_grid[:, k:k + 1]).reshape(-1) for k in range(self.sizes[0])]).tobytes()
 
 
+SCRIPT_NAME, WEIGHTS_NAME = "webgrad_playground.py", "webgrad_playground.safetensors"   # the downloads' names
+
+
+def script(state: dict, epochs: int = 100) -> str:
+    """The playground's setup as a webgrad script that runs anywhere: the same points (the same seed
+    string, the same shuffle and split), the same network, loss and optimizer, ``epochs`` epochs of
+    ``fit``; given a weights file it evaluates those weights instead of training.
+
+    Example:
+        >>> text = script({"networkShape": [3], "sinX": True, "seed": "0.5"}, epochs=2)
+        >>> print(text[text.index("model = "):text.index("model.compile")].strip())
+        model = wg.Sequential([
+            wg.Input(shape=(3,)),
+            L.Dense(3, activation="tanh", kernel_initializer=init, bias_initializer=bias),
+            L.Dense(1, activation="tanh", kernel_initializer=init, bias_initializer=bias),
+        ])
+        >>> namespace = {}; exec(text.replace("sys.argv[1:]", "[]"), namespace)     # trains, prints the test loss
+        test loss ...
+    """
+    s = normalize(state)
+    classify = s["problem"] == "classification"
+    name = DATASETS[s["dataset"]] if classify else REG_DATASETS[s["regDataset"]]
+    columns = ", ".join(FEATURES[k][2] for k in FEATURES if s[k])
+    n_features = sum(1 for k in FEATURES if s[k])
+    reg = {"none": "", "L1": f", kernel_regularizer=wg.regularizers.L1({s['regularizationRate']!r})",
+           "L2": f", kernel_regularizer=wg.regularizers.L2({s['regularizationRate'] / 2!r})"}[s["regularization"]]
+    output = "tanh" if classify else "linear"
+    dense = [f'    L.Dense({n}, activation="{s["activation"]}", kernel_initializer=init, bias_initializer=bias{reg}),'
+             for n in s["networkShape"]]
+    dense.append(f'    L.Dense(1, activation="{output}", kernel_initializer=init, bias_initializer=bias{reg}),')
+    bias = "wg.initializers.Zeros()" if s["initZero"] else "wg.initializers.Constant(0.1)"
+    shape = ",".join(map(str, s["networkShape"]))
+    return "\n".join([
+        f'"""webgrad playground: {name}, network {shape or "(no hidden layer)"}, {s["activation"]}, '
+        f'learning rate {s["learningRate"]}, batch size {s["batchSize"]}.',
+        "",
+        f"    python {SCRIPT_NAME}                                      # train it: {epochs} epochs, as the page did",
+        f"    python {SCRIPT_NAME} {WEIGHTS_NAME}      # the weights the page trained, evaluated",
+        '"""',
+        "import random",
+        "import sys",
+        "import zlib",
+        "",
+        "import webgrad as wg",
+        "",
+        "L = wg.layers",
+        f"seed = zlib.crc32({s['seed']!r}.encode())          # the page's seed string",
+        f"points = wg.datasets.playground.generate({name!r}, noise={s['noise'] / 100!r}, seed=seed)",
+        "random.Random(seed + 1).shuffle(points)",
+        f"train, test = points[:len(points) * {s['percTrainData']} // 100], points[len(points) * {s['percTrainData']} // 100:]",
+        "",
+        "",
+        "def features(points):",
+        "    xy = wg.tensor([p[:2] for p in points])",
+        "    x1, x2 = xy[:, :1], xy[:, 1:]",
+        f"    return wg.cat([{columns}], axis=1)",
+        "",
+        "",
+        "def half_squared_error(y_true, y_pred):",
+        '    """The Playground\'s loss: the mean of ½(output - label)²."""',
+        "    return 0.5 * ((y_pred - y_true) ** 2).mean(axis=-1)",
+        "",
+        "",
+        "x, y = features(train), wg.tensor([[p[2]] for p in train])",
+        "x_test, y_test = features(test), wg.tensor([[p[2]] for p in test])",
+        "init, bias = wg.initializers.RandomUniform(-0.5, 0.5), " + bias,
+        "model = wg.Sequential([",
+        f"    wg.Input(shape=({n_features},)),",
+        *dense,
+        "])",
+        f"model.compile(wg.optimizers.SGD({s['learningRate']!r}), half_squared_error)",
+        "if sys.argv[1:]:",
+        "    model.load_weights(sys.argv[1])",
+        "else:",
+        f"    model.fit(x, y, batch_size={s['batchSize']}, epochs={int(epochs)}, shuffle=False, verbose=0)",
+        'print(f"test loss {half_squared_error(y_test, model.predict(x_test, verbose=0)).mean().item():.3f}")',
+        "",
+    ])
+
+
 def _coarse(h):
     """A (DENSITY², n) grid of values as (n, NEURON_DENSITY²) means of DENSITY/NEURON_DENSITY-wide squares."""
     n, k = h.shape[1], DENSITY // NEURON_DENSITY
@@ -319,4 +418,4 @@ def _flat(points) -> list[float]:
     return [v for p in points for v in p]
 
 
-__all__ = ["Playground", "PlaygroundError", "normalize", "half_squared_error", "FEATURES", "DEFAULTS"]
+__all__ = ["Playground", "PlaygroundError", "normalize", "half_squared_error", "script", "FEATURES", "DEFAULTS"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import time
 from urllib.parse import unquote
 
@@ -173,3 +175,32 @@ def test_the_spiral_with_sine_features_learns(page, server, artifacts):
 def test_a_bad_link_says_what_is_wrong(page, server):
     page.goto(server + "/#networkShape=12")
     expect(page.locator("#status")).to_contain_text("networkShape", timeout=READY_TIMEOUT)
+
+
+def test_the_trained_network_downloads_as_a_script_and_its_weights(page, server, tmp_path, artifacts):
+    """Take it with you: the page's script builds the network on screen on the same points, and with
+    the weights the page trained (a safetensors file the safetensors library reads) it gives, on the
+    desktop, the test loss the page shows."""
+    open_playground(page, server, "#networkShape=3&sinX=true&regularization=L2&regularizationRate=0.001&seed=0.25")
+    play_until(page, below=0.15, max_epochs=400)
+    settled_epoch(page)
+    shown = float(page.inner_text("#loss-test"))
+    files = {}
+    for button in ("#download-script", "#download-weights"):
+        with page.expect_download() as download:
+            page.click(button)
+        files[button] = tmp_path / download.value.suggested_filename
+        download.value.save_as(files[button])
+    script, weights = files["#download-script"], files["#download-weights"]
+    assert (script.name, weights.name) == ("webgrad_playground.py", "webgrad_playground.safetensors")
+    page.screenshot(path=str(artifacts / "playground_exported.png"))
+
+    from safetensors.numpy import load_file
+    stored = load_file(str(weights))
+    assert {name: t.shape for name, t in stored.items()} == {
+        "dense/kernel": (3, 3), "dense/bias": (3,), "dense_1/kernel": (3, 1), "dense_1/bias": (1,)}, stored.keys()
+    ran = subprocess.run([sys.executable, str(script), str(weights)], capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    got = float(re.search(r"test loss (\d+\.\d+)", ran.stdout).group(1))
+    assert abs(got - shown) <= 0.0015, (got, shown, ran.stdout)

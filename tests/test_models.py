@@ -370,3 +370,33 @@ def test_fit_with_steps_per_execution_trains_as_step_by_step_in_one_kernel(gpu):
     assert models[1]._traced_train_steps[5].plan.summary()["lowering"] == "single_kernel"
     with pytest.raises(ValueError, match="steps_per_execution must be a positive integer"):
         models[1].compile("sgd", "mse", steps_per_execution=0)
+
+
+@pytest.mark.parametrize("state", [
+    {"problem": "regression", "regDataset": "reg-gauss", "networkShape": [5], "activation": "relu", "initZero": True},
+    {"dataset": "xor", "networkShape": [], "xTimesY": True, "regularization": "L1", "regularizationRate": 0.01},
+    {"dataset": "spiral", "networkShape": [4, 3], "sinY": True, "noise": 20, "percTrainData": 70, "batchSize": 7},
+], ids=["regression", "no_hidden_layer", "spiral"])
+def test_the_playgrounds_exported_weights_give_its_test_loss_in_its_script(state):
+    """The playground's export on the desktop: its script, run with its weights, rebuilds the same
+    points and network and prints the test loss the playground computes for them."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from webgrad.playground import Playground
+    pg = Playground()
+    asyncio.run(pg.configure(dict(state, seed="0.75")))
+    frame = asyncio.run(pg.train(5))
+    out = asyncio.run(pg.export())
+    with tempfile.TemporaryDirectory() as folder:
+        script, weights = (os.path.join(folder, name) for name in out["names"])
+        with open(script, "w") as f:
+            f.write(out["script"])
+        with open(weights, "wb") as f:
+            f.write(out["weights"])
+        ran = subprocess.run([sys.executable, script, weights], capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.strip() == f"test loss {frame['loss_test']:.3f}", (ran.stdout, frame["loss_test"])

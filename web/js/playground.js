@@ -101,7 +101,7 @@ const py = new PythonWorker({
     document.body.dataset.state = "ready";
     $("status").textContent = `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s`;
     window.webgradReady = { device, timings, python, total: Math.round(performance.now()) };
-    for (const id of ["play-pause-button", "next-step-button"]) $(id).disabled = false;
+    for (const id of ["play-pause-button", "next-step-button", "download-script", "download-weights"]) $(id).disabled = false;
   },
   onUnavailable: ({ kind, reason, help }) => {
     document.body.dataset.state = kind;
@@ -182,6 +182,27 @@ $("play-pause-button").onclick = () => (playing ? pause() : play());
 $("next-step-button").onclick = () => { pause(); exclusive(async () => drawFrame(await py.call("train", 1))); };
 $("reset-button").onclick = () => { pause(); if (ready) exclusive(() => py.call("reset").then((f) => { shown = f; lossHistory.length = 0; drawFrame(f); })); };
 $("regenerate").onclick = () => { state.seed = Math.random().toFixed(5); reconfigure(); };
+
+// ---- taking the model away: the script and the trained weights, as files ---------------------
+
+function download(name, data, type) {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const a = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// Between two training calls (play goes on): the weights are those of the epoch shown then.
+const exported = (pick) => () => exclusive(async () => {
+  const out = await py.call("export");
+  const [scriptName, weightsName] = out.names;
+  if (pick === "script") download(scriptName, out.script, "text/x-python");
+  else download(weightsName, out.weights.buffer ? new Uint8Array(out.weights) : out.weights, "application/octet-stream");
+});
+$("download-script").onclick = exported("script");
+$("download-weights").onclick = exported("weights");
 
 // ---- drawing a frame -------------------------------------------------------------------------
 
