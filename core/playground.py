@@ -5,7 +5,8 @@ with the Playground's own state keys (``networkShape``, ``learningRate``, ``data
 draws what comes back. Training is the Playground's: weights uniform in [-0.5, 0.5], biases 0.1
 (0 with ``initZero``), tanh output and labels -1/+1 for a classification, a linear output for a
 regression, the loss the mean of ½(output - label)², plain SGD, one epoch a pass over the
-training points in order. Here it is a Keras model trained by ``fit`` with
+training points in order; keys of our own choose another optimizer (``optimizer``: sgd, momentum,
+adam) and loss (``loss``: squared, crossentropy), and each frame carries the accuracy (R²) too. Here it is a Keras model trained by ``fit`` with
 ``steps_per_execution``: many steps in one single-kernel dispatch.
 
     >>> import asyncio
@@ -28,7 +29,7 @@ from .datasets import playground as problems
 from .keras import initializers, layers, optimizers, regularizers
 from .keras.models import Sequential
 from .graph import function
-from .tensor import cat, tensor
+from .tensor import cat, tensor, zeros
 
 # Feature name (the Playground's state key) -> its function of the points' x1 and x2 columns, its label,
 # and the same function as the exported script spells it.
@@ -42,12 +43,20 @@ DATASETS = {"circle": "circle", "xor": "xor", "gauss": "gauss", "spiral": "spira
 REG_DATASETS = {"reg-plane": "plane", "reg-gauss": "multi_gauss"}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 REGULARIZATIONS = ("none", "L1", "L2")
+# Keys of our own (the Playground has plain SGD and its squared error only): the optimizer and the loss.
+# Each optimizer made from the learning rate, and as the exported script spells it.
+OPTIMIZERS = {
+    "sgd": (lambda lr: optimizers.SGD(lr), "wg.optimizers.SGD({lr!r})"),
+    "momentum": (lambda lr: optimizers.SGD(lr, momentum=0.9), "wg.optimizers.SGD({lr!r}, momentum=0.9)"),
+    "adam": (lambda lr: optimizers.Adam(lr), "wg.optimizers.Adam({lr!r})"),
+}
+LOSSES = ("squared", "crossentropy")
 DEFAULTS = {
     "activation": "tanh", "regularization": "none", "batchSize": 10, "dataset": "circle",
     "regDataset": "reg-plane", "learningRate": 0.03, "regularizationRate": 0.0, "noise": 0,
     "networkShape": [4, 2], "seed": "0.00000", "percTrainData": 50, "problem": "classification",
     "initZero": False, "x": True, "y": True, "xTimesY": False, "xSquared": False, "ySquared": False,
-    "sinX": False, "sinY": False,
+    "sinX": False, "sinY": False, "optimizer": "sgd", "loss": "squared",
 }
 DOMAIN = 6.0          # the heatmaps cover [-6, 6]²
 DENSITY = 100         # the output's heatmap is DENSITY x DENSITY, a neuron's DENSITY / 10 squared
@@ -58,6 +67,7 @@ EPOCHS_PER_DISPATCH = 5    # epochs of steps in one single-kernel dispatch (play
 DATA_KEYS = ("dataset", "regDataset", "problem", "noise", "seed", "percTrainData")
 NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "initZero", "regularization", "regularizationRate",
                             "x", "y", "xTimesY", "xSquared", "ySquared", "sinX", "sinY")
+TRAINING_KEYS = ("optimizer", "loss")     # a change keeps the weights, with a fresh optimizer
 
 
 class PlaygroundError(ValueError):
@@ -92,6 +102,10 @@ def normalize(state: dict) -> dict:
     _one_of(s, "problem", ("classification", "regression"))
     _one_of(s, "dataset", tuple(DATASETS))
     _one_of(s, "regDataset", tuple(REG_DATASETS))
+    _one_of(s, "optimizer", tuple(OPTIMIZERS))
+    _one_of(s, "loss", LOSSES)
+    if s["loss"] == "crossentropy" and s["problem"] != "classification":
+        raise PlaygroundError("loss crossentropy is for a classification; a regression takes loss squared")
     if len(s["networkShape"]) > MAX_LAYERS or any(not 1 <= n <= MAX_NEURONS for n in s["networkShape"]):
         raise PlaygroundError(f"networkShape: 0 to {MAX_LAYERS} hidden layers of 1 to {MAX_NEURONS} neurons, "
                               f"got {s['networkShape']}")
@@ -123,6 +137,32 @@ def half_squared_error(y_true, y_pred):
     return 0.5 * ((y_pred - y_true) ** 2).mean(axis=-1)
 
 
+def tanh_cross_entropy(y_true, y_pred):
+    """Cross-entropy for the Playground's tanh output and -1/+1 labels, read as the probability
+    (output + 1) / 2 of the +1 class (clipped to [1e-7, 1 - 1e-7]); the mean over a batch.
+
+    Example:
+        >>> round(tanh_cross_entropy(wg.tensor([[1.0]]), wg.tensor([[0.0]])).item(), 4)     # p = 1/2: log 2
+        0.6931
+    """
+    p = ((y_pred + 1.0) * 0.5).clip(1e-7, 1.0 - 1e-7)
+    t = (y_true + 1.0) * 0.5
+    return -(t * p.log() + (1.0 - t) * (1.0 - p).log()).mean(axis=-1)
+
+
+LOSS_FUNCTIONS = {"squared": half_squared_error, "crossentropy": tanh_cross_entropy}
+LOSS_SCRIPTS = {      # each as the exported script defines it
+    "squared": ["def loss(y_true, y_pred):",
+                '    """The Playground\'s loss: the mean of ½(output - label)²."""',
+                "    return 0.5 * ((y_pred - y_true) ** 2).mean(axis=-1)"],
+    "crossentropy": ["def loss(y_true, y_pred):",
+                     '    """Cross-entropy of the tanh output read as the probability (output + 1) / 2 of label +1."""',
+                     "    p = ((y_pred + 1.0) * 0.5).clip(1e-7, 1.0 - 1e-7)",
+                     "    t = (y_true + 1.0) * 0.5",
+                     "    return -(t * p.log() + (1.0 - t) * (1.0 - p).log()).mean(axis=-1)"],
+}
+
+
 class Playground:
     """One playground: its state, data, model and epoch count. Every method returns what the page
     draws next (see ``configure`` and ``frame``)."""
@@ -146,6 +186,9 @@ class Playground:
             self._make_data()
         if self.model is None or any(old[k] != s[k] for k in NETWORK_KEYS):
             self._make_model()
+        elif any(old[k] != s[k] for k in TRAINING_KEYS):
+            self._compile()
+            self._frame = None
         else:                       # the same network trains on: a new rate takes effect at the next step
             self.model.optimizer.learning_rate = s["learningRate"]
             if old["batchSize"] != s["batchSize"]:
@@ -223,8 +266,9 @@ class Playground:
         self._compile()
 
     def _compile(self) -> None:
-        self.steps_per_epoch = -(-len(self.train_points) // self.state["batchSize"])
-        self.model.compile(optimizers.SGD(self.state["learningRate"]), half_squared_error)
+        s = self.state
+        self.steps_per_epoch = -(-len(self.train_points) // s["batchSize"])
+        self.model.compile(OPTIMIZERS[s["optimizer"]][0](s["learningRate"]), LOSS_FUNCTIONS[s["loss"]])
         self._blocks, self._warm = {}, None
 
     # ---- training ------------------------------------------------------------------------------
@@ -300,26 +344,44 @@ class Playground:
     # ---- what the page draws -------------------------------------------------------------------
 
     def frame(self) -> dict:
-        """The epoch, both losses, and ``maps``: float32 bytes of the output's heatmap (DENSITY²
-        values, rows from y = +6 down), then each hidden and output neuron's (NEURON_DENSITY², layer by
-        layer), then ``weights``: every kernel and bias, layer by layer (kernels row-major)."""
+        """The epoch, both losses (the loss trained on), ``metric`` on both ("accuracy" of a
+        classification, the output's sign against the label's; "r2" of a regression), ``confusion``
+        (the test points' counts: +1 as +1, +1 as -1, -1 as +1, -1 as -1; zeros for a regression), and
+        ``maps``: float32 bytes of the output's heatmap (DENSITY² values, rows from y = +6 down), then each
+        hidden and output neuron's (NEURON_DENSITY², layer by layer), then ``weights``: every kernel and
+        bias, layer by layer (kernels row-major)."""
         if self._frame is None:                 # one traced pass: a few dispatches and one readback
             self._frame = function(self._frame_values)
         raw = self._frame().tobytes()
-        loss_train, loss_test = struct.unpack_from("<2f", raw)
-        return {"epoch": self.epoch, "loss_train": loss_train, "loss_test": loss_test, "maps": raw[8:]}
+        loss_train, loss_test, metric_train, metric_test, *confusion = struct.unpack_from("<8f", raw)
+        classify = self.state["problem"] == "classification"
+        return {"epoch": self.epoch, "loss_train": loss_train, "loss_test": loss_test,
+                "metric": "accuracy" if classify else "r2", "metric_train": metric_train, "metric_test": metric_test,
+                "confusion": [round(c) for c in confusion], "maps": raw[32:]}
 
     def _frame_values(self):
         """One forward pass over the training points, the test points and the grid together (a dispatch
-        a layer, not three), then both losses, the maps and the weights as one flat tensor."""
+        a layer, not three), then both losses, the metrics, the maps and the weights as one flat tensor."""
         n_train, n_eval = len(self.train_points), len(self.train_points) + len(self.test_points)
         h, maps = self.x_frame, []
         for layer in self.model.layers:
             h = layer(h)
             maps.append(_coarse(h[n_eval:]))
-        half_squared = 0.5 * (h[:n_eval] - self.y_eval) ** 2
-        losses = [half_squared[:n_train].mean().reshape(1), half_squared[n_train:].mean().reshape(1)]
-        return cat(losses + [h[n_eval:].reshape(-1)] + [m.reshape(-1) for m in maps]
+        out, y = h[:n_eval], self.y_eval
+        per_point = LOSS_FUNCTIONS[self.state["loss"]](y, out)
+        parts = [per_point[:n_train].mean(), per_point[n_train:].mean()]
+        if self.state["problem"] == "classification":
+            said, was = (out >= 0).float(), (y > 0).float()
+            right = said * was + (1 - said) * (1 - was)
+            said, was = said[n_train:], was[n_train:]
+            parts += [right[:n_train].mean(), right[n_train:].mean(), (was * said).sum(), (was * (1 - said)).sum(),
+                      ((1 - was) * said).sum(), ((1 - was) * (1 - said)).sum()]
+        else:
+            for part in (slice(0, n_train), slice(n_train, n_eval)):
+                o, t = out[part], y[part]
+                parts.append(1 - ((o - t) ** 2).sum() / ((t - t.mean()) ** 2).sum().clip(1e-12))
+            parts.append(zeros(4))              # no confusion matrix
+        return cat([p.reshape(-1) for p in parts] + [h[n_eval:].reshape(-1)] + [m.reshape(-1) for m in maps]
                    + [w.reshape(-1) for w in self.model.weights])
 
     def _feature_maps(self) -> bytes:
@@ -385,9 +447,7 @@ def script(state: dict, epochs: int = 100) -> str:
         f"    return wg.cat([{columns}], axis=1)",
         "",
         "",
-        "def half_squared_error(y_true, y_pred):",
-        '    """The Playground\'s loss: the mean of ½(output - label)²."""',
-        "    return 0.5 * ((y_pred - y_true) ** 2).mean(axis=-1)",
+        *LOSS_SCRIPTS[s["loss"]],
         "",
         "",
         "x, y = features(train), wg.tensor([[p[2]] for p in train])",
@@ -397,12 +457,12 @@ def script(state: dict, epochs: int = 100) -> str:
         f"    wg.Input(shape=({n_features},)),",
         *dense,
         "])",
-        f"model.compile(wg.optimizers.SGD({s['learningRate']!r}), half_squared_error)",
+        f"model.compile({OPTIMIZERS[s['optimizer']][1].format(lr=s['learningRate'])}, loss)",
         "if sys.argv[1:]:",
         "    model.load_weights(sys.argv[1])",
         "else:",
         f"    model.fit(x, y, batch_size={s['batchSize']}, epochs={int(epochs)}, shuffle=False, verbose=0)",
-        'print(f"test loss {half_squared_error(y_test, model.predict(x_test, verbose=0)).mean().item():.3f}")',
+        'print(f"test loss {loss(y_test, model.predict(x_test, verbose=0)).mean().item():.3f}")',
         "",
     ])
 

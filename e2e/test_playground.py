@@ -204,3 +204,23 @@ def test_the_trained_network_downloads_as_a_script_and_its_weights(page, server,
     assert ran.returncode == 0, ran.stderr[-2000:]
     got = float(re.search(r"test loss (\d+\.\d+)", ran.stdout).group(1))
     assert abs(got - shown) <= 0.0015, (got, shown, ran.stdout)
+
+
+def test_adam_and_cross_entropy_train_and_the_metrics_show(page, server, artifacts):
+    """Beyond the Playground: the optimizer and the loss are controls (and URL keys of our own); the
+    test accuracy and the test points' confusion matrix show next to the loss, R² for a regression."""
+    open_playground(page, server, "#seed=0.3")
+    page.select_option("#optimizer", "adam")
+    page.select_option("#loss", "crossentropy")
+    expect(page).to_have_url(re.compile(r"optimizer=adam.*loss=crossentropy|loss=crossentropy.*optimizer=adam"))
+    at, loss = play_until(page, below=0.05, max_epochs=300)
+    settled_epoch(page)
+    accuracy = float(page.inner_text("#metric-test"))
+    cells = [int(page.inner_text(f"#confusion-{k}")) for k in ("pp", "pn", "np", "nn")]
+    assert sum(cells) == 250, cells                      # the test half of the circle's 500 points
+    assert accuracy >= 0.95 and abs(accuracy - (cells[0] + cells[3]) / 250) < 1e-3, (accuracy, cells, at, loss)
+    page.screenshot(path=str(artifacts / "playground_metrics.png"))
+    page.select_option("#problem", "regression")         # cross-entropy is for a classification: back to squared
+    expect(page.locator("#metric-name")).to_have_text("Test R²", timeout=30_000)
+    expect(page.locator("#loss")).to_have_value("squared")
+    expect(page.locator("#confusion")).to_be_hidden()

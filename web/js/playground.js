@@ -14,7 +14,7 @@ const DEFAULTS = {
   learningRate: 0.03, regularizationRate: 0, noise: 0, networkShape: [4, 2], seed: null,
   showTestData: false, discretize: false, percTrainData: 50, x: true, y: true, xTimesY: false,
   xSquared: false, ySquared: false, sinX: false, sinY: false, problem: "classification", initZero: false,
-  hideText: false,
+  hideText: false, optimizer: "sgd", loss: "squared",     // the last two are ours: the Playground has SGD and ½(out - y)² only
 };
 const KEYS = Object.keys(DEFAULTS);
 const CLASSIFY = ["circle", "xor", "gauss", "spiral"], REGRESS = ["reg-plane", "reg-gauss"];
@@ -214,6 +214,7 @@ function drawFrame(frame) {
   $("iter-number").textContent = String(frame.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   $("loss-train").textContent = frame.loss_train.toFixed(3);
   $("loss-test").textContent = frame.loss_test.toFixed(3);
+  drawMetrics(frame);
   lossHistory.push([frame.loss_train, frame.loss_test]);
   drawLossChart();
   drawHeatmap();
@@ -228,6 +229,17 @@ function drawFrame(frame) {
   }
   frame.weightsAt = at;
   drawLinks();
+}
+
+function drawMetrics(frame) {
+  const accuracy = frame.metric === "accuracy";
+  $("metric-name").textContent = accuracy ? "Test accuracy" : "Test R²";
+  $("metric-train-name").textContent = accuracy ? "Training accuracy" : "Training R²";
+  $("metric-test").textContent = frame.metric_test.toFixed(3);
+  $("metric-train").textContent = frame.metric_train.toFixed(3);
+  $("confusion").hidden = !accuracy;
+  const [pp, pn, np, nn] = frame.confusion;
+  Object.entries({ pp, pn, np, nn }).forEach(([k, v]) => { $(`confusion-${k}`).textContent = v; });
 }
 
 function drawHeatmap() {
@@ -453,7 +465,7 @@ function drawThumbnails(points) {
   }
 }
 
-const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "problem"];
+const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "optimizer", "loss", "problem"];
 const SLIDERS = ["percTrainData", "noise", "batchSize"];
 function syncControls() {
   for (const id of SELECTS) {
@@ -471,7 +483,8 @@ for (const id of SELECTS) {
     const v = e.target.value;
     state[id] = typeof DEFAULTS[id] === "number" ? +v : v;
     if (id === "problem" && Object.keys(thumbnails).length) drawThumbnails(thumbnails);
-    reconfigure();
+    if (id === "problem" && v === "regression" && state.loss === "crossentropy") state.loss = "squared";
+    reconfigure();       // (syncControls in it shows the loss it may have changed)
   };
 }
 for (const id of SLIDERS) {
