@@ -135,6 +135,46 @@ def _render_scatter_add(u: ScatterAddLoop, em: Emit, rotate: int) -> list[str]:
     return em.loop(p_ * n * q_, rotate, body)
 
 
+class CatLoop(Loop):
+    """The inputs side by side along ``axis``: one loop per input over its slab of the output."""
+
+    def __init__(self, *inputs: Loc, axis: int, out_type: str, outputs: list, epilogue: LoopEpilogue | None = None,
+                 name: str = "cat"):
+        self.inputs, self.axis, self.out_type = inputs, axis, out_type
+        self.outputs, self.epilogue, self.name = outputs, epilogue, name
+
+    def _slabs(self):
+        """(input, its size along the axis, where its slab starts), and the outer and inner sizes."""
+        first = self.inputs[0].view.shape
+        starts, at = [], 0
+        for x in self.inputs:
+            starts.append((x, x.view.shape[self.axis], at))
+            at += x.view.shape[self.axis]
+        return starts, prod(first[:self.axis]), at, prod(first[self.axis + 1:])
+
+    def elements(self) -> int:
+        slabs, p, total, q = self._slabs()
+        return p * total * q
+
+    def trips(self, em: Emit) -> int:
+        slabs, p, _, q = self._slabs()
+        return sum(em.trips(p * n * q) for _, n, _ in slabs)
+
+    def render(self, em: Emit, rotate: int) -> list[str]:
+        slabs, p, total, q = self._slabs()
+        lines = []
+        for x, n, start in slabs:
+            body = [f"let q = e % {q};", f"let a = (e / {q}) % {n};", f"let p = e / {q * n};"]
+            coords, off = _at_pq(x, self.axis, "p", "a", "q")
+            value = em.read(x, off)
+            body += coords + [f"let value = {value if x.type == self.out_type else f'{self.out_type}({value})'};",
+                              f"let f = (p * {total} + {start} + a) * {q} + q;"]
+            body += finish(self, em, "value", "f")
+            lines += em.loop(p * n * q, rotate, body)
+            rotate += p * n * q
+        return lines
+
+
 @dataclass
 class GatherLoop(Loop):
     """out[p, i, q] = x[p, index[i], q] along ``axis`` of x (negative indices count from the end)."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from math import prod
 
-from webgpu_kernels.indexing import cat_launches, pad_launches
+from webgpu_kernels.indexing import CatLoop, cat_launches, pad_launches
 from webgpu_kernels.kernel import literal
+from webgpu_kernels.loop import Form
 
 from ..dtypes import promote
 from .registry import Meta, Op, ShapeError, fmt, register
@@ -176,6 +177,11 @@ def _cat_kernel(ins, out: Meta, axis=0):
     return cat_launches([v for v, _ in ins], out.shape, axis, out.dtype.wgsl)
 
 
+def _cat_loop(ins, out: Meta, axis=0):
+    return Form(CatLoop, tuple(ins), {"axis": axis % len(out.shape), "out_type": out.dtype.value_type},
+                work=2 * prod(out.shape))
+
+
 def _cat_grad(g, out, *xs, axis=0):
     axis %= len(out.shape)
     grads, start = [], 0
@@ -199,4 +205,4 @@ def _cat_sample(rng):
 
 
 register(Op("cat", _cat_infer, lambda *xs, axis=0: _np().concatenate(xs, axis=axis), grad=_cat_grad,
-            kernel=_cat_kernel, sample=_cat_sample, variadic=True, strided=True))
+            kernel=_cat_kernel, loop=_cat_loop, sample=_cat_sample, variadic=True, strided=True))

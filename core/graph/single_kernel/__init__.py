@@ -41,7 +41,7 @@ Measured (steps/s, 100 steps a call): 2-8-8-1 b10 on SwiftShader 24,700 with 4 i
 1,700 with 4 invocations, 1,500 with 64, 490 with one; lavapipe 3,400 / 4,100 / 2,300. One
 invocation never won, so it runs only when forced (``device.force_variant``).
 
-Graphs with ops this lowering has no loop for (random numbers, convolution, pad, cat, float16)
+Graphs with ops this lowering has no loop for (random numbers, convolution, pad, float16)
 are not eligible: ``NotEligible`` says why, and the caller falls back to the normal plan, once
 per step. So do steps above ``MAX_AUTO_WORK`` unless ``single_kernel=True`` asks for one kernel.
 
