@@ -21,6 +21,7 @@ adam) and loss (``loss``: squared, crossentropy), and each frame carries the acc
 from __future__ import annotations
 
 import random
+import re
 import struct
 import zlib
 
@@ -72,6 +73,65 @@ TRAINING_KEYS = ("optimizer", "loss")     # a change keeps the weights, with a f
 
 class PlaygroundError(ValueError):
     """A state the Playground cannot take (its message names the key and the values it accepts)."""
+
+
+MAX_POINTS = 10_000
+
+
+def parse_points(text: str, problem: str = "classification") -> list[tuple[float, float, float]]:
+    r"""A person's own data: lines of ``x, y, label`` (commas, semicolons, tabs or spaces; a header
+    line and ``#`` comments are skipped), x and y in the heatmap's [-6, 6]; a classification's label
+    is 1 or -1 (0 reads as -1), a regression's any number. A bad line raises ``PlaygroundError``
+    naming it, so the page keeps the data it had.
+
+    Example:
+        >>> parse_points("x,y,label\n1.5, -2, 1\n0 0 0\n-3;4;1\n2\t2\t-1  # the last point\n")
+        [(1.5, -2.0, 1.0), (0.0, 0.0, -1.0), (-3.0, 4.0, 1.0), (2.0, 2.0, -1.0)]
+        >>> parse_points("1, 2, 1\n7, 0, 1")
+        Traceback (most recent call last):
+        ...
+        webgrad.playground.PlaygroundError: line 2: x = 7.0 is outside the plot's [-6, 6]
+    """
+    points, first = [], True
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = [f for f in re.split(r"[,;\s]+", line) if f]
+        header, first = first and not any(_number(f) for f in fields), False
+        if header:
+            continue
+        try:
+            values = [float(f) for f in fields]
+        except ValueError:
+            raise PlaygroundError(f"line {number}: expected three numbers (x, y, label), got {line!r}") from None
+        if len(values) != 3:
+            raise PlaygroundError(f"line {number}: expected three numbers (x, y, label), got {len(values)}: {line!r}")
+        x, y, label = values
+        for name, v in (("x", x), ("y", y)):
+            if not -DOMAIN <= v <= DOMAIN or v != v:
+                raise PlaygroundError(f"line {number}: {name} = {v} is outside the plot's [-6, 6]")
+        if problem == "classification":
+            if label not in (-1.0, 0.0, 1.0):
+                raise PlaygroundError(f"line {number}: a classification's label is 1 or -1 (0 reads as -1), got "
+                                      f"{label}; for numbers to fit, choose Problem type: Regression")
+            label = 1.0 if label > 0 else -1.0
+        elif label != label or abs(label) == float("inf"):
+            raise PlaygroundError(f"line {number}: the label must be a number, got {label}")
+        points.append((x, y, label))
+        if len(points) > MAX_POINTS:
+            raise PlaygroundError(f"line {number}: more than {MAX_POINTS:,} points")
+    if len(points) < 4:
+        raise PlaygroundError(f"only {len(points)} point(s): at least 4 are needed (some to train on, some to test)")
+    return points
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def normalize(state: dict) -> dict:
@@ -172,6 +232,7 @@ class Playground:
         self.model = None
         self.epoch = 0
         self._warm = None
+        self.own = None               # a person's own points (parse_points), or None: the dataset's
 
     # ---- setting up ----------------------------------------------------------------------------
 
@@ -182,6 +243,8 @@ class Playground:
         and labels) and ``train``/``test`` (x, y, label per point, flat)."""
         s = normalize(dict(state.to_py()) if hasattr(state, "to_py") else dict(state))
         old, self.state = self.state, s
+        if old is not None and any(old[k] != s[k] for k in ("dataset", "regDataset", "problem")):
+            self.own = None             # another dataset chosen: a person's own data is put away
         if old is None or any(old[k] != s[k] for k in DATA_KEYS):
             self._make_data()
         if self.model is None or any(old[k] != s[k] for k in NETWORK_KEYS):
@@ -199,7 +262,7 @@ class Playground:
     def _shown(self) -> dict:
         shown = self.frame()
         shown.update(network=self.sizes, features=[[k, FEATURES[k][1]] for k in self.feature_names],
-                     train=_flat(self.train_points), test=_flat(self.test_points),
+                     train=_flat(self.train_points), test=_flat(self.test_points), own=self.own is not None,
                      feature_maps=self._feature_maps())
         return shown
 
@@ -221,11 +284,35 @@ class Playground:
         names = {**DATASETS, **REG_DATASETS}
         return {key: _flat(problems.generate(name, 200, 0.0, seed=1)) for key, name in names.items()}
 
+    async def own_data(self, data) -> dict:
+        r"""Train on a person's own points (``parse_points``'s format) from now on, split and shuffled
+        by the state's ratio and seed, on a fresh network; returns what ``configure`` does. ``data`` is
+        the text, or ``{"text": ..., "state": ...}`` with the page's state to take first; a text of
+        ``None`` puts them away (the dataset's points again). A bad file raises ``PlaygroundError`` and
+        changes nothing.
+
+        Example:
+            >>> import asyncio
+            >>> pg = Playground(); _ = asyncio.run(pg.configure({"seed": "1"}))
+            >>> shown = asyncio.run(pg.own_data("1,1,1\n-1,-1,-1\n2,2,1\n-2,-2,-1"))
+            >>> shown["own"], len(shown["train"]) // 3, len(shown["test"]) // 3
+            (True, 2, 2)
+        """
+        data = data.to_py() if hasattr(data, "to_py") else data
+        text, state = (data.get("text"), data.get("state")) if isinstance(data, dict) else (data, None)
+        s = self.state if not isinstance(state, dict) else normalize(dict(state))
+        own = parse_points(text, s["problem"]) if isinstance(text, str) else None     # JavaScript's null: not a str
+        self.state, self.own = s, own
+        self._make_data()
+        self._make_model()
+        return self._shown()
+
     def _make_data(self) -> None:
         s = self.state
         classify = s["problem"] == "classification"
         name = DATASETS[s["dataset"]] if classify else REG_DATASETS[s["regDataset"]]
-        points = problems.generate(name, noise=s["noise"] / 100, seed=_seed(s["seed"]))
+        points = list(self.own) if self.own is not None else \
+            problems.generate(name, noise=s["noise"] / 100, seed=_seed(s["seed"]))
         random.Random(_seed(s["seed"]) + 1).shuffle(points)
         cut = len(points) * s["percTrainData"] // 100
         self.train_points, self.test_points = points[:cut], points[cut:]

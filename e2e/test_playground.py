@@ -224,3 +224,34 @@ def test_adam_and_cross_entropy_train_and_the_metrics_show(page, server, artifac
     expect(page.locator("#metric-name")).to_have_text("Test R²", timeout=30_000)
     expect(page.locator("#loss")).to_have_value("squared")
     expect(page.locator("#confusion")).to_be_hidden()
+
+
+def test_own_data_from_a_csv_trains_and_a_bad_file_names_its_line(page, server, artifacts):
+    """Their own data (TF Playground issues #20, #54, #72, ...): a CSV of x, y, label trains like a
+    dataset; a bad file gets a message naming its line, and the data on screen stays."""
+    import random
+    rng = random.Random(7)
+    rows = ["x,y,label"] + [f"{rng.uniform(-4, -1):.3f},{rng.uniform(1, 4):.3f},1" for _ in range(60)] \
+        + [f"{rng.uniform(1, 4):.3f},{rng.uniform(-4, -1):.3f},-1" for _ in range(60)]
+    open_playground(page, server, "#seed=0.4&networkShape=3")
+    page.set_input_files("#own-data", files=[{"name": "mine.csv", "mimeType": "text/csv",
+                                              "buffer": "\n".join(rows).encode()}])
+    expect(page.locator("#status")).to_have_text("120 points from mine.csv", timeout=30_000)
+    expect(page.locator("#own-thumbnail")).to_be_visible()
+    at, loss = play_until(page, below=0.02, max_epochs=300)
+    assert loss < 0.02, (at, loss)
+    settled_epoch(page)
+    page.screenshot(path=str(artifacts / "playground_own_data.png"))
+
+    page.set_input_files("#own-data", files=[{"name": "bad.csv", "mimeType": "text/csv",
+                                              "buffer": b"1,1,1\n2,2,1\n9,0,1\n"}])
+    expect(page.locator("#status")).to_contain_text("line 3: x = 9.0 is outside the plot's [-6, 6]", timeout=30_000)
+    page.screenshot(path=str(artifacts / "playground_bad_csv.png"))
+    expect(page.locator("#own-thumbnail")).to_be_visible()
+    page.click("#next-step-button")                  # still the person's points: the loss stays where it was
+    settled_epoch(page)
+    assert float(page.inner_text("#loss-test")) < 0.02
+
+    page.click('#datasets canvas[data-dataset="xor"]')      # a dataset again puts them away
+    expect(page.locator("#own-thumbnail")).to_have_count(0, timeout=30_000)
+    expect(page).to_have_url(re.compile(r"dataset=xor"))

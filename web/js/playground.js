@@ -459,11 +459,59 @@ function drawThumbnails(points) {
       ctx.fillRect(((flat[i] + 6) / 12) * 72 - 1, 72 - ((flat[i + 1] + 6) / 12) * 72 - 1, 2.5, 2.5);
     }
     const key = state.problem === "classification" ? "dataset" : "regDataset";
-    canvas.className = state[key] === name ? "selected" : "";
-    canvas.onclick = () => { state[key] = name; drawThumbnails(thumbnails); reconfigure(); };
+    canvas.className = state[key] === name && !shown?.own ? "selected" : "";
+    canvas.onclick = () => {
+      state[key] = name;
+      if (shown?.own) useData(null, "");      // back to the Playground's points
+      else { drawThumbnails(thumbnails); reconfigure(); }
+    };
     box.append(canvas);
   }
+  if (shown?.own) box.append(ownThumbnail());
 }
+
+function ownThumbnail() {      // a person's own points, drawn as a dataset's thumbnail
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 72;
+  canvas.title = "your data";
+  canvas.className = "selected";
+  canvas.id = "own-thumbnail";
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#f3f4f5";
+  ctx.fillRect(0, 0, 72, 72);
+  for (const flat of [shown.train, shown.test]) {
+    for (let i = 0; i < flat.length; i += 3) {
+      ctx.fillStyle = css(flat[i + 2]);
+      ctx.fillRect(((flat[i] + 6) / 12) * 72 - 1, 72 - ((flat[i + 1] + 6) / 12) * 72 - 1, 2.5, 2.5);
+    }
+  }
+  return canvas;
+}
+
+// A person's own points (text: a CSV; null: the dataset's again). A bad file gets its line's
+// message, and the data on screen stays.
+function useData(text, from) {
+  pause();
+  if (!ready) return;
+  serialize(state);
+  exclusive(async () => {
+    shown = await py.call("own_data", { text, state: structuredClone(state) });
+    $("status").classList.remove("error");
+    if (text !== null) $("status").textContent = `${(shown.train.length + shown.test.length) / 3} points from ${from}`;
+    lossHistory.length = 0;
+    drawNetwork();
+    drawFrame(shown);
+    drawThumbnails(thumbnails);
+    exclusive(() => py.call("warm"));
+  });
+}
+$("own-data").onchange = async (e) => {
+  const file = e.target.files[0];
+  if (!file) return;
+  const text = await file.text();
+  e.target.value = "";          // choosing the same file again is a change too
+  useData(text, file.name);
+};
 
 const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "optimizer", "loss", "problem"];
 const SLIDERS = ["percTrainData", "noise", "batchSize"];
