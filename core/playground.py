@@ -57,7 +57,7 @@ DEFAULTS = {
     "regDataset": "reg-plane", "learningRate": 0.03, "regularizationRate": 0.0, "noise": 0,
     "networkShape": [4, 2], "seed": "0.00000", "percTrainData": 50, "problem": "classification",
     "initZero": False, "x": True, "y": True, "xTimesY": False, "xSquared": False, "ySquared": False,
-    "sinX": False, "sinY": False, "optimizer": "sgd", "loss": "squared",
+    "sinX": False, "sinY": False, "optimizer": "sgd", "loss": "squared", "activations": [],
 }
 DOMAIN = 6.0          # the heatmaps cover [-6, 6]²
 DENSITY = 100         # the output's heatmap is DENSITY x DENSITY, a neuron's DENSITY / 10 squared
@@ -66,7 +66,7 @@ MAX_LAYERS, MAX_NEURONS = 6, 8
 EPOCHS_PER_DISPATCH = 5    # epochs of steps in one single-kernel dispatch (play asks for multiples of it)
 # Which keys of the state decide the data, the network, the training: a change rebuilds from there on.
 DATA_KEYS = ("dataset", "regDataset", "problem", "noise", "seed", "percTrainData")
-NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "initZero", "regularization", "regularizationRate",
+NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "activations", "initZero", "regularization", "regularizationRate",
                             "x", "y", "xTimesY", "xSquared", "ySquared", "sinX", "sinY")
 TRAINING_KEYS = ("optimizer", "loss")     # a change keeps the weights, with a fresh optimizer
 
@@ -158,6 +158,7 @@ def normalize(state: dict) -> dict:
         s[key] = s[key] not in (False, "false", 0, "0")
     s["seed"] = str(s["seed"])
     _one_of(s, "activation", ACTIVATIONS)
+    s["activations"] = _layer_activations(s)
     _one_of(s, "regularization", REGULARIZATIONS)
     _one_of(s, "problem", ("classification", "regression"))
     _one_of(s, "dataset", tuple(DATASETS))
@@ -175,6 +176,32 @@ def normalize(state: dict) -> dict:
     if not any(s[name] for name in FEATURES):
         raise PlaygroundError("choose at least one input feature (x, y, xSquared, ...)")
     return s
+
+
+def _layer_activations(s: dict) -> list[str]:
+    """``activations`` (a key of our own, TF Playground issue #50): one activation per hidden layer,
+    or [] when every layer takes ``activation`` (a list all equal to it reads as [])."""
+    acts = s["activations"]
+    acts = [a.strip() for a in acts.split(",") if a.strip()] if isinstance(acts, str) else [str(a) for a in acts]
+    if acts and len(acts) != len(s["networkShape"]):
+        raise PlaygroundError(f"activations: one per hidden layer ({len(s['networkShape'])}), got {len(acts)}: "
+                              f"{','.join(acts)}")
+    for a in acts:
+        if a not in ACTIVATIONS:
+            raise PlaygroundError(f"activations: each one of {', '.join(ACTIVATIONS)}, got {a!r}")
+    return [] if all(a == s["activation"] for a in acts) else acts
+
+
+def layer_activations(state: dict) -> list[str]:
+    """The activation of each hidden layer of a (normalized) state.
+
+    Example:
+        >>> layer_activations(normalize({"networkShape": [4, 2], "activations": "relu,tanh"}))
+        ['relu', 'tanh']
+        >>> layer_activations(normalize({"networkShape": [4, 2], "activation": "sigmoid"}))
+        ['sigmoid', 'sigmoid']
+    """
+    return state["activations"] or [state["activation"]] * len(state["networkShape"])
 
 
 def _one_of(s: dict, key: str, valid: tuple) -> None:
@@ -344,8 +371,9 @@ class Playground:
         output = "tanh" if s["problem"] == "classification" else "linear"
         self.model = Sequential(
             [layers.Input(shape=(self.sizes[0],))]
-            + [layers.Dense(n, activation=s["activation"], kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
-                            bias_initializer=bias, kernel_regularizer=reg) for n in s["networkShape"]]
+            + [layers.Dense(n, activation=act, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
+                            bias_initializer=bias, kernel_regularizer=reg)
+               for n, act in zip(s["networkShape"], layer_activations(s))]
             + [layers.Dense(1, activation=output, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
                             bias_initializer=bias, kernel_regularizer=reg)])
         self.epoch = 0
@@ -503,13 +531,13 @@ def script(state: dict, epochs: int = 100) -> str:
     reg = {"none": "", "L1": f", kernel_regularizer=wg.regularizers.L1({s['regularizationRate']!r})",
            "L2": f", kernel_regularizer=wg.regularizers.L2({s['regularizationRate'] / 2!r})"}[s["regularization"]]
     output = "tanh" if classify else "linear"
-    dense = [f'    L.Dense({n}, activation="{s["activation"]}", kernel_initializer=init, bias_initializer=bias{reg}),'
-             for n in s["networkShape"]]
+    dense = [f'    L.Dense({n}, activation="{act}", kernel_initializer=init, bias_initializer=bias{reg}),'
+             for n, act in zip(s["networkShape"], layer_activations(s))]
     dense.append(f'    L.Dense(1, activation="{output}", kernel_initializer=init, bias_initializer=bias{reg}),')
     bias = "wg.initializers.Zeros()" if s["initZero"] else "wg.initializers.Constant(0.1)"
     shape = ",".join(map(str, s["networkShape"]))
     return "\n".join([
-        f'"""webgrad playground: {name}, network {shape or "(no hidden layer)"}, {s["activation"]}, '
+        f'"""webgrad playground: {name}, network {shape or "(no hidden layer)"}, {",".join(layer_activations(s))}, '
         f'learning rate {s["learningRate"]}, batch size {s["batchSize"]}.',
         "",
         f"    python {SCRIPT_NAME}                                      # train it: {epochs} epochs, as the page did",
@@ -565,4 +593,5 @@ def _flat(points) -> list[float]:
     return [v for p in points for v in p]
 
 
-__all__ = ["Playground", "PlaygroundError", "normalize", "half_squared_error", "script", "FEATURES", "DEFAULTS"]
+__all__ = ["Playground", "PlaygroundError", "normalize", "layer_activations", "parse_points", "half_squared_error",
+           "tanh_cross_entropy", "script", "FEATURES", "DEFAULTS"]

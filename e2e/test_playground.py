@@ -255,3 +255,19 @@ def test_own_data_from_a_csv_trains_and_a_bad_file_names_its_line(page, server, 
     page.click('#datasets canvas[data-dataset="xor"]')      # a dataset again puts them away
     expect(page.locator("#own-thumbnail")).to_have_count(0, timeout=30_000)
     expect(page).to_have_url(re.compile(r"dataset=xor"))
+
+
+def test_each_hidden_layer_takes_its_own_activation(page, server):
+    """Per-layer activation (TF Playground issue #50): a layer's own select changes that layer only,
+    the URL keeps it (a key of our own), and the global activation puts every layer back on it."""
+    open_playground(page, server, "#seed=0.2&networkShape=4,3")
+    page.select_option("#activation-2", "relu")
+    expect(page).to_have_url(re.compile(r"activations=tanh,relu"))
+    expect(page.locator("#activation-1")).to_have_value("tanh")
+    at, loss = play_until(page, below=0.1, max_epochs=400)
+    assert loss < 0.1, (at, loss)
+    page.click("#add-layer")                           # a new layer takes the global activation
+    expect(page).to_have_url(re.compile(r"activations=tanh,relu,tanh"))
+    page.select_option("#activation", "sigmoid")       # every layer takes it
+    expect(page.locator("#activation-2")).to_have_value("sigmoid", timeout=30_000)
+    assert "activations=" not in page.url

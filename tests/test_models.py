@@ -378,7 +378,8 @@ def test_fit_with_steps_per_execution_trains_as_step_by_step_in_one_kernel(gpu):
     {"dataset": "spiral", "networkShape": [4, 3], "sinY": True, "noise": 20, "percTrainData": 70, "batchSize": 7},
     {"dataset": "gauss", "networkShape": [2], "optimizer": "adam", "loss": "crossentropy", "learningRate": 0.01},
     {"networkShape": [3], "optimizer": "momentum"},
-], ids=["regression", "no_hidden_layer", "spiral", "adam_crossentropy", "momentum"])
+    {"networkShape": [3, 2], "activations": "relu,sigmoid"},
+], ids=["regression", "no_hidden_layer", "spiral", "adam_crossentropy", "momentum", "layer_activations"])
 def test_the_playgrounds_exported_weights_give_its_test_loss_in_its_script(state):
     """The playground's export on the desktop: its script, run with its weights, rebuilds the same
     points and network and prints the test loss the playground computes for them."""

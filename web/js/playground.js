@@ -14,8 +14,11 @@ const DEFAULTS = {
   learningRate: 0.03, regularizationRate: 0, noise: 0, networkShape: [4, 2], seed: null,
   showTestData: false, discretize: false, percTrainData: 50, x: true, y: true, xTimesY: false,
   xSquared: false, ySquared: false, sinX: false, sinY: false, problem: "classification", initZero: false,
-  hideText: false, optimizer: "sgd", loss: "squared",     // the last two are ours: the Playground has SGD and ½(out - y)² only
+  hideText: false,
+  // keys of our own: the Playground has SGD, ½(out - y)² and one activation for every layer
+  optimizer: "sgd", loss: "squared", activations: [],
 };
+const ACTIVATIONS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" };
 const KEYS = Object.keys(DEFAULTS);
 const CLASSIFY = ["circle", "xor", "gauss", "spiral"], REGRESS = ["reg-plane", "reg-gauss"];
 
@@ -28,7 +31,7 @@ function parseHash(hash) {
     const v = map[key];
     if (v === undefined || (v.trim() === "" && key !== "networkShape")) continue;
     const d = DEFAULTS[key];
-    if (Array.isArray(d)) state[key] = v.trim() === "" ? [] : v.split(",").map(Number);
+    if (Array.isArray(d)) state[key] = v.trim() === "" ? [] : v.split(",").map(key === "activations" ? String : Number);
     else if (typeof d === "boolean") state[key] = v !== "false";
     else if (typeof d === "number") state[key] = +v;
     else state[key] = decodeURIComponent(v);
@@ -39,7 +42,7 @@ function parseHash(hash) {
 }
 
 function serialize(state) {
-  const parts = KEYS.filter((k) => state[k] != null)
+  const parts = KEYS.filter((k) => state[k] != null && !(k === "activations" && !state[k].length))
     .map((k) => `${k}=${Array.isArray(state[k]) ? state[k].join(",") : state[k]}`);
   for (const k of Object.keys(state)) if (k.endsWith("_hide")) parts.push(`${k}=${state[k]}`);
   history.replaceState(null, "", "#" + parts.join("&"));
@@ -314,7 +317,7 @@ function drawNetwork() {
   area.querySelectorAll(".node, .node-label, .layer-head").forEach((e) => e.remove());
   positions = {};
   const sizes = shown.network, layers = sizes.length;
-  const width = area.clientWidth || 600, top = 70, gap = 46;
+  const width = area.clientWidth || 600, top = 92, gap = 46;
   const x = (l) => 40 + (l * (width - 110)) / Math.max(1, layers - 1);
   // inputs: every feature, the chosen ones bright
   FEATURES.forEach((name, i) => {
@@ -349,8 +352,18 @@ function drawNetwork() {
       head.style.top = "0px";
       head.style.width = "60px";
       head.innerHTML = `<div><button class="round tiny" aria-label="add a neuron">+</button>` +
-        `<button class="round tiny" aria-label="remove a neuron">−</button></div><span>${sizes[l]} neuron${sizes[l] > 1 ? "s" : ""}</span>`;
+        `<button class="round tiny" aria-label="remove a neuron">−</button></div><span>${sizes[l]} neuron${sizes[l] > 1 ? "s" : ""}</span>` +
+        `<select class="layer-activation" aria-label="activation of hidden layer ${l}" id="activation-${l}">` +
+        Object.entries(ACTIVATIONS).map(([v, t]) => `<option value="${v}">${t}</option>`).join("") + `</select>`;
       const [add, remove] = head.querySelectorAll("button");
+      const own = head.querySelector("select");
+      own.value = state.activations[l - 1] || state.activation;
+      own.onchange = () => {        // this layer's own activation (the others keep theirs)
+        if (!state.activations.length) state.activations = state.networkShape.map(() => state.activation);
+        state.activations[l - 1] = own.value;
+        if (state.activations.every((a) => a === state.activation)) state.activations = [];
+        reconfigure();
+      };
       add.onclick = () => { if (state.networkShape[l - 1] < MAX_NEURONS) { state.networkShape[l - 1]++; reconfigure(); } };
       remove.onclick = () => { if (state.networkShape[l - 1] > 1) { state.networkShape[l - 1]--; reconfigure(); } };
       area.append(head);
@@ -530,6 +543,7 @@ for (const id of SELECTS) {
   $(id).onchange = (e) => {
     const v = e.target.value;
     state[id] = typeof DEFAULTS[id] === "number" ? +v : v;
+    if (id === "activation") state.activations = [];       // every layer takes it
     if (id === "problem" && Object.keys(thumbnails).length) drawThumbnails(thumbnails);
     if (id === "problem" && v === "regression" && state.loss === "crossentropy") state.loss = "squared";
     reconfigure();       // (syncControls in it shows the loss it may have changed)
@@ -541,8 +555,19 @@ for (const id of SLIDERS) {
 }
 $("showTestData").onchange = (e) => { state.showTestData = e.target.checked; serialize(state); drawPoints(); };
 $("discretize").onchange = (e) => { state.discretize = e.target.checked; serialize(state); if (lastFrame) drawFrame(lastFrame); };
-$("add-layer").onclick = () => { if (state.networkShape.length < MAX_LAYERS) { state.networkShape.push(2); reconfigure(); } };
-$("remove-layer").onclick = () => { if (state.networkShape.length) { state.networkShape.pop(); reconfigure(); } };
+$("add-layer").onclick = () => {
+  if (state.networkShape.length >= MAX_LAYERS) return;
+  state.networkShape.push(2);
+  if (state.activations.length) state.activations.push(state.activation);
+  reconfigure();
+};
+$("remove-layer").onclick = () => {
+  if (!state.networkShape.length) return;
+  state.networkShape.pop();
+  state.activations.pop();
+  if (state.activations.every((a) => a === state.activation)) state.activations = [];
+  reconfigure();
+};
 window.addEventListener("hashchange", () => { state = parseHash(location.hash); hideControls(); reconfigure(); });
 window.addEventListener("resize", () => { if (shown) { drawNetwork(); if (lastFrame) drawFrame(lastFrame); } });
 syncControls();
