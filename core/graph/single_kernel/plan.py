@@ -21,6 +21,11 @@ from ..ir import Graph
 from .analysis import NotEligible, _Analysis, _plan_memory, _Ref, _schedule, _Store
 
 MEASURED = ("workgroup", "small_workgroup")     # the kernel shapes a first call times (see SingleKernelPlan)
+# Where kernels compile in the background (the browser), none longer than this is compiled: in
+# headless Chromium 156 SwiftShader had not finished a 68,913-character single kernel (a 2-6-4-1
+# step in 4 invocations) after 100 s, and every other compile of the page waited behind it (the
+# page hung); 41,533 characters (2-8-8-1 with sine features) compiled in seconds.
+MAX_BACKGROUND_SOURCE = 45_000
 
 
 class SingleKernelPlan:
@@ -75,6 +80,13 @@ class SingleKernelPlan:
         self.candidates = [v for v in self.usable if v in MEASURED] or self.usable
         if not self.usable:
             raise NotEligible(f"one step loops more often than {self.adapter} allows in one dispatch")
+        if hasattr(device.backend, "compile_later"):
+            sizes = {v: len(self.kernel(v)[0].source) for v in self.candidates}
+            self.candidates = [v for v in self.candidates if sizes[v] <= MAX_BACKGROUND_SOURCE]
+            if not self.candidates:
+                raise NotEligible(f"its kernel is {min(sizes.values()):,} characters of WGSL, more than the "
+                                  f"{MAX_BACKGROUND_SOURCE:,} this page compiles in the background")
+            self.usable = [v for v in self.usable if v in self.candidates or v not in sizes]
         if variant is not None and variant not in self.usable:
             raise NotEligible(f"variant {variant!r}: one step loops more often than {self.adapter} allows "
                               f"in one dispatch")
