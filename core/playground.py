@@ -107,23 +107,27 @@ def parse_points(text: str, problem: str = "classification") -> list[tuple[float
             raise PlaygroundError(f"line {number}: expected three numbers (x, y, label), got {line!r}") from None
         if len(values) != 3:
             raise PlaygroundError(f"line {number}: expected three numbers (x, y, label), got {len(values)}: {line!r}")
-        x, y, label = values
-        for name, v in (("x", x), ("y", y)):
-            if not -DOMAIN <= v <= DOMAIN or v != v:
-                raise PlaygroundError(f"line {number}: {name} = {v} is outside the plot's [-6, 6]")
-        if problem == "classification":
-            if label not in (-1.0, 0.0, 1.0):
-                raise PlaygroundError(f"line {number}: a classification's label is 1 or -1 (0 reads as -1), got "
-                                      f"{label}; for numbers to fit, choose Problem type: Regression")
-            label = 1.0 if label > 0 else -1.0
-        elif label != label or abs(label) == float("inf"):
-            raise PlaygroundError(f"line {number}: the label must be a number, got {label}")
-        points.append((x, y, label))
+        points.append(_point(*values, problem, f"line {number}: "))
         if len(points) > MAX_POINTS:
             raise PlaygroundError(f"line {number}: more than {MAX_POINTS:,} points")
     if len(points) < 4:
         raise PlaygroundError(f"only {len(points)} point(s): at least 4 are needed (some to train on, some to test)")
     return points
+
+
+def _point(x: float, y: float, label: float, problem: str, where: str = "") -> tuple[float, float, float]:
+    """One point, checked: x and y in [-6, 6], a classification's label 1 or -1 (0 reads as -1)."""
+    for name, v in (("x", x), ("y", y)):
+        if not -DOMAIN <= v <= DOMAIN or v != v:
+            raise PlaygroundError(f"{where}{name} = {v} is outside the plot's [-6, 6]")
+    if problem == "classification":
+        if label not in (-1.0, 0.0, 1.0):
+            raise PlaygroundError(f"{where}a classification's label is 1 or -1 (0 reads as -1), got {label}; "
+                                  f"for numbers to fit, choose Problem type: Regression")
+        label = 1.0 if label > 0 else -1.0
+    elif label != label or abs(label) == float("inf"):
+        raise PlaygroundError(f"{where}the label must be a number, got {label}")
+    return (float(x), float(y), float(label))
 
 
 def _number(text: str) -> bool:
@@ -334,6 +338,29 @@ class Playground:
         self._make_model()
         return self._shown()
 
+    async def add_points(self, points) -> dict:
+        """Training points where a person clicked (each ``{"x": .., "y": .., "label": 1 or -1}``;
+        ConvNetJS's 2-D demo has it): the network trains on with them, from its weights as they are.
+        The points shown become the person's own. Returns what ``configure`` does.
+
+        Example:
+            >>> import asyncio
+            >>> pg = Playground(); _ = asyncio.run(pg.configure({"seed": "1"}))
+            >>> shown = asyncio.run(pg.add_points([{"x": 5.5, "y": 5.5, "label": -1}, {"x": 5, "y": 5, "label": 1}]))
+            >>> shown["own"], len(shown["train"]) // 3, shown["train"][-6:]
+            (True, 252, [5.5, 5.5, -1.0, 5.0, 5.0, 1.0])
+        """
+        points = points.to_py() if hasattr(points, "to_py") else list(points)
+        added = [_point(float(p["x"]), float(p["y"]), float(p["label"]), self.state["problem"]) for p in points]
+        if self.own is None:
+            self.own = list(self.train_points) + list(self.test_points)
+        self.own += added
+        self.train_points += added
+        self._make_tensors()
+        self.steps_per_epoch = -(-len(self.train_points) // self.state["batchSize"])
+        self._blocks, self._warm, self._frame = {}, None, None
+        return self._shown()
+
     def _make_data(self) -> None:
         s = self.state
         classify = s["problem"] == "classification"
@@ -349,9 +376,9 @@ class Playground:
         x1, x2 = xy[:, :1], xy[:, 1:]
         return cat([FEATURES[k][0](x1, x2) for k in self.feature_names], axis=1)
 
-    def _make_model(self) -> None:
-        s = self.state
-        self.feature_names = [k for k in FEATURES if s[k]]
+    def _make_tensors(self) -> None:
+        """The points' features and labels as tensors, and the grid's, for training and the frames."""
+        self.feature_names = [k for k in FEATURES if self.state[k]]
         self.x_train = self._features(tensor([p[:2] for p in self.train_points]))
         self.y_train = tensor([[p[2]] for p in self.train_points])
         self.x_test = self._features(tensor([p[:2] for p in self.test_points]))
@@ -361,6 +388,10 @@ class Playground:
         self.x_grid = self._features(tensor(grid))          # row j (y from +6 down), column i (x from -6)
         self.x_frame = cat([self.x_train, self.x_test, self.x_grid])     # what a frame's forward pass sees
         self.y_eval = cat([self.y_train, self.y_test])
+
+    def _make_model(self) -> None:
+        s = self.state
+        self._make_tensors()
         self.sizes = [len(self.feature_names), *s["networkShape"], 1]
         bias = initializers.Zeros() if s["initZero"] else initializers.Constant(0.1)
         reg = None

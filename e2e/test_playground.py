@@ -271,3 +271,35 @@ def test_each_hidden_layer_takes_its_own_activation(page, server):
     page.select_option("#activation", "sigmoid")       # every layer takes it
     expect(page.locator("#activation-2")).to_have_value("sigmoid", timeout=30_000)
     assert "activations=" not in page.url
+
+
+def plot_colour(page, x: float, y: float) -> tuple[int, int, int]:
+    """The heatmap's colour at plot coordinates (x, y)."""
+    return tuple(page.evaluate("""([x, y]) => {
+        const c = document.getElementById('heatmap');
+        const px = Math.round(((x + 6) / 12) * c.width), py = Math.round(((6 - y) / 12) * c.height);
+        return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data.slice(0, 3));
+    }""", [x, y]))
+
+
+def test_a_click_on_the_plot_adds_a_point_and_the_network_learns_it(page, server, artifacts):
+    """As ConvNetJS's 2-D demo: clicks on the plot add training points (shift: of class -1); the
+    network trains on from where it was and the heatmap turns to take them in. (With this 2-6-4-1
+    network the page used to hang here: SwiftShader never finished its 69,000-character single
+    kernel, and the click's compiles waited behind it.)"""
+    open_playground(page, server, "#seed=0.6&networkShape=6,4")
+    play_until(page, below=0.05, max_epochs=400)
+    r, g, b = plot_colour(page, 4.5, 4.5)
+    assert r > b, (r, g, b)                          # the circle's outside: orange
+    box = page.locator("#points").bounding_box()
+    for dx, dy in [(0, 0), (-8, 0), (8, 0), (0, -8), (0, 8), (-8, -8), (8, 8), (-8, 8), (8, -8)]:
+        page.mouse.click(box["x"] + (4.5 + 6) / 12 * box["width"] + dx, box["y"] + (6 - 4.5) / 12 * box["height"] + dy)
+    expect(page.locator("#points")).to_have_attribute("data-train", "259", timeout=60_000)   # 250 and the 9 clicked
+    expect(page.locator("#own-thumbnail")).to_be_visible()
+    settled_epoch(page)
+    start = epoch(page)
+    play_until(page, below=0.0, max_epochs=start + 600)
+    settled_epoch(page)
+    page.screenshot(path=str(artifacts / "playground_clicked.png"))
+    r, g, b = plot_colour(page, 4.5, 4.5)
+    assert b > r, (r, g, b, epoch(page))             # learned: blue where the blue points were added

@@ -289,6 +289,7 @@ function drawPoints() {
   };
   draw(shown.train, "#fff");
   if (state.showTestData) draw(shown.test, "#000");
+  canvas.dataset.train = shown.train.length / 3;      // how many training points the plot shows (tests read it)
 }
 
 function drawLossChart() {
@@ -518,6 +519,24 @@ function useData(text, from) {
     exclusive(() => py.call("warm"));
   });
 }
+// A click on the plot adds a training point there (shift: of class -1), as ConvNetJS's 2-D demo;
+// training goes on from the weights as they are. Clicks made while a call is in flight go together.
+let clicked = [];
+$("points").onclick = (e) => {
+  if (!ready || !shown || state.problem !== "classification") return;
+  const box = e.currentTarget.getBoundingClientRect();
+  const x = ((e.clientX - box.left) / box.width) * 12 - 6, y = 6 - ((e.clientY - box.top) / box.height) * 12;
+  clicked.push({ x, y, label: e.shiftKey ? -1 : 1 });
+  if (clicked.length > 1) return;           // the call already queued takes this one too
+  exclusive(async () => {
+    const points = clicked;
+    clicked = [];
+    shown = await py.call("add_points", points);
+    drawFrame(shown);
+    drawPoints();
+    drawThumbnails(thumbnails);
+  });
+};
 $("own-data").onchange = async (e) => {
   const file = e.target.files[0];
   if (!file) return;
