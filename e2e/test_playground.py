@@ -303,3 +303,20 @@ def test_a_click_on_the_plot_adds_a_point_and_the_network_learns_it(page, server
     page.screenshot(path=str(artifacts / "playground_clicked.png"))
     r, g, b = plot_colour(page, 4.5, 4.5)
     assert b > r, (r, g, b, epoch(page))             # learned: blue where the blue points were added
+
+
+def test_the_speed_control_sets_the_epochs_between_two_pictures(page, server):
+    """The speed control (ours): at 1 epoch a frame every epoch is drawn; auto goes back to as many
+    as keep a frame near 30 ms."""
+    open_playground(page, server, "#seed=0.8")
+    page.select_option("#epochsPerFrame", "1")
+    expect(page).to_have_url(re.compile(r"epochsPerFrame=1"))
+    page.click("#play-pause-button")
+    seen = []
+    deadline = time.monotonic() + 60
+    while len(set(seen)) < 12 and time.monotonic() < deadline:
+        seen.append(epoch(page))
+        page.wait_for_timeout(5)
+    page.click("#play-pause-button")
+    shown = sorted(set(seen))
+    assert len(shown) >= 12 and all(b - a == 1 for a, b in zip(shown[1:], shown[2:])), shown

@@ -16,7 +16,7 @@ const DEFAULTS = {
   xSquared: false, ySquared: false, sinX: false, sinY: false, problem: "classification", initZero: false,
   hideText: false,
   // keys of our own: the Playground has SGD, ½(out - y)² and one activation for every layer
-  optimizer: "sgd", loss: "squared", activations: [],
+  optimizer: "sgd", loss: "squared", activations: [], epochsPerFrame: 0,
 };
 const ACTIVATIONS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" };
 const KEYS = Object.keys(DEFAULTS);
@@ -155,14 +155,16 @@ async function play() {
   document.body.classList.add("playing");
   $("play-pause-button").setAttribute("aria-label", "pause");
   rate = { epochs: shown.epoch, t: performance.now() };
-  let epochs = EPOCHS_PER_DISPATCH, asked = performance.now();
+  let epochs = state.epochsPerFrame || EPOCHS_PER_DISPATCH, asked = performance.now();
   const train = () => exclusive(() => py.call("train", epochs));
   let next = train();
   while (playing) {
     const frame = await next;
     const took = performance.now() - asked;
-    // as many epochs a call as keep it near FRAME_MS: fast networks train more between two frames
-    if (took < FRAME_MS * 0.7 && epochs < 20 * EPOCHS_PER_DISPATCH) epochs += EPOCHS_PER_DISPATCH;
+    // as many epochs a call as keep it near FRAME_MS (fast networks train more between two frames),
+    // or as many as the speed control says
+    if (state.epochsPerFrame) epochs = state.epochsPerFrame;
+    else if (took < FRAME_MS * 0.7 && epochs < 20 * EPOCHS_PER_DISPATCH) epochs += EPOCHS_PER_DISPATCH;
     else if (took > FRAME_MS * 1.4 && epochs > EPOCHS_PER_DISPATCH) epochs -= EPOCHS_PER_DISPATCH;
     asked = performance.now();
     next = playing ? train() : null;       // the worker trains on while this frame is drawn
@@ -545,7 +547,8 @@ $("own-data").onchange = async (e) => {
   useData(text, file.name);
 };
 
-const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "optimizer", "loss", "problem"];
+const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "optimizer", "loss", "epochsPerFrame", "problem"];
+const PAGE_ONLY = ["epochsPerFrame"];     // keys the page alone uses: a change trains on, rebuilding nothing
 const SLIDERS = ["percTrainData", "noise", "batchSize"];
 function syncControls() {
   for (const id of SELECTS) {
@@ -565,6 +568,7 @@ for (const id of SELECTS) {
     if (id === "activation") state.activations = [];       // every layer takes it
     if (id === "problem" && Object.keys(thumbnails).length) drawThumbnails(thumbnails);
     if (id === "problem" && v === "regression" && state.loss === "crossentropy") state.loss = "squared";
+    if (PAGE_ONLY.includes(id)) { serialize(state); return; }
     reconfigure();       // (syncControls in it shows the loss it may have changed)
   };
 }
