@@ -29,6 +29,7 @@ from .autograd import no_grad
 from .datasets import playground as problems
 from .keras import initializers, layers, optimizers, regularizers
 from .keras.models import Sequential
+from .keras.saving import save
 from .graph import function
 from .tensor import cat, tensor, zeros
 
@@ -481,7 +482,6 @@ class Playground:
             >>> sorted(out), out["weights"][8:10]          # after the 8-byte header length: the JSON header
             (['epoch', 'names', 'script', 'weights'], b'{"')
         """
-        from .keras.saving import save
         weights = save(dict(self.model.named_weights()), {"format": "webgrad", "model": self.model.name,
                                                          "epoch": str(self.epoch)})
         return {"script": script(self.state, max(self.epoch, 1)), "weights": weights, "epoch": self.epoch,

@@ -15,7 +15,7 @@ from .. import autograd as _autograd
 from ..autograd import no_grad
 from ..ops import ShapeError
 from ..ops.registry import fmt
-from ..tensor import Tensor, stack, zeros
+from ..tensor import Tensor, stack, tensor, zeros
 from . import losses as L
 from .identifiers import unknown
 
@@ -389,8 +389,9 @@ class _Confusion(Metric):
             p = y_pred.detach().reshape(-1, 1)
             if self.from_logits:
                 p = p.sigmoid()
-            if not isinstance(self.thresholds, Tensor):
-                self.thresholds = L.as_tensor([float(t) for t in self.thresholds], p)
+            if not isinstance(self.thresholds, Tensor):       # real, even when first made in a traced step
+                with _autograd.outside_trace():
+                    self.thresholds = tensor([float(t) for t in self.thresholds], device=_autograd.real_device(p))
             above = (p > self.thresholds.reshape(1, -1)).float()       # (N, T)
             pos = (y > 0.5).float()
             tp = (above * pos).sum(0)
