@@ -242,3 +242,48 @@ def test_a_matmul_runs_on_its_stand_in_while_its_kernel_compiles_in_the_backgrou
     losses = out["losses"]
     assert all(np.isfinite(losses)) and losses[-1] < losses[0], losses   # the step trains across the swap
     print(f"first 64x64 matmul on its stand-in: {out['first_ms']:.0f} ms")
+
+
+GATHER_SCRIPT = """import json
+import webgrad as wg
+out = {}
+for single in (False, True):
+    table = wg.tensor(TABLE, requires_grad=True)
+    idx = wg.tensor(IDX, dtype="int32")
+    def step(idx):
+        h = table.gather(idx.reshape(-1), 0).reshape(2, 3, 4) * 2.0 + 1.0
+        loss = (h * h).mean()
+        loss.backward()
+        with wg.no_grad():
+            table.assign(table - 0.5 * table.grad)
+            table.grad = None
+        return wg.cat([h.reshape(6, 4), table], axis=0)
+    f = wg.function(step, single_kernel=single)
+    got = f(idx)
+    out[str(single)] = {"got": got.tolist(), "lowering": f.plan.summary()["lowering"],
+                        "kernels": f.plan.summary().get("kernels", [])}
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_gather_scatter_and_cat_with_their_tails_are_right_on_swiftshader(page, server):
+    """The gather and scatter-add kernels with the ops fused after them (the plan), and the gather,
+    scatter-add and cat loops of one kernel, against NumPy in the page."""
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(6, 4)).astype(np.float32)
+    idx = np.array([[0, 5, 2], [2, 2, -1]], np.int32)
+    open_console(page, server)
+    script = f"TABLE = {table.tolist()!r}\nIDX = {idx.tolist()!r}\n" + GATHER_SCRIPT
+    text = run(page, script)
+    assert "Traceback" not in text, text
+    got = _result(text)
+    t0, flat = table.astype(np.float64), idx.reshape(-1) % 6
+    h = t0[flat] * 2.0 + 1.0
+    grad = np.zeros_like(t0)
+    np.add.at(grad, flat, 4.0 * h / h.size)
+    want = np.concatenate([h, t0 - 0.5 * grad])
+    plan, one = got["False"], got["True"]
+    assert "gather_fused" in plan["kernels"] and "scatter_add_fused" in plan["kernels"], plan["kernels"]
+    assert one["lowering"] == "single_kernel", one["lowering"]
+    assert_close(np.array(plan["got"]), want, 1e-5, "plan: gather, scatter-add and their tails")
+    assert_close(np.array(one["got"]), want, 1e-5, "one kernel: gather, scatter-add and cat loops")
