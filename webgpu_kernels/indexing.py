@@ -153,7 +153,7 @@ class CatLoop(Loop):
         return starts, prod(first[:self.axis]), at, prod(first[self.axis + 1:])
 
     def elements(self) -> int:
-        slabs, p, total, q = self._slabs()
+        _, p, total, q = self._slabs()
         return p * total * q
 
     def trips(self, em: Emit) -> int:

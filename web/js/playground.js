@@ -466,14 +466,7 @@ function drawThumbnails(points) {
     canvas.width = canvas.height = 72;
     canvas.title = name;
     canvas.dataset.dataset = name;
-    const ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#f3f4f5";
-    ctx.fillRect(0, 0, 72, 72);
-    const flat = points[name];
-    for (let i = 0; i < flat.length; i += 3) {
-      ctx.fillStyle = css(flat[i + 2]);
-      ctx.fillRect(((flat[i] + 6) / 12) * 72 - 1, 72 - ((flat[i + 1] + 6) / 12) * 72 - 1, 2.5, 2.5);
-    }
+    drawDots(canvas, [points[name]]);
     const key = state.problem === "classification" ? "dataset" : "regDataset";
     canvas.className = state[key] === name && !shown?.own ? "selected" : "";
     canvas.onclick = () => {
@@ -492,16 +485,20 @@ function ownThumbnail() {      // a person's own points, drawn as a dataset's th
   canvas.title = "your data";
   canvas.className = "selected";
   canvas.id = "own-thumbnail";
+  drawDots(canvas, [shown.train, shown.test]);
+  return canvas;
+}
+
+function drawDots(canvas, lists) {    // a thumbnail: the points of each flat (x, y, label) list as dots
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#f3f4f5";
   ctx.fillRect(0, 0, 72, 72);
-  for (const flat of [shown.train, shown.test]) {
+  for (const flat of lists) {
     for (let i = 0; i < flat.length; i += 3) {
       ctx.fillStyle = css(flat[i + 2]);
       ctx.fillRect(((flat[i] + 6) / 12) * 72 - 1, 72 - ((flat[i + 1] + 6) / 12) * 72 - 1, 2.5, 2.5);
     }
   }
-  return canvas;
 }
 
 // A person's own points (text: a CSV; null: the dataset's again). A bad file gets its line's
