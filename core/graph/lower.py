@@ -47,7 +47,7 @@ class Plan:
         self._lower()
         self._write_in_place()
         self._plan_buffers()
-        self.programs = [device.program(k) for k, _, _ in self.steps]
+        self.programs = device.programs([k for k, _, _ in self.steps])
 
     # ---- lowering -------------------------------------------------------------------------------
 

@@ -128,7 +128,13 @@ class TieredPlan:
 def lower(graph: Graph, device, steps: int = 1, stacked: bool = False, single_kernel: bool | None = None):
     """The plan for ``graph``: one kernel for ``steps`` steps where the graph allows it and
     ``single_kernel`` asks for it (None: when ``steps`` > 1 and the step is small enough), else the
-    normal plan once per step."""
+    normal plan once per step. The kernels it compiles now go before those it queues to compile
+    in the background (the single kernel, a matmul variant)."""
+    with device.holding_compiles():
+        return _plan(graph, device, steps, stacked, single_kernel)
+
+
+def _plan(graph: Graph, device, steps: int, stacked: bool, single_kernel: bool | None):
     reason = "not asked for (single_kernel=False)" if single_kernel is False else None
     if reason is None and single_kernel is None and steps == 1:
         return Plan(graph, device)
