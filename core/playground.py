@@ -6,8 +6,10 @@ draws what comes back. Training is the Playground's: weights uniform in [-0.5, 0
 (0 with ``initZero``), tanh output and labels -1/+1 for a classification, a linear output for a
 regression, the loss the mean of ½(output - label)², plain SGD, one epoch a pass over the
 training points in order; keys of our own choose another optimizer (``optimizer``: sgd, momentum,
-adam) and loss (``loss``: squared, crossentropy), and each frame carries the accuracy (R²) too. Here it is a Keras model trained by ``fit`` with
-``steps_per_execution``: many steps in one single-kernel dispatch.
+adam) and loss (``loss``: squared, crossentropy), ``classes`` (3 to 5: gauss and spiral with more
+than two classes, a softmax output), and each frame carries the accuracy (R²) too. Here it is a
+Keras model trained by ``fit`` with ``steps_per_execution``: many steps in one single-kernel
+dispatch.
 
     >>> import asyncio
     >>> pg = Playground()
@@ -27,7 +29,7 @@ import zlib
 
 from .autograd import no_grad
 from .datasets import playground as problems
-from .keras import initializers, layers, optimizers, regularizers
+from .keras import initializers, layers, losses, optimizers, regularizers
 from .keras.models import Sequential
 from .keras.saving import save
 from .graph import function
@@ -58,7 +60,7 @@ DEFAULTS = {
     "regDataset": "reg-plane", "learningRate": 0.03, "regularizationRate": 0.0, "noise": 0,
     "networkShape": [4, 2], "seed": "0.00000", "percTrainData": 50, "problem": "classification",
     "initZero": False, "x": True, "y": True, "xTimesY": False, "xSquared": False, "ySquared": False,
-    "sinX": False, "sinY": False, "optimizer": "sgd", "loss": "squared", "activations": [],
+    "sinX": False, "sinY": False, "optimizer": "sgd", "loss": "squared", "activations": [], "classes": 2,
 }
 DOMAIN = 6.0          # the heatmaps cover [-6, 6]²
 DENSITY = 100         # the output's heatmap is DENSITY x DENSITY, a neuron's DENSITY / 10 squared
@@ -66,7 +68,7 @@ NEURON_DENSITY = DENSITY // 10
 MAX_LAYERS, MAX_NEURONS = 6, 8
 EPOCHS_PER_DISPATCH = 5    # epochs of steps in one single-kernel dispatch (play asks for multiples of it)
 # Which keys of the state decide the data, the network, the training: a change rebuilds from there on.
-DATA_KEYS = ("dataset", "regDataset", "problem", "noise", "seed", "percTrainData")
+DATA_KEYS = ("dataset", "regDataset", "problem", "noise", "seed", "percTrainData", "classes")
 NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "activations", "initZero", "regularization", "regularizationRate",
                             "x", "y", "xTimesY", "xSquared", "ySquared", "sinX", "sinY")
 TRAINING_KEYS = ("optimizer", "loss")     # a change keeps the weights, with a fresh optimizer
@@ -79,11 +81,11 @@ class PlaygroundError(ValueError):
 MAX_POINTS = 10_000
 
 
-def parse_points(text: str, problem: str = "classification") -> list[tuple[float, float, float]]:
+def parse_points(text: str, problem: str = "classification", classes: int = 2) -> list[tuple[float, float, float]]:
     r"""A person's own data: lines of ``x, y, label`` (commas, semicolons, tabs or spaces; a header
     line and ``#`` comments are skipped), x and y in the heatmap's [-6, 6]; a classification's label
-    is 1 or -1 (0 reads as -1), a regression's any number. A bad line raises ``PlaygroundError``
-    naming it, so the page keeps the data it had.
+    is 1 or -1 (0 reads as -1), or with ``classes`` of 3 to 5 a class 0, 1, ...; a regression's
+    any number. A bad line raises ``PlaygroundError`` naming it, so the page keeps the data it had.
 
     Example:
         >>> parse_points("x,y,label\n1.5, -2, 1\n0 0 0\n-3;4;1\n2\t2\t-1  # the last point\n")
@@ -108,7 +110,7 @@ def parse_points(text: str, problem: str = "classification") -> list[tuple[float
             raise PlaygroundError(f"line {number}: expected three numbers (x, y, label), got {line!r}") from None
         if len(values) != 3:
             raise PlaygroundError(f"line {number}: expected three numbers (x, y, label), got {len(values)}: {line!r}")
-        points.append(_point(*values, problem, f"line {number}: "))
+        points.append(_point(*values, problem, f"line {number}: ", classes))
         if len(points) > MAX_POINTS:
             raise PlaygroundError(f"line {number}: more than {MAX_POINTS:,} points")
     if len(points) < 4:
@@ -116,12 +118,18 @@ def parse_points(text: str, problem: str = "classification") -> list[tuple[float
     return points
 
 
-def _point(x: float, y: float, label: float, problem: str, where: str = "") -> tuple[float, float, float]:
-    """One point, checked: x and y in [-6, 6], a classification's label 1 or -1 (0 reads as -1)."""
+def _point(x: float, y: float, label: float, problem: str, where: str = "",
+           classes: int = 2) -> tuple[float, float, float]:
+    """One point, checked: x and y in [-6, 6], a classification's label 1 or -1 (0 reads as -1), or
+    a class 0 to ``classes`` - 1 where there are more than two."""
     for name, v in (("x", x), ("y", y)):
         if not -DOMAIN <= v <= DOMAIN or v != v:
             raise PlaygroundError(f"{where}{name} = {v} is outside the plot's [-6, 6]")
-    if problem == "classification":
+    if problem == "classification" and classes > 2:
+        if label not in range(classes):
+            raise PlaygroundError(f"{where}with {classes} classes a label is one of "
+                                  f"{', '.join(map(str, range(classes)))}, got {label}")
+    elif problem == "classification":
         if label not in (-1.0, 0.0, 1.0):
             raise PlaygroundError(f"{where}a classification's label is 1 or -1 (0 reads as -1), got {label}; "
                                   f"for numbers to fit, choose Problem type: Regression")
@@ -155,7 +163,7 @@ def normalize(state: dict) -> dict:
     if isinstance(s["networkShape"], str):
         s["networkShape"] = [int(v) for v in s["networkShape"].split(",") if v.strip()]
     s["networkShape"] = [int(v) for v in s["networkShape"]]
-    for key in ("batchSize", "noise", "percTrainData"):
+    for key in ("batchSize", "noise", "percTrainData", "classes"):
         s[key] = int(float(s[key]))
     for key in ("learningRate", "regularizationRate"):
         s[key] = float(s[key])
@@ -172,6 +180,11 @@ def normalize(state: dict) -> dict:
     _one_of(s, "loss", LOSSES)
     if s["loss"] == "crossentropy" and s["problem"] != "classification":
         raise PlaygroundError("loss crossentropy is for a classification; a regression takes loss squared")
+    if not 2 <= s["classes"] <= problems.MAX_CLASSES:
+        raise PlaygroundError(f"classes is 2 to {problems.MAX_CLASSES}, got {s['classes']}")
+    if s["classes"] > 2 and (s["problem"] != "classification" or s["dataset"] not in problems.MANY_CLASSES):
+        raise PlaygroundError(f"classes={s['classes']}: more than two classes are for the "
+                              f"{' and '.join(problems.MANY_CLASSES)} datasets of a classification")
     if len(s["networkShape"]) > MAX_LAYERS or any(not 1 <= n <= MAX_NEURONS for n in s["networkShape"]):
         raise PlaygroundError(f"networkShape: 0 to {MAX_LAYERS} hidden layers of 1 to {MAX_NEURONS} neurons, "
                               f"got {s['networkShape']}")
@@ -242,7 +255,30 @@ def tanh_cross_entropy(y_true, y_pred):
     return -(t * p.log() + (1.0 - t) * (1.0 - p).log()).mean(axis=-1)
 
 
+def class_squared_error(y_true, y_pred):
+    """The Playground's loss for more than two classes: ½ Σ (p - one-hot label)² over a softmax
+    output's probabilities (the label a class id in an (n, 1) column).
+
+    Example:
+        >>> class_squared_error(wg.tensor([[1.0]]), wg.tensor([[0.0, 1.0, 0.0]])).tolist()
+        [0.0]
+    """
+    hot = y_true.reshape(-1).int().one_hot(y_pred.shape[-1])
+    return 0.5 * ((y_pred - hot) ** 2).sum(axis=-1)
+
+
 LOSS_FUNCTIONS = {"squared": half_squared_error, "crossentropy": tanh_cross_entropy}
+CLASS_LOSS_FUNCTIONS = {"squared": class_squared_error, "crossentropy": losses.sparse_categorical_crossentropy}
+
+
+def loss_function(state: dict):
+    """The per-point loss a (normalized) state trains on.
+
+    Example:
+        >>> loss_function(normalize({"dataset": "spiral", "classes": 3, "loss": "crossentropy"})).__name__
+        'sparse_categorical_crossentropy'
+    """
+    return (CLASS_LOSS_FUNCTIONS if state["classes"] > 2 else LOSS_FUNCTIONS)[state["loss"]]
 LOSS_SCRIPTS = {      # each as the exported script defines it
     "squared": ["def loss(y_true, y_pred):",
                 '    """The Playground\'s loss: the mean of ½(output - label)²."""',
@@ -252,6 +288,13 @@ LOSS_SCRIPTS = {      # each as the exported script defines it
                      "    p = ((y_pred + 1.0) * 0.5).clip(1e-7, 1.0 - 1e-7)",
                      "    t = (y_true + 1.0) * 0.5",
                      "    return -(t * p.log() + (1.0 - t) * (1.0 - p).log()).mean(axis=-1)"],
+}
+CLASS_LOSS_SCRIPTS = {
+    "squared": ["def loss(y_true, y_pred):",
+                '    """½ Σ (p - one-hot label)² over the softmax output."""',
+                "    hot = y_true.reshape(-1).int().one_hot(y_pred.shape[-1])",
+                "    return 0.5 * ((y_pred - hot) ** 2).sum(axis=-1)"],
+    "crossentropy": ["loss = wg.losses.sparse_categorical_crossentropy"],
 }
 
 
@@ -275,7 +318,7 @@ class Playground:
         and labels) and ``train``/``test`` (x, y, label per point, flat)."""
         s = normalize(dict(state.to_py()) if hasattr(state, "to_py") else dict(state))
         old, self.state = self.state, s
-        if old is not None and any(old[k] != s[k] for k in ("dataset", "regDataset", "problem")):
+        if old is not None and any(old[k] != s[k] for k in ("dataset", "regDataset", "problem", "classes")):
             self.own = None             # another dataset chosen: a person's own data is put away
         if old is None or any(old[k] != s[k] for k in DATA_KEYS):
             self._make_data()
@@ -287,7 +330,6 @@ class Playground:
         else:                       # the same network trains on: a new rate takes effect at the next step
             self.model.optimizer.learning_rate = s["learningRate"]
             if old["batchSize"] != s["batchSize"]:
-                self.steps_per_epoch = -(-len(self.train_points) // s["batchSize"])
                 self._warm = None
         return self._shown()
 
@@ -333,7 +375,7 @@ class Playground:
         data = data.to_py() if hasattr(data, "to_py") else data
         text, state = (data.get("text"), data.get("state")) if isinstance(data, dict) else (data, None)
         s = self.state if not isinstance(state, dict) else normalize(dict(state))
-        own = parse_points(text, s["problem"]) if isinstance(text, str) else None     # JavaScript's null: not a str
+        own = parse_points(text, s["problem"], s["classes"]) if isinstance(text, str) else None     # JavaScript's null: not a str
         self.state, self.own = s, own
         self._make_data()
         self._make_model()
@@ -352,13 +394,13 @@ class Playground:
             (True, 252, [5.5, 5.5, -1.0, 5.0, 5.0, 1.0])
         """
         points = points.to_py() if hasattr(points, "to_py") else list(points)
-        added = [_point(float(p["x"]), float(p["y"]), float(p["label"]), self.state["problem"]) for p in points]
+        s = self.state
+        added = [_point(float(p["x"]), float(p["y"]), float(p["label"]), s["problem"], "", s["classes"]) for p in points]
         if self.own is None:
             self.own = list(self.train_points) + list(self.test_points)
         self.own += added
         self.train_points += added
         self._make_tensors()
-        self.steps_per_epoch = -(-len(self.train_points) // self.state["batchSize"])
         self._blocks, self._warm, self._frame = {}, None, None
         return self._shown()
 
@@ -367,7 +409,7 @@ class Playground:
         classify = s["problem"] == "classification"
         name = DATASETS[s["dataset"]] if classify else REG_DATASETS[s["regDataset"]]
         points = list(self.own) if self.own is not None else \
-            problems.generate(name, noise=s["noise"] / 100, seed=_seed(s["seed"]))
+            problems.generate(name, noise=s["noise"] / 100, seed=_seed(s["seed"]), classes=s["classes"])
         random.Random(_seed(s["seed"]) + 1).shuffle(points)
         cut = len(points) * s["percTrainData"] // 100
         self.train_points, self.test_points = points[:cut], points[cut:]
@@ -393,20 +435,21 @@ class Playground:
     def _make_model(self) -> None:
         s = self.state
         self._make_tensors()
-        self.sizes = [len(self.feature_names), *s["networkShape"], 1]
+        classes = s["classes"] if s["classes"] > 2 else 1
+        self.sizes = [len(self.feature_names), *s["networkShape"], classes]
         bias = initializers.Zeros() if s["initZero"] else initializers.Constant(0.1)
         reg = None
         if s["regularization"] == "L1":
             reg = regularizers.L1(s["regularizationRate"])
         elif s["regularization"] == "L2":      # the Playground's L2 is ½w², Keras's w²
             reg = regularizers.L2(s["regularizationRate"] / 2)
-        output = "tanh" if s["problem"] == "classification" else "linear"
+        output = ("softmax" if classes > 1 else "tanh") if s["problem"] == "classification" else "linear"
         self.model = Sequential(
             [layers.Input(shape=(self.sizes[0],))]
             + [layers.Dense(n, activation=act, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
                             bias_initializer=bias, kernel_regularizer=reg)
                for n, act in zip(s["networkShape"], layer_activations(s))]
-            + [layers.Dense(1, activation=output, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
+            + [layers.Dense(classes, activation=output, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
                             bias_initializer=bias, kernel_regularizer=reg)])
         self.epoch = 0
         self._frame = None
@@ -414,8 +457,7 @@ class Playground:
 
     def _compile(self) -> None:
         s = self.state
-        self.steps_per_epoch = -(-len(self.train_points) // s["batchSize"])
-        self.model.compile(OPTIMIZERS[s["optimizer"]][0](s["learningRate"]), LOSS_FUNCTIONS[s["loss"]])
+        self.model.compile(OPTIMIZERS[s["optimizer"]][0](s["learningRate"]), loss_function(s))
         self._blocks, self._warm = {}, None
 
     # ---- training ------------------------------------------------------------------------------
@@ -440,7 +482,9 @@ class Playground:
         data = self._blocks.get(epochs)
         if data is None:            # the epochs' batches in the Playground's order, as one pass for fit
             data = self._blocks[epochs] = (cat([self.x_train] * epochs), cat([self.y_train] * epochs))
-        self.model.steps_per_execution = self.steps_per_epoch * EPOCHS_PER_DISPATCH
+        # the full batches of EPOCHS_PER_DISPATCH epochs in one dispatch (a batch may span two epochs), a
+        # last short one on its own: 249 points in batches of 10 are 124 steps a dispatch and one of 5
+        self.model.steps_per_execution = max(1, len(self.train_points) * EPOCHS_PER_DISPATCH // self.state["batchSize"])
         self.model.fit(*data, batch_size=self.state["batchSize"], epochs=1, shuffle=False, verbose=0)
         self.epoch += epochs
         return self.frame()
@@ -491,19 +535,23 @@ class Playground:
 
     def frame(self) -> dict:
         """The epoch, both losses (the loss trained on), ``metric`` on both ("accuracy" of a
-        classification, the output's sign against the label's; "r2" of a regression), ``confusion``
-        (the test points' counts: +1 as +1, +1 as -1, -1 as +1, -1 as -1; zeros for a regression), and
-        ``maps``: float32 bytes of the output's heatmap (DENSITY² values, rows from y = +6 down), then each
+        classification, the output's sign against the label's, or its most likely class; "r2" of a
+        regression), ``confusion`` (the test points' counts: +1 as +1, +1 as -1, -1 as +1, -1 as -1; with
+        ``classes`` > 2 row label i, column output j; zeros for a regression), and ``maps``: float32
+        bytes of the output's heatmap (DENSITY² values, rows from y = +6 down: the output, or with
+        more than two classes the most likely class plus its probability, below 1), then each
         hidden and output neuron's (NEURON_DENSITY², layer by layer), then ``weights``: every kernel and
         bias, layer by layer (kernels row-major)."""
         if self._frame is None:                 # one traced pass: a few dispatches and one readback
             self._frame = function(self._frame_values)
         raw = self._frame().tobytes()
-        loss_train, loss_test, metric_train, metric_test, *confusion = struct.unpack_from("<8f", raw)
+        classes = max(2, self.state["classes"])
+        header = 4 + classes * classes
+        loss_train, loss_test, metric_train, metric_test, *confusion = struct.unpack_from(f"<{header}f", raw)
         classify = self.state["problem"] == "classification"
-        return {"epoch": self.epoch, "loss_train": loss_train, "loss_test": loss_test,
+        return {"epoch": self.epoch, "loss_train": loss_train, "loss_test": loss_test, "classes": classes,
                 "metric": "accuracy" if classify else "r2", "metric_train": metric_train, "metric_test": metric_test,
-                "confusion": [round(c) for c in confusion], "maps": raw[32:]}
+                "confusion": [round(c) for c in confusion], "maps": raw[4 * header:]}
 
     def _frame_values(self):
         """One forward pass over the training points, the test points and the grid together (a dispatch
@@ -513,10 +561,17 @@ class Playground:
         for layer in self.model.layers:
             h = layer(h)
             maps.append(_coarse(h[n_eval:]))
-        out, y = h[:n_eval], self.y_eval
-        per_point = LOSS_FUNCTIONS[self.state["loss"]](y, out)
+        out, y, grid = h[:n_eval], self.y_eval, h[n_eval:]
+        per_point = loss_function(self.state)(y, out)
         parts = [per_point[:n_train].mean(), per_point[n_train:].mean()]
-        if self.state["problem"] == "classification":
+        classes = self.state["classes"]
+        if classes > 2:
+            said, was = out.argmax(axis=-1), y.reshape(-1).int()
+            right = (said == was).float()
+            parts += [right[:n_train].mean(), right[n_train:].mean(),
+                      was[n_train:].one_hot(classes).T @ said[n_train:].one_hot(classes)]
+            grid = grid.argmax(axis=-1).float() + grid.max(axis=-1).clip(0.0, 0.999)   # class + its probability
+        elif self.state["problem"] == "classification":
             said, was = (out >= 0).float(), (y > 0).float()
             right = said * was + (1 - said) * (1 - was)
             said, was = said[n_train:], was[n_train:]
@@ -527,7 +582,7 @@ class Playground:
                 o, t = out[part], y[part]
                 parts.append(1 - ((o - t) ** 2).sum() / ((t - t.mean()) ** 2).sum().clip(1e-12))
             parts.append(zeros(4))              # no confusion matrix
-        return cat([p.reshape(-1) for p in parts] + [h[n_eval:].reshape(-1)] + [m.reshape(-1) for m in maps]
+        return cat([p.reshape(-1) for p in parts] + [grid.reshape(-1)] + [m.reshape(-1) for m in maps]
                    + [w.reshape(-1) for w in self.model.weights])
 
     def _feature_maps(self) -> bytes:
@@ -561,10 +616,11 @@ def script(state: dict, epochs: int = 100) -> str:
     n_features = sum(1 for k in FEATURES if s[k])
     reg = {"none": "", "L1": f", kernel_regularizer=wg.regularizers.L1({s['regularizationRate']!r})",
            "L2": f", kernel_regularizer=wg.regularizers.L2({s['regularizationRate'] / 2!r})"}[s["regularization"]]
-    output = "tanh" if classify else "linear"
+    classes = s["classes"] if s["classes"] > 2 else 1
+    output = ("softmax" if classes > 1 else "tanh") if classify else "linear"
     dense = [f'    L.Dense({n}, activation="{act}", kernel_initializer=init, bias_initializer=bias{reg}),'
              for n, act in zip(s["networkShape"], layer_activations(s))]
-    dense.append(f'    L.Dense(1, activation="{output}", kernel_initializer=init, bias_initializer=bias{reg}),')
+    dense.append(f'    L.Dense({classes}, activation="{output}", kernel_initializer=init, bias_initializer=bias{reg}),')
     bias = "wg.initializers.Zeros()" if s["initZero"] else "wg.initializers.Constant(0.1)"
     shape = ",".join(map(str, s["networkShape"]))
     return "\n".join([
@@ -582,7 +638,8 @@ def script(state: dict, epochs: int = 100) -> str:
         "",
         "L = wg.layers",
         f"seed = zlib.crc32({s['seed']!r}.encode())          # the page's seed string",
-        f"points = wg.datasets.playground.generate({name!r}, noise={s['noise'] / 100!r}, seed=seed)",
+        f"points = wg.datasets.playground.generate({name!r}, noise={s['noise'] / 100!r}, seed=seed"
+        + (f", classes={classes})" if classes > 1 else ")"),
         "random.Random(seed + 1).shuffle(points)",
         f"train, test = points[:len(points) * {s['percTrainData']} // 100], points[len(points) * {s['percTrainData']} // 100:]",
         "",
@@ -593,7 +650,7 @@ def script(state: dict, epochs: int = 100) -> str:
         f"    return wg.cat([{columns}], axis=1)",
         "",
         "",
-        *LOSS_SCRIPTS[s["loss"]],
+        *(CLASS_LOSS_SCRIPTS if classes > 1 else LOSS_SCRIPTS)[s["loss"]],
         "",
         "",
         "x, y = features(train), wg.tensor([[p[2]] for p in train])",
@@ -625,4 +682,4 @@ def _flat(points) -> list[float]:
 
 
 __all__ = ["Playground", "PlaygroundError", "normalize", "layer_activations", "parse_points", "half_squared_error",
-           "tanh_cross_entropy", "script", "FEATURES", "DEFAULTS"]
+           "tanh_cross_entropy", "class_squared_error", "loss_function", "script", "FEATURES", "DEFAULTS"]

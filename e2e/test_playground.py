@@ -226,6 +226,40 @@ def test_adam_and_cross_entropy_train_and_the_metrics_show(page, server, artifac
     expect(page.locator("#confusion")).to_be_hidden()
 
 
+def test_a_three_class_spiral_reaches_90_percent_test_accuracy(page, server, artifacts):
+    """More than two classes (TF Playground issue #68): the classes control turns the spiral into
+    three arms with a softmax output; the heatmap takes a colour a class, the confusion matrix
+    grows to 3 x 3, and the test accuracy reaches 0.9."""
+    open_playground(page, server, "#seed=0.5&networkShape=8,8,8&optimizer=adam&loss=crossentropy&learningRate=0.01"
+                                  "&sinX=true&sinY=true")
+    page.select_option("#classes", "3")
+    expect(page).to_have_url(re.compile(r"classes=3"))
+    assert state(page)["dataset"] == "spiral"             # circle has two classes: the control moved it to spiral
+    expect(page.locator("#node-4-2")).to_be_visible(timeout=30_000)      # three output neurons
+    expect(page.locator("#confusion-2-2")).to_be_visible()
+    page.click("#play-pause-button")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (float(page.inner_text("#metric-test")) >= 0.9 and epoch(page) >= 30):
+        page.wait_for_timeout(100)
+    page.click("#play-pause-button")
+    settled_epoch(page)
+    accuracy = float(page.inner_text("#metric-test"))
+    cells = [[int(page.inner_text(f"#confusion-{i}-{j}")) for j in range(3)] for i in range(3)]
+    n_test = sum(map(sum, cells))
+    assert n_test == 249, cells                            # the test half of 3 x 166 points
+    assert accuracy >= 0.9 and abs(accuracy - sum(cells[i][i] for i in range(3)) / n_test) < 1e-3, (accuracy, cells)
+    # the heatmap shows the three classes' colours: blue, orange and green pixels
+    rgb = page.evaluate("""() => {
+        const c = document.getElementById('heatmap'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const out = [];
+        for (let i = 0; i < d.length; i += 4 * 211) out.push([d[i], d[i + 1], d[i + 2]]);
+        return out;
+    }""")
+    assert any(b > r + 40 for r, g, b in rgb) and any(r > b + 40 for r, g, b in rgb) \
+        and any(g > r + 20 and g > b + 20 for r, g, b in rgb), rgb[:20]
+    page.screenshot(path=str(artifacts / "playground_three_classes.png"))
+
+
 def test_own_data_from_a_csv_trains_and_a_bad_file_names_its_line(page, server, artifacts):
     """Their own data (TF Playground issues #20, #54, #72, ...): a CSV of x, y, label trains like a
     dataset; a bad file gets a message naming its line, and the data on screen stays."""

@@ -379,7 +379,10 @@ def test_fit_with_steps_per_execution_trains_as_step_by_step_in_one_kernel(gpu):
     {"dataset": "gauss", "networkShape": [2], "optimizer": "adam", "loss": "crossentropy", "learningRate": 0.01},
     {"networkShape": [3], "optimizer": "momentum"},
     {"networkShape": [3, 2], "activations": "relu,sigmoid"},
-], ids=["regression", "no_hidden_layer", "spiral", "adam_crossentropy", "momentum", "layer_activations"])
+    {"dataset": "spiral", "classes": 3, "networkShape": [5], "optimizer": "adam", "loss": "crossentropy"},
+    {"dataset": "gauss", "classes": 4, "networkShape": [3], "noise": 10},
+], ids=["regression", "no_hidden_layer", "spiral", "adam_crossentropy", "momentum", "layer_activations",
+        "three_classes_crossentropy", "four_classes_squared"])
 def test_the_playgrounds_exported_weights_give_its_test_loss_in_its_script(state):
     """The playground's export on the desktop: its script, run with its weights, rebuilds the same
     points and network and prints the test loss the playground computes for them."""
@@ -403,3 +406,28 @@ def test_the_playgrounds_exported_weights_give_its_test_loss_in_its_script(state
         ran = subprocess.run([sys.executable, script, weights], capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert ran.stdout.strip() == f"test loss {frame['loss_test']:.3f}", (ran.stdout, frame["loss_test"])
+
+
+def test_the_playgrounds_three_class_spiral_reaches_90_percent_on_its_test_points(gpu):
+    """TF Playground issue #68 on the desktop: a spiral of three arms, a softmax output trained
+    with cross-entropy; the frame's accuracy is the test points' argmax against their class, and
+    its confusion matrix counts every test point once, its diagonal the right ones."""
+    import asyncio
+
+    from webgrad.playground import Playground
+    pg = Playground()
+    shown = asyncio.run(pg.configure({"dataset": "spiral", "classes": 3, "networkShape": [8, 8, 8], "optimizer": "adam",
+                                      "learningRate": 0.01, "loss": "crossentropy", "sinX": True, "sinY": True,
+                                      "seed": "0.5"}))
+    assert shown["network"] == [4, 8, 8, 8, 3] and shown["classes"] == 3
+    assert sorted({label for label in shown["train"][2::3]}) == [0.0, 1.0, 2.0]
+    for _ in range(12):                     # 60 epochs, 5 a call as the page plays them
+        frame = asyncio.run(pg.train(5))
+    assert frame["metric"] == "accuracy" and frame["metric_test"] >= 0.9, frame["metric_test"]
+    confusion = np.array(frame["confusion"]).reshape(3, 3)
+    n_test = len(shown["test"]) // 3
+    assert confusion.sum() == n_test
+    assert confusion.trace() / n_test == pytest.approx(frame["metric_test"], abs=1e-6)
+    # the output's heatmap: each grid value is a class (0, 1, 2) plus its probability
+    grid = np.frombuffer(frame["maps"], dtype=np.float32)[:100 * 100]
+    assert set(np.floor(grid).astype(int)) == {0, 1, 2} and ((grid % 1) >= 1 / 3 - 1e-6).all()

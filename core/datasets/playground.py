@@ -76,24 +76,41 @@ def xor(n_samples: int = 500, noise: float = 0.0, seed=None):
     return points
 
 
-def gauss(n_samples: int = 500, noise: float = 0.0, seed=None):
+def gauss(n_samples: int = 500, noise: float = 0.0, seed=None, classes: int = 2):
     """Two Gaussians, around (2, 2) (label +1) and (-2, -2) (label -1); noise widens them
-    (variance 0.5 at noise 0 to 4 at noise 0.5)."""
+    (variance 0.5 at noise 0 to 4 at noise 0.5). With ``classes`` of 3 to 5 (TF Playground issue
+    #68), that many around a circle of radius 3, labelled 0, 1, ...
+
+    Example:
+        >>> sorted({p[2] for p in gauss(9, classes=3, seed=0)})
+        [0.0, 1.0, 2.0]
+    """
     rng = random.Random(seed)
     variance = 0.5 + (4 - 0.5) * noise / 0.5
+    centres = ((2, 2, 1.0), (-2, -2, -1.0)) if classes == 2 else [
+        (3 * math.cos(a), 3 * math.sin(a), float(k))
+        for k, a in ((k, math.pi / 4 + 2 * math.pi * k / classes) for k in range(classes))]
     points = []
-    for cx, cy, label in ((2, 2, 1.0), (-2, -2, -1.0)):
-        for _ in range(n_samples // 2):
+    for cx, cy, label in centres:
+        for _ in range(n_samples // classes):
             points.append((_normal(rng, cx, variance), _normal(rng, cy, variance), label))
     return points
 
 
-def spiral(n_samples: int = 500, noise: float = 0.0, seed=None):
-    """Two interleaved spirals (labels +1 and -1), 1.75 turns out to radius 5."""
+def spiral(n_samples: int = 500, noise: float = 0.0, seed=None, classes: int = 2):
+    """Two interleaved spirals (labels +1 and -1), 1.75 turns out to radius 5. With ``classes`` of
+    3 to 5 (TF Playground issue #68), that many arms, labelled 0, 1, ...
+
+    Example:
+        >>> sorted({p[2] for p in spiral(12, classes=4, seed=0)})
+        [0.0, 1.0, 2.0, 3.0]
+    """
     rng = random.Random(seed)
-    n = n_samples // 2
+    n = n_samples // classes
+    arms = ((0.0, 1.0), (math.pi, -1.0)) if classes == 2 else \
+        [(2 * math.pi * k / classes, float(k)) for k in range(classes)]
     points = []
-    for delta, label in ((0.0, 1.0), (math.pi, -1.0)):
+    for delta, label in arms:
         for i in range(n):
             r = i / n * 5
             t = 1.75 * i / n * 2 * math.pi + delta
@@ -141,14 +158,33 @@ GENERATORS = {"circle": circle, "xor": xor, "gauss": gauss, "spiral": spiral, "p
               "multi_gauss": multi_gauss}
 
 
-def generate(problem: str, n_samples: int | None = None, noise: float = 0.0, seed=None):
-    """The points (x, y, label) of ``problem`` in the Playground's order (not yet shuffled)."""
+MANY_CLASSES = ("gauss", "spiral")       # the problems that take classes=3..5
+MAX_CLASSES = 5
+
+
+def generate(problem: str, n_samples: int | None = None, noise: float = 0.0, seed=None, classes: int = 2):
+    """The points (x, y, label) of ``problem`` in the Playground's order (not yet shuffled);
+    gauss and spiral take ``classes`` of 2 (labels +1, -1) to 5 (labels 0 to 4).
+
+    Example:
+        >>> generate("circle", 10, classes=3)
+        Traceback (most recent call last):
+        ...
+        ValueError: classes=3: only gauss and spiral have more than two classes; circle has two
+    """
     if problem not in GENERATORS:
         raise ValueError(f"unknown Playground problem {problem!r}; valid names: {', '.join(PROBLEMS)}")
     if not 0.0 <= noise <= 1.0:
         raise ValueError(f"noise is a fraction (the Playground's slider / 100, 0 to 0.5), got {noise}")
+    if not 2 <= classes <= MAX_CLASSES:
+        raise ValueError(f"classes is 2 to {MAX_CLASSES}, got {classes}")
     n = n_samples if n_samples is not None else (500 if problem in CLASSIFICATIONS else 1200)
-    return GENERATORS[problem](n, noise, seed)
+    if classes == 2:
+        return GENERATORS[problem](n, noise, seed)
+    if problem not in MANY_CLASSES:
+        raise ValueError(f"classes={classes}: only {' and '.join(MANY_CLASSES)} have more than two classes; "
+                         f"{problem} has two")
+    return GENERATORS[problem](n, noise, seed, classes)
 
 
 def features(points, names=("x1", "x2")) -> list[list[float]]:

@@ -16,11 +16,12 @@ const DEFAULTS = {
   xSquared: false, ySquared: false, sinX: false, sinY: false, problem: "classification", initZero: false,
   hideText: false,
   // keys of our own: the Playground has SGD, ½(out - y)² and one activation for every layer
-  optimizer: "sgd", loss: "squared", activations: [], epochsPerFrame: 0,
+  optimizer: "sgd", loss: "squared", activations: [], epochsPerFrame: 0, classes: 2,
 };
 const ACTIVATIONS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" };
 const KEYS = Object.keys(DEFAULTS);
 const CLASSIFY = ["circle", "xor", "gauss", "spiral"], REGRESS = ["reg-plane", "reg-gauss"];
+const MANY_CLASSES = ["gauss", "spiral"];      // the datasets that take 3 to 5 classes (a key of our own)
 
 // ---- state <-> URL hash (the Playground's format: key=value&..., arrays comma-joined) -----------
 
@@ -62,20 +63,37 @@ hideControls();
 // ---- colours: -1 orange, 0 grey, +1 blue, as the Playground ------------------------------------
 
 const NEG = [245, 147, 34], ZERO = [232, 234, 235], POS = [8, 119, 189];
+// with more than two classes: class 0 blue, 1 orange, then green, purple, red
+const CLASS_COLOURS = [POS, NEG, [58, 157, 35], [142, 68, 173], [214, 39, 40]];
+const mix = (a, b, s) => [a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s, a[2] + (b[2] - a[2]) * s];
 function rgb(v, discretize = false) {
   if (discretize) v = v >= 0 ? 1 : -1;
   const t = Math.max(-1, Math.min(1, v));
-  const [a, b, s] = t < 0 ? [ZERO, NEG, -t] : [ZERO, POS, t];
-  return [a[0] + (b[0] - a[0]) * s, a[1] + (b[1] - a[1]) * s, a[2] + (b[2] - a[2]) * s];
+  return t < 0 ? mix(ZERO, NEG, -t) : mix(ZERO, POS, t);
 }
-const css = (v) => { const [r, g, b] = rgb(v); return `rgb(${r | 0},${g | 0},${b | 0})`; };
+const cssOf = ([r, g, b]) => `rgb(${r | 0},${g | 0},${b | 0})`;
+const css = (v) => cssOf(rgb(v));
+const labelCss = (label, classes) => (classes > 2 ? cssOf(CLASS_COLOURS[label]) : css(label));
 
-function paint(canvas, values, n, offset = 0, discretize = false, alpha = 255) {
+// The colour of a map's value: the output's (with more than two classes the most likely class plus
+// its probability: the class's colour, stronger as it is surer), a class's probability (an output
+// neuron of those), or a neuron's value from -1 to 1.
+function mapColour(l, k) {
+  const classes = shown?.classes || 2, last = shown ? shown.network.length - 1 : -1;
+  if (classes <= 2 || (l !== null && l < last)) return (v) => rgb(v, l !== 0 && state.discretize);
+  if (l === last) return (v) => mix(ZERO, CLASS_COLOURS[k], state.discretize ? +(v >= 1 / classes) : v);
+  return (v) => {
+    const c = Math.min(classes - 1, Math.floor(v)), p = v - c;
+    return mix(ZERO, CLASS_COLOURS[c], state.discretize ? 1 : Math.max(0, (p - 1 / classes) / (1 - 1 / classes)));
+  };
+}
+
+function paint(canvas, values, n, offset, colour, alpha = 255) {
   if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
   const ctx = canvas.getContext("2d");
   const image = ctx.createImageData(n, n);
   for (let i = 0; i < n * n; i++) {
-    const [r, g, b] = rgb(values[offset + i], discretize);
+    const [r, g, b] = colour(values[offset + i]);
     image.data[4 * i] = r; image.data[4 * i + 1] = g; image.data[4 * i + 2] = b; image.data[4 * i + 3] = alpha;
   }
   ctx.putImageData(image, 0, 0);
@@ -228,7 +246,7 @@ function drawFrame(frame) {
   for (let l = 1; l < sizes.length; l++) {
     for (let k = 0; k < sizes[l]; k++) {
       const canvas = document.querySelector(`#node-${l}-${k} canvas`);
-      if (canvas) paint(canvas, maps, NEURON, at + k * NEURON * NEURON, state.discretize);
+      if (canvas) paint(canvas, maps, NEURON, at + k * NEURON * NEURON, mapColour(l, k));
     }
     at += sizes[l] * NEURON * NEURON;
   }
@@ -243,8 +261,31 @@ function drawMetrics(frame) {
   $("metric-test").textContent = frame.metric_test.toFixed(3);
   $("metric-train").textContent = frame.metric_train.toFixed(3);
   $("confusion").hidden = !accuracy;
-  const [pp, pn, np, nn] = frame.confusion;
-  Object.entries({ pp, pn, np, nn }).forEach(([k, v]) => { $(`confusion-${k}`).textContent = v; });
+  confusionTable(frame.classes);
+  if (frame.classes > 2) frame.confusion.forEach((v, i) => { $(`confusion-${Math.floor(i / frame.classes)}-${i % frame.classes}`).textContent = v; });
+  else {
+    const [pp, pn, np, nn] = frame.confusion;
+    Object.entries({ pp, pn, np, nn }).forEach(([k, v]) => { $(`confusion-${k}`).textContent = v; });
+  }
+}
+
+// The confusion table's cells: +1/-1 (ids confusion-pp, -pn, -np, -nn), or one row and column a
+// class (ids confusion-<label>-<output>); the legend under the heatmap follows it.
+const TWO_CLASSES = $("confusion").innerHTML, TWO_LEGEND = $("legend").innerHTML;
+function confusionTable(classes) {
+  const table = $("confusion");
+  if (+table.dataset.classes === classes) return;
+  table.dataset.classes = classes;
+  if (classes <= 2) {
+    table.innerHTML = TWO_CLASSES;
+    $("legend").innerHTML = TWO_LEGEND;
+    return;
+  }
+  const ids = [...Array(classes).keys()];
+  const head = (c) => `<th style="color:${cssOf(CLASS_COLOURS[c])}">${c}</th>`;
+  table.innerHTML = `<caption>test: label × output</caption><tr><th></th>${ids.map(head).join("")}</tr>` +
+    ids.map((i) => `<tr>${head(i)}${ids.map((j) => `<td id="confusion-${i}-${j}">0</td>`).join("")}</tr>`).join("");
+  $("legend").innerHTML = ids.map((c) => `<span class="swatch" style="background:${cssOf(CLASS_COLOURS[c])}"></span><span>class ${c}</span>`).join("");
 }
 
 function drawHeatmap() {
@@ -253,14 +294,14 @@ function drawHeatmap() {
   if (hovered) {       // a neuron's own map, as the Playground shows it on hover
     const small = document.createElement("canvas");
     const [l, k] = hovered;
-    if (l === 0) paint(small, new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON, false, 160);
-    else paint(small, lastFrame.values, NEURON, neuronOffset(l, k), state.discretize);
+    if (l === 0) paint(small, new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON, mapColour(0, k), 160);
+    else paint(small, lastFrame.values, NEURON, neuronOffset(l, k), mapColour(l, k));
     const ctx = canvas.getContext("2d");
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
   } else {
     const full = document.createElement("canvas");
-    paint(full, lastFrame.values, DENSITY, 0, state.discretize, 160);
+    paint(full, lastFrame.values, DENSITY, 0, mapColour(null, 0), 160);
     const ctx = canvas.getContext("2d");
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.imageSmoothingEnabled = true;
@@ -282,7 +323,7 @@ function drawPoints() {
     for (let i = 0; i < flat.length; i += 3) {
       ctx.beginPath();
       ctx.arc(scale(flat[i]), canvas.height - scale(flat[i + 1]), 3, 0, 2 * Math.PI);
-      ctx.fillStyle = css(flat[i + 2]);
+      ctx.fillStyle = labelCss(flat[i + 2], shown.classes);
       ctx.fill();
       ctx.lineWidth = 1;
       ctx.strokeStyle = stroke;
@@ -338,7 +379,7 @@ function drawNetwork() {
     const k = shown.features.findIndex(([f]) => f === name);
     if (k >= 0) {
       positions[`0-${k}`] = [x(0), top + i * gap];
-      paint(node.querySelector("canvas"), new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON);
+      paint(node.querySelector("canvas"), new Float32Array(shown.feature_maps.buffer || shown.feature_maps), NEURON, k * NEURON * NEURON, mapColour(0, k));
       hoverable(node, 0, k);
     }
   });
@@ -471,6 +512,7 @@ function drawThumbnails(points) {
     canvas.className = state[key] === name && !shown?.own ? "selected" : "";
     canvas.onclick = () => {
       state[key] = name;
+      if (!MANY_CLASSES.includes(name)) state.classes = 2;       // circle and xor have two
       if (shown?.own) useData(null, "");      // back to the Playground's points
       else { drawThumbnails(thumbnails); reconfigure(); }
     };
@@ -485,17 +527,17 @@ function ownThumbnail() {      // a person's own points, drawn as a dataset's th
   canvas.title = "your data";
   canvas.className = "selected";
   canvas.id = "own-thumbnail";
-  drawDots(canvas, [shown.train, shown.test]);
+  drawDots(canvas, [shown.train, shown.test], shown.classes);
   return canvas;
 }
 
-function drawDots(canvas, lists) {    // a thumbnail: the points of each flat (x, y, label) list as dots
+function drawDots(canvas, lists, classes = 2) {    // a thumbnail: the points of each flat (x, y, label) list as dots
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#f3f4f5";
   ctx.fillRect(0, 0, 72, 72);
   for (const flat of lists) {
     for (let i = 0; i < flat.length; i += 3) {
-      ctx.fillStyle = css(flat[i + 2]);
+      ctx.fillStyle = labelCss(flat[i + 2], classes);
       ctx.fillRect(((flat[i] + 6) / 12) * 72 - 1, 72 - ((flat[i + 1] + 6) / 12) * 72 - 1, 2.5, 2.5);
     }
   }
@@ -522,7 +564,7 @@ function useData(text, from) {
 // training goes on from the weights as they are. Clicks made while a call is in flight go together.
 let clicked = [];
 $("points").onclick = (e) => {
-  if (!ready || !shown || state.problem !== "classification") return;
+  if (!ready || !shown || state.problem !== "classification" || shown.classes > 2) return;
   const box = e.currentTarget.getBoundingClientRect();
   const x = ((e.clientX - box.left) / box.width) * 12 - 6, y = 6 - ((e.clientY - box.top) / box.height) * 12;
   clicked.push({ x, y, label: e.shiftKey ? -1 : 1 });
@@ -544,7 +586,7 @@ $("own-data").onchange = async (e) => {
   useData(text, file.name);
 };
 
-const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "optimizer", "loss", "epochsPerFrame", "problem"];
+const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "optimizer", "loss", "epochsPerFrame", "problem", "classes"];
 const PAGE_ONLY = ["epochsPerFrame"];     // keys the page alone uses: a change trains on, rebuilding nothing
 const SLIDERS = ["percTrainData", "noise", "batchSize"];
 function syncControls() {
@@ -557,6 +599,8 @@ function syncControls() {
   for (const id of SLIDERS) { $(id).value = state[id]; $(`${id}-value`).textContent = state[id]; }
   $("showTestData").checked = state.showTestData;
   $("discretize").checked = state.discretize;
+  document.body.classList.toggle("many-classes", state.classes > 2);
+  document.body.classList.toggle("regression", state.problem === "regression");
 }
 for (const id of SELECTS) {
   $(id).onchange = (e) => {
@@ -565,6 +609,11 @@ for (const id of SELECTS) {
     if (id === "activation") state.activations = [];       // every layer takes it
     if (id === "problem" && Object.keys(thumbnails).length) drawThumbnails(thumbnails);
     if (id === "problem" && v === "regression" && state.loss === "crossentropy") state.loss = "squared";
+    if (id === "problem" && v === "regression") state.classes = 2;
+    if (id === "classes" && state.classes > 2) {       // more classes: on a dataset that has them
+      if (!MANY_CLASSES.includes(state.dataset)) state.dataset = "spiral";
+      if (Object.keys(thumbnails).length) drawThumbnails(thumbnails);
+    }
     if (PAGE_ONLY.includes(id)) { serialize(state); return; }
     reconfigure();       // (syncControls in it shows the loss it may have changed)
   };
