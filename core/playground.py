@@ -22,13 +22,18 @@ dispatch.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import random
 import re
 import struct
+import sys
+import traceback
 import zlib
 
 from .autograd import no_grad
 from .datasets import playground as problems
+from .keras import activations as activations_module
 from .keras import initializers, layers, losses, optimizers, regularizers
 from .keras.models import Sequential
 from .keras.saving import save
@@ -337,7 +342,7 @@ class Playground:
         shown = self.frame()
         shown.update(network=self.sizes, features=[[k, FEATURES[k][1]] for k in self.feature_names],
                      train=_flat(self.train_points), test=_flat(self.test_points), own=self.own is not None,
-                     feature_maps=self._feature_maps())
+                     feature_maps=self._feature_maps(), script=script(self.state, SCRIPT_EPOCHS))
         return shown
 
     async def reset(self) -> dict:
@@ -531,6 +536,72 @@ class Playground:
         return {"script": script(self.state, max(self.epoch, 1)), "weights": weights, "epoch": self.epoch,
                 "names": [SCRIPT_NAME, WEIGHTS_NAME]}
 
+    async def run(self, text: str) -> dict:
+        r"""Run a person's edit of the code panel (``script``'s text, changed) and take the network it
+        leaves in ``model`` as the playground's, trained as the script trained it: the picture, the
+        URL and the controls follow its layers, activations and optimizer. Returns what ``configure``
+        does, with ``printed`` (what the script printed) and ``state`` (the state it came to). A
+        script that fails, or a model the playground cannot draw, raises ``PlaygroundError`` naming
+        the line or the layer, and the playground keeps its network.
+
+        Example:
+            >>> import asyncio
+            >>> pg = Playground(); _ = asyncio.run(pg.configure({"seed": "1"}))
+            >>> text = script(pg.state, epochs=1).replace("    L.Dense(2,", "    L.Dense(3, activation='relu'),\n    L.Dense(2,")
+            >>> shown = asyncio.run(pg.run(text))
+            >>> shown["network"], shown["state"]["activations"], shown["printed"].startswith("test loss")
+            ([2, 4, 3, 2, 1], ['tanh', 'relu', 'tanh'], True)
+        """
+        text = str(text)
+        namespace, printed = {"__name__": "__main__"}, io.StringIO()
+        try:
+            code = compile(text, SCRIPT_NAME, "exec")
+            argv, sys.argv = sys.argv, [SCRIPT_NAME]         # run as `python webgrad_playground.py`: it trains
+            try:
+                with contextlib.redirect_stdout(printed):
+                    exec(code, namespace)
+            finally:
+                sys.argv = argv
+        except SyntaxError as e:
+            raise PlaygroundError(f"{SCRIPT_NAME}, line {e.lineno}: {e.msg}") from None
+        except Exception as e:
+            lines = [f.lineno for f in traceback.extract_tb(e.__traceback__) if f.filename == SCRIPT_NAME]
+            raise PlaygroundError(f"{SCRIPT_NAME}, line {lines[-1] if lines else '?'}: {type(e).__name__}: {e}") from None
+        model = namespace.get("model")
+        if not isinstance(model, Sequential):
+            raise PlaygroundError(f"the script must leave its network in `model` (a wg.Sequential), got "
+                                  f"{type(model).__name__}")
+        s = self._state_of(model)
+        self.state, self.model = s, model
+        self.sizes = [len(self.feature_names), *s["networkShape"], self.sizes[-1]]
+        history = getattr(model, "history", None)
+        self.epoch = len(history.epoch) if history is not None and history.epoch else 0
+        self._frame = None
+        self._compile()
+        return dict(self._shown(), printed=printed.getvalue(), state=s)
+
+    def _state_of(self, model) -> dict:
+        """The state that draws ``model``: its hidden layers' widths and activations, its optimizer and
+        learning rate, the rest as it was. A model the page cannot draw raises ``PlaygroundError``."""
+        dense = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+        for layer in dense:
+            if not isinstance(layer, layers.Dense):
+                raise PlaygroundError(f"the playground draws Dense layers; {layer.name} is a {type(layer).__name__}")
+        inputs, outputs = dense[0].kernel.shape[0] if dense else 0, dense[-1].units if dense else 0
+        if inputs != len(self.feature_names):
+            raise PlaygroundError(f"the model takes {inputs} inputs; the playground's features are "
+                                  f"{len(self.feature_names)} ({', '.join(FEATURES[k][1] for k in self.feature_names)})")
+        if outputs != self.sizes[-1]:
+            raise PlaygroundError(f"the model's last layer has {outputs} units; this problem needs {self.sizes[-1]}")
+        names = [activations_module.name_of(layer.activation) for layer in dense[:-1]]
+        optimizer = model.optimizer
+        kind = "adam" if isinstance(optimizer, optimizers.Adam) else \
+            "momentum" if getattr(optimizer, "momentum", 0) else "sgd"
+        s = dict(self.state, networkShape=[layer.units for layer in dense[:-1]], activations=names, optimizer=kind,
+                 learningRate=float(optimizer.learning_rate))
+        s["activation"] = names[0] if names and all(n == names[0] for n in names) else s["activation"]
+        return normalize(s)
+
     # ---- what the page draws -------------------------------------------------------------------
 
     def frame(self) -> dict:
@@ -591,6 +662,7 @@ class Playground:
 
 
 SCRIPT_NAME, WEIGHTS_NAME = "webgrad_playground.py", "webgrad_playground.safetensors"   # the downloads' names
+SCRIPT_EPOCHS = 100         # the code panel's script trains this long
 
 
 def script(state: dict, epochs: int = 100) -> str:
@@ -660,7 +732,8 @@ def script(state: dict, epochs: int = 100) -> str:
         f"    wg.Input(shape=({n_features},)),",
         *dense,
         "])",
-        f"model.compile({OPTIMIZERS[s['optimizer']][1].format(lr=s['learningRate'])}, loss)",
+        f"model.compile({OPTIMIZERS[s['optimizer']][1].format(lr=s['learningRate'])}, loss,",
+        f"              steps_per_execution=max(1, len(train) // {s['batchSize']}))     # an epoch's batches a call",
         "if sys.argv[1:]:",
         "    model.load_weights(sys.argv[1])",
         "else:",

@@ -260,6 +260,41 @@ def test_a_three_class_spiral_reaches_90_percent_test_accuracy(page, server, art
     page.screenshot(path=str(artifacts / "playground_three_classes.png"))
 
 
+def test_the_code_panel_edited_and_run_grows_the_network_and_a_bad_edit_names_its_line(page, server, artifacts):
+    """The code (TF Playground issue #39): the panel holds the webgrad script of the network on
+    screen, in CodeMirror, kept in step with the controls; a layer added in the code and run with
+    Ctrl+Enter trains there and the picture, the URL and the losses follow the model it built. An
+    edit that fails names its line, and the network on screen stays."""
+    open_playground(page, server, "#seed=0.5")
+    expect(page.locator(".cm-content")).to_contain_text('L.Dense(2, activation="tanh"')
+    page.click("#add-layer")                                 # a control: the script follows it
+    expect(page.locator(".cm-content")).to_contain_text("network 4,2,2, tanh,tanh,tanh", timeout=30_000)
+    page.click("#remove-layer")
+    expect(page.locator(".cm-content")).to_contain_text("network 4,2, tanh,tanh, learning", timeout=30_000)
+    page.locator(".cm-line", has_text="L.Dense(2,").click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type('L.Dense(3, activation="relu"),')
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#node-3-2")).to_be_visible(timeout=60_000)       # a third hidden layer of 3
+    assert state(page)["networkShape"] == "4,2,3" and state(page)["activations"] == "tanh,tanh,relu"
+    printed = page.inner_text("#code-output")
+    assert re.fullmatch(r"test loss \d\.\d{3}", printed), printed
+    assert printed == f"test loss {page.inner_text('#loss-test')}"            # the page shows the model it trained
+    assert epoch(page) == 100
+    page.screenshot(path=str(artifacts / "playground_code_run.png"), full_page=True)
+    page.locator(".cm-line", has_text="L = wg.layers").click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type("wg.tensor([1.0]) @ wg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])")
+    page.click("#run-code")
+    expect(page.locator("#code-output.error")).to_contain_text(re.compile(r"webgrad_playground.py, line 13: "
+                                                                          r"ShapeError: matmul: \(1, 1\) @ \(3, 2\)"),
+                                                               timeout=60_000)
+    assert state(page)["networkShape"] == "4,2,3" and page.locator("#node-3-2").is_visible()
+    page.screenshot(path=str(artifacts / "playground_code_error.png"), full_page=True)
+
+
 def test_own_data_from_a_csv_trains_and_a_bad_file_names_its_line(page, server, artifacts):
     """Their own data (TF Playground issues #20, #54, #72, ...): a CSV of x, y, label trains like a
     dataset; a bad file gets a message naming its line, and the data on screen stays."""

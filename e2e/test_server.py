@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -70,6 +71,25 @@ def test_pages_and_pyodide_are_served_cross_origin_isolated(client):
     assert wasm.headers["content-type"] == "application/wasm" and "immutable" in wasm.headers["cache-control"]
     assert client.get("/js/worker.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/no-such-page").status_code == 404
+
+
+def test_the_code_editor_is_served_from_npm_through_the_pages_import_map(client):
+    """CodeMirror 6 from web/node_modules, no CDN: the playground's import map sends each package
+    name to a versioned /modules/ URL, served immutable; files of other packages, other versions
+    or outside a package's folder are a 404 with a JSON reason."""
+    home = client.get("/").text
+    imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', home, re.S).group(1))["imports"]
+    version = json.loads((ROOT / "web/node_modules/@codemirror/view/package.json").read_text())["version"]
+    assert imports["@codemirror/view"] == f"/modules/@codemirror/view@{version}/dist/index.js"
+    assert {"codemirror", "@codemirror/lang-python", "@lezer/python", "style-mod"} <= set(imports)
+    for url in imports.values():
+        r = client.get(url)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript"), url
+        assert "immutable" in r.headers["cache-control"]
+    for bad in ("/modules/@codemirror/view@0.0.1/dist/index.js", "/modules/pyodide@314.0.7/pyodide.mjs",
+                f"/modules/@codemirror/view@{version}/../../pyodide/package.json", "/modules/@codemirror"):
+        r = client.get(bad)
+        assert r.status_code == 404 and "import map" in r.json()["error"], bad
 
 
 def test_serve_without_pyodide_fails_in_one_line_naming_npm_ci(tmp_path):

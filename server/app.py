@@ -1,5 +1,6 @@
 """The Starlette app: the pages of web/, Pyodide from web/node_modules/pyodide, the core's wheel
-and Pyodide's memory snapshot of it (snapshot.py).
+and Pyodide's memory snapshot of it (snapshot.py), and the npm ES modules the pages import by name
+(the code editor: modules.py).
 
 Everything the browser loads comes from here: no CDN at run time.
 
@@ -18,10 +19,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .modules import Modules
 from .snapshot import Snapshots
 from .wheel import core_wheel
 
@@ -88,19 +90,32 @@ def check_setup(web: Path) -> None:
                          f"or set WEBGRAD_WEB to its web/ folder")
     if not (pyodide_dir(web) / "pyodide.mjs").is_file():
         raise SetupError(f"Pyodide is missing ({pyodide_dir(web)}): run `npm ci --prefix {web}` once")
+    missing = Modules(web / "node_modules").missing
+    if missing:
+        raise SetupError(f"npm packages the pages import are missing ({', '.join(missing)}): "
+                         f"run `npm ci --prefix {web}` once")
 
 
 def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> Starlette:
     web = web or web_dir()
     check_setup(web)
     snapshots = Snapshots(web)
+    modules = Modules(web / "node_modules")
     pyodide_url = f"/pyodide/{pyodide_version(web)}/"
 
     async def page(request: Request):
         name = request.path_params.get("name", "playground")
         if name not in PAGES:
             raise HTTPException(404, f"no page {name!r}; pages: {', '.join(PAGES)}")
-        return FileResponse(web / PAGES[name], headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(modules.page((web / PAGES[name]).read_text()), headers={"Cache-Control": "no-cache"})
+
+    async def module(request: Request):
+        """An ES module from npm that a page imports by name (see server/modules.py)."""
+        path = modules.file(request.path_params["path"])
+        if path is None:
+            raise HTTPException(404, f"no module file {request.path_params['path']!r}: the pages' import map "
+                                     f"names those served")
+        return FileResponse(path, media_type="text/javascript", headers=IMMUTABLE)
 
     async def core(request: Request):
         """What the page's worker loads: Pyodide, the core's wheel for these sources and its snapshot."""
@@ -136,6 +151,7 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
         Route("/core.json", core),
         Route("/wheels/{digest}/{name}", wheel),
         Route("/snapshots/{name}", snapshot),
+        Route("/modules/{path:path}", module),
         Mount(pyodide_url.rstrip("/"), ImmutableFiles(directory=pyodide_dir(web)), name="pyodide"),
         Mount("/js", StaticFiles(directory=web / "js"), name="js"),
         Mount("/css", StaticFiles(directory=web / "css"), name="css"),

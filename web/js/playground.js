@@ -1,6 +1,7 @@
 // The playground page: TensorFlow Playground's controls, network picture and heatmaps; the model
 // trains in the worker (webgrad.playground, Python on WebGPU) and this page draws what it sends.
 // The whole state lives in the URL hash with the Playground's own keys, so its links open here.
+import { codeEditor } from "./editor.js";
 import { PythonWorker } from "./python_worker.js";
 
 const $ = (id) => document.getElementById(id);
@@ -122,7 +123,7 @@ const py = new PythonWorker({
     document.body.dataset.state = "ready";
     $("status").textContent = `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s`;
     window.webgradReady = { device, timings, python, total: Math.round(performance.now()) };
-    for (const id of ["play-pause-button", "next-step-button", "download-script", "download-weights"]) $(id).disabled = false;
+    for (const id of ["play-pause-button", "next-step-button", "download-script", "download-weights", "run-code"]) $(id).disabled = false;
   },
   onUnavailable: ({ kind, reason, help }) => {
     document.body.dataset.state = kind;
@@ -155,9 +156,49 @@ async function configure() {
   lossHistory.length = 0;
   drawNetwork();
   drawFrame(shown);
+  showScript(shown);
   // compiles what play's first call needs while the page is looked at (a play waits its turn)
   exclusive(() => py.call("warm"));
 }
+
+// ---- the code panel: the network on screen as a script; edited and run, the page takes its model --
+
+const editor = codeEditor($("code-editor"), { onRun: (text) => runCode(text), label: "the playground's script" });
+function showScript(from, printed = "") {
+  editor.text = from.script;
+  $("code-output").textContent = printed;
+  $("code-output").classList.remove("error");
+}
+const TAKEN = ["networkShape", "activations", "activation", "optimizer", "learningRate"];  // what a script decides
+function runCode(text) {
+  if (!ready) return;
+  pause();
+  $("code-output").textContent = "running…";
+  $("code-output").classList.remove("error");
+  exclusive(async () => {
+    let out;
+    try {
+      out = await py.call("run", text);
+    } catch (e) {      // the script's error, by its line; the network on screen stays
+      const lines = String(e.message || e).split("\n").filter((ln) => /Error: /.test(ln));
+      $("code-output").textContent = (lines.pop() || String(e)).replace(/^.*PlaygroundError: /, "").trim();
+      $("code-output").classList.add("error");
+      return;
+    }
+    for (const key of TAKEN) state[key] = out.state[key];
+    serialize(state);
+    syncControls();
+    shown = out;
+    lossHistory.length = 0;
+    drawNetwork();
+    drawFrame(shown);
+    const kept = editor.text;        // the person's text stays (the script of the new state would drop their edits' form)
+    showScript(shown, out.printed.trim());
+    editor.text = kept;
+    exclusive(() => py.call("warm"));
+  });
+}
+$("run-code").onclick = () => runCode(editor.text);
 
 function reconfigure() {
   serialize(state);
@@ -556,6 +597,7 @@ function useData(text, from) {
     lossHistory.length = 0;
     drawNetwork();
     drawFrame(shown);
+    showScript(shown);
     drawThumbnails(thumbnails);
     exclusive(() => py.call("warm"));
   });
