@@ -54,7 +54,7 @@ def test_keras_fit_reaches_the_circle_accuracy_in_the_console(page, server, arti
     out = run(page, KERAS_SCRIPT)
     elapsed = time.monotonic() - start
     page.set_viewport_size({"width": 1280, "height": 1080})   # the whole script and output in view
-    page.locator("#editor").evaluate("e => { e.scrollTop = 0; e.setSelectionRange(0, 0); }")
+    page.locator(".cm-scroller").evaluate("e => { e.scrollTop = 0; }")
     page.screenshot(path=str(artifacts / "console_keras.png"))
     assert "— done in" in out and "Traceback" not in out, out
 

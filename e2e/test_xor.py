@@ -93,7 +93,7 @@ def test_mlp_learns_xor_in_the_console(trained, artifacts):
     curve = losses(out)
     assert curve[0] > 0.5 and curve[-1] < 0.05 and (np.diff(curve) < 0).all(), curve
     page.set_viewport_size({"width": 1280, "height": 1080})   # the whole script and output in view
-    page.locator("#editor").evaluate("e => { e.scrollTop = 0; e.setSelectionRange(0, 0); }")
+    page.locator(".cm-scroller").evaluate("e => { e.scrollTop = 0; }")
     page.screenshot(path=str(artifacts / "console_xor.png"))
 
     desktop = losses(run_on_desktop(XOR_SCRIPT))   # the same script on wgpu-py: the same curve

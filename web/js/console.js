@@ -1,8 +1,12 @@
 // The console page: a Python editor, a Run button and the output, on the worker's webgrad.
+import { codeEditor } from "./editor.js";
 import { PythonWorker } from "./python_worker.js";
 
 const $ = (id) => document.getElementById(id);
-const editor = $("editor"), output = $("output"), run = $("run"), status = $("status"), device = $("device");
+const output = $("output"), run = $("run"), status = $("status"), device = $("device");
+// the code editor (CodeMirror); its text area carries the id "editor" (tests fill it)
+const editor = codeEditor($("editor-start").parentElement, { text: $("editor-start").value, onRun: () => runEditor(),
+                                                            label: "Python code", id: "editor" });
 
 function append(stream, text) {
   const span = document.createElement("span");
@@ -29,7 +33,7 @@ const py = new PythonWorker({
     $("elapsed").textContent = "";
     window.webgradReady = { device: name, timings, total, python };
     run.disabled = false;
-    editor.focus();
+    editor.view.focus();
   },
   onUnavailable: ({ kind, reason, help }) => {
     clearInterval(tick);
@@ -47,7 +51,7 @@ async function runEditor() {
   if (run.disabled) return;
   run.disabled = true;
   document.body.dataset.running = "true";
-  const { ok, ms } = await py.run(editor.value);
+  const { ok, ms } = await py.run(editor.text);
   const text = output.textContent;
   append("meta", `${text && !text.endsWith("\n") ? "\n" : ""}— ${ok ? "done" : "failed"} in ${ms.toFixed(1)} ms\n`);
   delete document.body.dataset.running;
@@ -56,12 +60,3 @@ async function runEditor() {
 
 run.addEventListener("click", runEditor);
 $("clear").addEventListener("click", () => { output.textContent = ""; });
-editor.addEventListener("keydown", (e) => {
-  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-    e.preventDefault();
-    runEditor();
-  } else if (e.key === "Tab" && !e.shiftKey) {   // indent instead of leaving the editor
-    e.preventDefault();
-    editor.setRangeText("    ", editor.selectionStart, editor.selectionEnd, "end");
-  }
-});

@@ -13,16 +13,16 @@ const theme = EditorView.theme({
   ".cm-gutters": { background: "#f7f8f9", borderRight: "1px solid var(--line)", color: "#9aa0a6" },
 });
 
-// An editor in `parent` holding `text`; Ctrl+Enter (Cmd+Enter) calls onRun with its text.
-// Returns { view, text (get/set) }.
-export function codeEditor(parent, { text = "", onRun = () => {}, label = "code" } = {}) {
+// An editor in `parent` holding `text`; Ctrl+Enter (Cmd+Enter) calls onRun with its text; `id`
+// goes on its editable element. Returns { view, text (get/set) }.
+export function codeEditor(parent, { text = "", onRun = () => {}, label = "code", id } = {}) {
   const run = { key: "Mod-Enter", run: (view) => { onRun(view.state.doc.toString()); return true; } };
   const view = new EditorView({
     doc: text,
     parent,
     extensions: [Prec.highest(keymap.of([run])), basicSetup, keymap.of([indentWithTab]), python(), theme,
       EditorView.lineWrapping,
-      EditorView.contentAttributes.of({ "aria-label": label })],
+      EditorView.contentAttributes.of({ "aria-label": label, ...(id ? { id } : {}) })],
   });
   return {
     view,
