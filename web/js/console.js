@@ -1,12 +1,9 @@
 // The console page: a Python editor, a Run button and the output, on the worker's webgrad.
-import { codeEditor } from "./editor.js";
 import { PythonWorker } from "./python_worker.js";
 
 const $ = (id) => document.getElementById(id);
 const output = $("output"), run = $("run"), status = $("status"), device = $("device");
-// the code editor (CodeMirror); its text area carries the id "editor" (tests fill it)
-const editor = codeEditor($("editor-start").parentElement, { text: $("editor-start").value, onRun: () => runEditor(),
-                                                            label: "Python code", id: "editor" });
+let editor = null;       // the code editor (CodeMirror), loaded once the worker has started
 
 function append(stream, text) {
   const span = document.createElement("span");
@@ -33,7 +30,7 @@ const py = new PythonWorker({
     $("elapsed").textContent = "";
     window.webgradReady = { device: name, timings, total, python };
     run.disabled = false;
-    editor.view.focus();
+    editor?.view.focus();
   },
   onUnavailable: ({ kind, reason, help }) => {
     clearInterval(tick);
@@ -47,8 +44,15 @@ const py = new PythonWorker({
   onOutput: append,
 });
 
+// its editable element carries the id "editor" (tests fill it)
+import("./editor.js").then(({ codeEditor }) => {
+  editor = codeEditor($("editor-start").parentElement, { text: $("editor-start").value, onRun: () => runEditor(),
+                                                         label: "Python code", id: "editor" });
+  if (!run.disabled) editor.view.focus();
+});
+
 async function runEditor() {
-  if (run.disabled) return;
+  if (run.disabled || !editor) return;
   run.disabled = true;
   document.body.dataset.running = "true";
   const { ok, ms } = await py.run(editor.text);

@@ -1,7 +1,6 @@
 // The playground page: TensorFlow Playground's controls, network picture and heatmaps; the model
 // trains in the worker (webgrad.playground, Python on WebGPU) and this page draws what it sends.
 // The whole state lives in the URL hash with the Playground's own keys, so its links open here.
-import { codeEditor } from "./editor.js";
 import { PythonWorker } from "./python_worker.js";
 
 const $ = (id) => document.getElementById(id);
@@ -163,9 +162,14 @@ async function configure() {
 
 // ---- the code panel: the network on screen as a script; edited and run, the page takes its model --
 
-const editor = codeEditor($("code-editor"), { onRun: (text) => runCode(text), label: "the playground's script" });
+// CodeMirror, loaded after the worker has started (the page's first script must not wait for it)
+let editor = null;
+import("./editor.js").then(({ codeEditor }) => {
+  editor = codeEditor($("code-editor"), { onRun: (text) => runCode(text), label: "the playground's script" });
+  if (shown) editor.text = shown.script;
+});
 function showScript(from, printed = "") {
-  editor.text = from.script;
+  if (editor) editor.text = from.script;
   $("code-output").textContent = printed;
   $("code-output").classList.remove("error");
 }
@@ -198,7 +202,7 @@ function runCode(text) {
     exclusive(() => py.call("warm"));
   });
 }
-$("run-code").onclick = () => runCode(editor.text);
+$("run-code").onclick = () => { if (editor) runCode(editor.text); };
 
 function reconfigure() {
   serialize(state);
