@@ -219,6 +219,12 @@ def test_adam_and_cross_entropy_train_and_the_metrics_show(page, server, artifac
     cells = [int(page.inner_text(f"#confusion-{k}")) for k in ("pp", "pn", "np", "nn")]
     assert sum(cells) == 250, cells                      # the test half of the circle's 500 points
     assert accuracy >= 0.95 and abs(accuracy - (cells[0] + cells[3]) / 250) < 1e-3, (accuracy, cells, at, loss)
+    # the loss chart's hover read-out (TF Playground issue #47): at its right end, the epoch shown
+    page.hover("#loss-chart", position={"x": 299, "y": 30})
+    expect(page.locator("#loss-readout")).to_have_text(
+        f"epoch {epoch(page):,}: test {page.inner_text('#loss-test')}, training {page.inner_text('#loss-train')}")
+    page.hover("#loss-chart", position={"x": 1, "y": 30})             # its left end: the first frame drawn
+    expect(page.locator("#loss-readout")).to_have_text(re.compile(r"epoch [0-9]: test \d\.\d{3}, training \d\.\d{3}"))
     page.screenshot(path=str(artifacts / "playground_metrics.png"))
     page.select_option("#problem", "regression")         # cross-entropy is for a classification: back to squared
     expect(page.locator("#metric-name")).to_have_text("Test R²", timeout=30_000)

@@ -283,7 +283,7 @@ function drawFrame(frame) {
   $("loss-train").textContent = frame.loss_train.toFixed(3);
   $("loss-test").textContent = frame.loss_test.toFixed(3);
   drawMetrics(frame);
-  lossHistory.push([frame.loss_train, frame.loss_test]);
+  lossHistory.push([frame.loss_train, frame.loss_test, frame.epoch]);
   drawLossChart();
   drawHeatmap();
   const sizes = shown.network;
@@ -396,7 +396,23 @@ function drawLossChart() {
     ctx.lineWidth = k ? 1.5 : 1;
     ctx.stroke();
   }
+  if (chartHover !== null) {       // the read-out's epoch, as a line
+    const i = Math.min(chartHover, lossHistory.length - 1), x = (i / (lossHistory.length - 1)) * w;
+    ctx.fillStyle = "#183d4e88";
+    ctx.fillRect(x - 0.5, 0, 1, h);
+    const [train, test, at] = lossHistory[i];
+    $("loss-readout").textContent = `epoch ${at.toLocaleString("en")}: test ${test.toFixed(3)}, training ${train.toFixed(3)}`;
+  }
 }
+
+// Hovering the loss chart reads out the epoch under the pointer (TF Playground issue #47).
+let chartHover = null;
+$("loss-chart").addEventListener("mousemove", (e) => {
+  const box = e.currentTarget.getBoundingClientRect();
+  chartHover = Math.round(((e.clientX - box.left) / box.width) * Math.max(0, lossHistory.length - 1));
+  drawLossChart();
+});
+$("loss-chart").addEventListener("mouseleave", () => { chartHover = null; $("loss-readout").textContent = ""; drawLossChart(); });
 
 // ---- the network picture ---------------------------------------------------------------------
 
