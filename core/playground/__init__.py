@@ -93,16 +93,21 @@ class Playground:
         return self._shown()
 
     async def thumbnails(self) -> dict:
-        """200 noiseless points of each dataset (x, y, label flat), for the dataset buttons.
+        """200 noiseless points of each dataset (x, y, label flat), for the dataset buttons, and of
+        gauss and spiral with 3 to 5 classes (keys ``gauss:3`` ...).
 
         Example:
             >>> import asyncio
             >>> points = asyncio.run(Playground().thumbnails())
-            >>> sorted(points), len(points["spiral"])
-            (['circle', 'gauss', 'reg-gauss', 'reg-plane', 'spiral', 'xor'], 600)
+            >>> sorted(points)[:6], len(points["spiral"]), sorted(set(points["spiral:3"][2::3]))
+            (['circle', 'gauss', 'gauss:3', 'gauss:4', 'gauss:5', 'reg-gauss'], 600, [0.0, 1.0, 2.0])
         """
         names = {**DATASETS, **REG_DATASETS}
-        return {key: _flat(problems.generate(name, 200, 0.0, seed=1)) for key, name in names.items()}
+        points = {key: _flat(problems.generate(name, 200, 0.0, seed=1)) for key, name in names.items()}
+        for name in problems.MANY_CLASSES:
+            for k in range(3, problems.MAX_CLASSES + 1):
+                points[f"{name}:{k}"] = _flat(problems.generate(name, 200, 0.0, seed=1, classes=k))
+        return points
 
     async def own_data(self, data) -> dict:
         r"""Train on a person's own points (``parse_points``'s format) from now on, split and shuffled

@@ -568,7 +568,8 @@ function drawThumbnails(points) {
     canvas.width = canvas.height = 72;
     canvas.title = name;
     canvas.dataset.dataset = name;
-    drawDots(canvas, [points[name]]);
+    const classes = state.problem === "classification" && MANY_CLASSES.includes(name) ? state.classes : 2;
+    drawDots(canvas, [points[classes > 2 ? `${name}:${classes}` : name]], classes);
     const key = state.problem === "classification" ? "dataset" : "regDataset";
     canvas.className = state[key] === name && !shown?.own ? "selected" : "";
     canvas.onclick = () => {
@@ -672,8 +673,8 @@ for (const id of SELECTS) {
     if (id === "problem" && Object.keys(thumbnails).length) drawThumbnails(thumbnails);
     if (id === "problem" && v === "regression" && state.loss === "crossentropy") state.loss = "squared";
     if (id === "problem" && v === "regression") state.classes = 2;
-    if (id === "classes" && state.classes > 2) {       // more classes: on a dataset that has them
-      if (!MANY_CLASSES.includes(state.dataset)) state.dataset = "spiral";
+    if (id === "classes") {       // more classes: on a dataset that has them; the thumbnails show them
+      if (state.classes > 2 && !MANY_CLASSES.includes(state.dataset)) state.dataset = "spiral";
       if (Object.keys(thumbnails).length) drawThumbnails(thumbnails);
     }
     if (PAGE_ONLY.includes(id)) { serialize(state); return; }
