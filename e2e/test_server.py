@@ -87,7 +87,10 @@ def test_the_code_editor_is_served_from_npm_through_the_pages_import_map(client)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript"), url
         assert "immutable" in r.headers["cache-control"]
     for bad in ("/modules/@codemirror/view@0.0.1/dist/index.js", "/modules/pyodide@314.0.7/pyodide.mjs",
-                f"/modules/@codemirror/view@{version}/../../pyodide/package.json", "/modules/@codemirror"):
+                f"/modules/@codemirror/view@{version}/../../pyodide/package.json", "/modules/@codemirror",
+                f"/modules/@codemirror/view@{version}/%2e%2e/%2e%2e/pyodide/package.json", "/modules/@/x",
+                "/modules/" + "a" * 5000 + "@1/index.js", "/modules/crelt@1.0.7/index.js%00.html",
+                "/modules/crelt@1.0.7/" + "a" * 5000 + ".js"):
         r = client.get(bad)
         assert r.status_code == 404 and "import map" in r.json()["error"], bad
 

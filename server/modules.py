@@ -62,8 +62,11 @@ class Modules:
         if name not in self.packages or self.packages[name][1] != version or not rest:
             return None
         folder = self.packages[name][0].resolve()
-        target = (folder / "/".join(rest)).resolve()
-        return target if target.is_file() and folder in target.parents else None
+        try:
+            target = (folder / "/".join(rest)).resolve()
+            return target if folder in target.parents and target.is_file() else None
+        except (OSError, ValueError):       # a name too long for the file system, a NUL in it
+            return None
 
 
 def _entry(meta: dict) -> str:
