@@ -196,9 +196,7 @@ function runCode(text) {
     lossHistory.length = 0;
     drawNetwork();
     drawFrame(shown);
-    const kept = editor.text;        // the person's text stays (the script of the new state would drop their edits' form)
-    showScript(shown, out.printed.trim());
-    editor.text = kept;
+    $("code-output").textContent = out.printed.trim();      // the person's text stays in the editor
     exclusive(() => py.call("warm"));
   });
 }
