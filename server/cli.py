@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the console and the core for the browser")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--logdir", default="runs", help="where runs' event files go (default: runs)")
+    serve.add_argument("--logdir", default="runs", help="the runs' event files: the dashboard at /runs reads them, "
+                                                         "the pages' posts write them (default: runs)")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -25,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"webgrad serve: {e}", file=sys.stderr)
             return 2
         import uvicorn
-        print(f"webgrad: console at http://{args.host}:{args.port}/console", flush=True)
+        base = f"http://{args.host}:{args.port}"
+        print(f"webgrad: playground at {base}/, console at {base}/console, runs of {args.logdir} at {base}/runs",
+              flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -102,3 +102,24 @@ def test_tensorboard_callback(gpu, tmp_path):
             got = scalars(acc, f"epoch_{name}")
             assert [s for s, _ in got] == [0, 1]
             np.testing.assert_allclose([v for _, v in got], history.history[prefix + name], rtol=1e-6)
+
+
+def test_text_and_hparams_read_by_tensorboards_plugins(tmp_path):
+    from tensorboard.backend.event_processing import plugin_event_accumulator
+    from tensorboard.plugins.hparams import metadata as hparams_metadata
+    from tensorboard.util import tensor_util
+
+    with event_files.SummaryWriter(tmp_path) as w:
+        w.hparams({"learning_rate": 0.03, "activation": "tanh", "batch_norm": True, "layers": 2})
+        w.text("notes", "two layers of **8**", step=3)
+        w.scalar("loss", 0.5, step=3)
+    acc = plugin_event_accumulator.EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
+    acc.Reload()
+    [note] = acc.Tensors("notes")
+    assert note.step == 3 and tensor_util.make_ndarray(note.tensor_proto).item() == b"two layers of **8**"
+    assert acc.PluginTagToContent("text") == {"notes": b""}
+    content = acc.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+    start = hparams_metadata.parse_session_start_info_plugin_data(content)
+    got = {k: getattr(v, v.WhichOneof("kind")) for k, v in start.hparams.items()}
+    assert got == {"learning_rate": 0.03, "activation": "tanh", "batch_norm": True, "layers": 2.0}
+    assert start.start_time_secs > 0

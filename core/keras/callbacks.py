@@ -21,7 +21,7 @@ import time
 import weakref
 from collections.abc import Mapping
 
-from ..event_files import SummaryWriter
+from ..event_files import writer as event_writer
 
 
 class Callback:
@@ -87,7 +87,7 @@ class Callback:
             >>> model.compile(wg.optimizers.SGD(0.1), "mse")
             >>> _ = model.fit([[0.0], [1.0], [2.0]], [[0.0], [2.0], [4.0]], batch_size=2, epochs=3, verbose=0,
             ...               callbacks=[Params()])
-            {'epochs': 3, 'steps': 2, 'verbose': 0}
+            {'epochs': 3, 'steps': 2, 'verbose': 0, 'batch_size': 2}
         """
         self.params = params
 
@@ -965,26 +965,83 @@ class ProgressHook(Callback):
 
 
 class TensorBoard(Callback):
-    """Writes the epoch logs as TensorBoard scalars, as Keras does: the training metrics under
-    ``<log_dir>/train`` and the ``val_*`` ones under ``<log_dir>/validation``, tagged
-    ``epoch_loss``, ``epoch_accuracy``... with the epoch as the step. Pure Python (runs in Pyodide);
-    view with ``tensorboard --logdir <log_dir>``.
+    """Writes what ``fit`` does as TensorBoard event files, with Keras's own arguments: the epoch logs
+    as scalars ``epoch_loss``, ``epoch_accuracy``... (the training metrics under ``<log_dir>/train``, the
+    ``val_*`` ones under ``<log_dir>/validation``, the epoch as the step); with ``update_freq="batch"``
+    (or every N batches) the running ``batch_*`` values at the global step too; every
+    ``histogram_freq`` epochs each weight's histogram (``dense/kernel/histogram``: the layer's name and the
+    weight's, so two layers' kernels do not collide); with ``write_graph`` the model's layers as a graph, and
+    ``write_steps_per_second`` adds ``epoch_steps_per_second``. The hyper-parameters of ``compile`` and
+    ``fit`` (optimizer, learning rate, loss, batch size, epochs) go to ``<log_dir>`` itself, so
+    TensorBoard's HParams tab and the dashboard list the run by them.
+
+    View with ``tensorboard --logdir <log_dir>`` or ``webgrad serve --logdir <log_dir>`` (its ``/runs``
+    page). In the page (Pyodide) the records go to the server that serves it, which writes them under
+    its ``--logdir`` as run ``<log_dir>/train``.
 
         >>> import webgrad as wg
-        >>> tb = wg.callbacks.TensorBoard("logs/run1")   # then model.fit(..., callbacks=[tb])
+        >>> tb = wg.callbacks.TensorBoard("logs/run1", histogram_freq=1)   # then model.fit(..., callbacks=[tb])
     """
 
-    def __init__(self, log_dir: str = "logs"):
+    def __init__(self, log_dir: str = "logs", histogram_freq: int = 0, write_graph: bool = True,
+                 write_images: bool = False, write_steps_per_second: bool = False, update_freq="epoch",
+                 profile_batch=0, embeddings_freq: int = 0, embeddings_metadata=None):
         super().__init__()
+        if update_freq != "epoch" and update_freq != "batch" and (isinstance(update_freq, bool)
+                                                                  or not isinstance(update_freq, int) or update_freq < 1):
+            raise ValueError(f"TensorBoard: update_freq must be 'epoch', 'batch' or a number of batches >= 1, "
+                             f"not {update_freq!r}")
+        if isinstance(histogram_freq, bool) or not isinstance(histogram_freq, int) or histogram_freq < 0:
+            raise ValueError(f"TensorBoard: histogram_freq must be a whole number of epochs >= 0, not {histogram_freq!r}")
+        for name, value in (("write_images", write_images), ("profile_batch", profile_batch),
+                            ("embeddings_freq", embeddings_freq), ("embeddings_metadata", embeddings_metadata)):
+            if value:
+                raise NotImplementedError(f"TensorBoard: {name} is not supported by webgrad yet "
+                                          f"(scalars, histograms, the graph and hyper-parameters are)")
         self.log_dir = str(log_dir)
+        self.histogram_freq, self.write_graph = histogram_freq, bool(write_graph)
+        self.write_steps_per_second = bool(write_steps_per_second)
+        self.update_freq = 1 if update_freq == "batch" else update_freq
         self._writers = {}
+        self._global_step, self._viewed = 0, False
 
     def _writer(self, name: str):
         if name not in self._writers:
             import os
 
-            self._writers[name] = SummaryWriter(os.path.join(self.log_dir, name))
+            self._writers[name] = event_writer(os.path.join(self.log_dir, name) if name else self.log_dir)
         return self._writers[name]
+
+    def _hparams(self) -> dict:
+        model, params = self.model, dict(self.params or {})
+        optimizer = getattr(model, "optimizer", None)
+        hp = {"optimizer": type(optimizer).__name__} if optimizer is not None else {}
+        rate = getattr(optimizer, "learning_rate", None)
+        if isinstance(rate, (int, float)) and not isinstance(rate, bool):
+            hp["learning_rate"] = float(rate)
+        loss = getattr(model, "loss", None)
+        if loss is not None:
+            hp["loss"] = loss if isinstance(loss, str) else getattr(loss, "name", None) or type(loss).__name__
+        for key in ("batch_size", "epochs"):
+            if isinstance(params.get(key), int):
+                hp[key] = params[key]
+        return hp
+
+    def _graph(self) -> list[tuple[str, str, list[str]]]:
+        """The model's layers as (name, op, inputs) nodes: a functional model's connections, else a chain."""
+        model = self.model
+        inputs, nodes = getattr(model, "inputs", None), getattr(model, "nodes", None)
+        if isinstance(inputs, (list, tuple)) and isinstance(nodes, (list, tuple)) and nodes:
+            out = [(t.layer.name, type(t.layer).__name__, []) for t in inputs]
+            for t in nodes:
+                parents = t.inputs if isinstance(t.inputs, (list, tuple)) else [t.inputs]
+                out.append((t.layer.name, type(t.layer).__name__, [p.layer.name for p in parents]))
+            return out
+        out, previous = [("input", "InputLayer", [])], "input"
+        for layer in getattr(model, "layers", []):
+            out.append((layer.name, type(layer).__name__, [previous]))
+            previous = layer.name
+        return out
 
     def on_train_begin(self, logs=None):
         """Closes the files of an earlier ``fit``, so that each ``fit`` writes new event files.
@@ -999,8 +1056,47 @@ class TensorBoard(Callback):
             ...         _ = model.fit([[0.0]], [[1.0]], verbose=0, callbacks=[tb])
             ...     len(os.listdir(os.path.join(d, "train")))
             2
+
+        It also records the hyper-parameters (in ``<log_dir>`` itself) and, with ``write_graph``, the graph.
         """
         self._close()
+        self._global_step, self._viewed = 0, False
+        self._writer("").hparams(self._hparams())
+        if self.write_graph:
+            self._writer("train").graph(self._graph())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Notes when the epoch starts (for ``epoch_steps_per_second``) and its first global step.
+
+        Example:
+            >>> tb = wg.callbacks.TensorBoard("logs")
+            >>> tb.on_epoch_begin(0); tb._epoch_start_step
+            0
+        """
+        self._epoch_start, self._epoch_start_step = time.perf_counter(), self._global_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        """With ``update_freq`` "batch" or N: the running ``batch_*`` values every N batches, at the global step.
+
+        Example:
+            >>> import pathlib, tempfile
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     tb = wg.callbacks.TensorBoard(d, update_freq=2)
+            ...     _ = model.fit([[0.0]] * 8, [[1.0]] * 8, batch_size=1, epochs=2, verbose=0, callbacks=[tb])
+            ...     b"batch_loss" in next(pathlib.Path(d, "train").glob("events.*")).read_bytes()
+            True
+        """
+        before, self._global_step = self._global_step, self._epoch_start_step + batch + 1
+        self._write_graph_view()
+        if self.update_freq == "epoch" or before // self.update_freq == self._global_step // self.update_freq:
+            return
+        for key, value in dict(logs or {}).items():
+            try:
+                self._writer("train").scalar(f"batch_{key}", float(value), self._global_step)
+            except (TypeError, ValueError):
+                continue
 
     def on_epoch_end(self, epoch, logs=None):
         """Logs each number of ``logs`` as the scalar ``epoch_<name>`` at step ``epoch``: ``val_*`` values in
@@ -1016,13 +1112,22 @@ class TensorBoard(Callback):
             ...     [(p.parent.name, b"epoch_loss" in p.read_bytes()) for p in files]
             [('train', True), ('validation', True)]
         """
-        for key, value in dict(logs or {}).items():
+        self._write_graph_view()
+        logs = dict(logs or {})
+        if self.write_steps_per_second:
+            logs["steps_per_second"] = (self._global_step - self._epoch_start_step) / max(
+                time.perf_counter() - self._epoch_start, 1e-9)
+        for key, value in logs.items():
             try:
                 value = float(value)
             except (TypeError, ValueError):
                 continue
             name, tag = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
             self._writer(name).scalar(f"epoch_{tag}", value, epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for layer in self.model.layers:             # "<layer name>/<weight>", as Keras's weight.path
+                for path, weight in layer.named_weights():
+                    self._writer("train").histogram(f"{layer.name}/{path}/histogram", weight, epoch)
 
     def on_train_end(self, logs=None):
         """Closes the event files (each record is on disk already: they are flushed as written).
@@ -1038,6 +1143,17 @@ class TensorBoard(Callback):
             ['train', 'validation']
         """
         self._close()
+
+    def _write_graph_view(self) -> None:
+        """With ``write_graph``, once a fit: the traced training step as the graph viewer draws it (its first
+        batch has traced it), beside the layer graph TensorBoard draws."""
+        if not self.write_graph or self._viewed or self.model is None:
+            return
+        self._viewed = True
+        try:
+            self._writer("train").graph_view(self.model)
+        except ValueError as e:              # a model the viewer cannot trace: the run goes on without it
+            print(f"webgrad: TensorBoard: no graph view of {self.model.name!r}: {e}", file=sys.stderr)
 
     def _close(self):
         for w in self._writers.values():
