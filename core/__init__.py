@@ -12,7 +12,7 @@ from .autograd import enable_grad, grad, is_grad_enabled, no_grad
 from .devices import default_device, devices, get_device, set_default_device
 from .devices.gpu import KernelCompileError
 from .dtypes import DType, bool_, float16, float32, int32
-from .graph import Function, TraceError, function
+from .graph import Function, TraceError, function, graph_view
 from .functional import (binary_cross_entropy_with_logits, cross_entropy, gelu, layer_norm, leaky_relu,
                          log_softmax, logsumexp, mean, mse, silu, softmax, std, var)
 from .ops import OPS, ShapeError
@@ -59,7 +59,7 @@ from .convolution import avg_pool2d, conv2d, max_pool2d  # noqa: E402
 # ---- the Keras-style API (keras/), public as wg.layers, wg.optimizers, ... ----------------------
 from . import keras  # noqa: E402
 from .keras import (activations, callbacks, initializers, layers, losses, metrics, models,  # noqa: E402
-                    optimizers, regularizers, saving)
+                    optimizers, regularizers, saving, utils)
 from .keras.layers import Input  # noqa: E402
 from .keras.models import Model, Sequential  # noqa: E402
 

@@ -10,6 +10,7 @@ from .devices import default_device
 
 _grad_enabled = True
 _tracer = None   # the active graph.trace.Tracer while a function is being traced (see tracing)
+_scope: tuple = ()   # where traced ops are made: ("forward", "dense_1"), ("backward", "dense_1"), ("update",)
 
 
 def is_grad_enabled() -> bool:
@@ -75,11 +76,50 @@ def tracing(tracer):
     if _tracer is not None:
         raise RuntimeError("a function is already being traced; @wg.function calls inside a traced "
                            "function run as part of it, so call the inner function directly")
-    _tracer = tracer
+    global _scope
+    _tracer, _scope = tracer, ()
     try:
         yield tracer
     finally:
-        _tracer = None
+        _tracer, _scope = None, ()
+
+
+@contextmanager
+def scope(name: str):
+    """Ops traced inside are grouped under ``name`` in the graph (the graph viewer draws the group as one box
+    that opens): Keras layers name theirs, a train step has "forward", "loss", "update" and "metrics", and
+    ``backward`` puts each op's gradient under "backward" and its op's scope. Nothing happens outside a trace.
+
+    Example:
+        >>> @wg.function
+        ... def f(x):
+        ...     with wg.autograd.scope("double"):
+        ...         return x * 2
+        >>> _ = f(wg.ones(2))
+        >>> [n.scope for n in f.graph.op_nodes()]
+        [('double',)]
+    """
+    global _scope
+    if _tracer is None:
+        yield
+        return
+    before, _scope = _scope, _scope + (name,)
+    try:
+        yield
+    finally:
+        _scope = before
+
+
+def current_scope() -> tuple:
+    """The scope traced ops are made in now (see ``scope``)."""
+    return _scope
+
+
+def set_scope(path: tuple) -> tuple:
+    """Make ``path`` the scope of the ops traced from now on; returns the one before (for backward)."""
+    global _scope
+    before, _scope = _scope, tuple(path)
+    return before
 
 
 @contextmanager

@@ -51,6 +51,16 @@ def apply(op: Op, *inputs, device=None, **attrs):
     return out
 
 
+def _backward_scope(outer: tuple, made: tuple) -> tuple:
+    """The scope of the gradient of an op made in scope ``made``, by a backward called in ``outer``:
+    ("forward", "dense") -> ("backward", "dense")."""
+    if made[:len(outer)] == outer:
+        made = made[len(outer):]
+    if made[:1] == ("forward",):
+        made = made[1:]
+    return outer + ("backward",) + made
+
+
 def _topological(root) -> list:
     order, seen, stack = [], set(), [(root, False)]
     while stack:
@@ -90,11 +100,15 @@ def backward(root, grad=None) -> None:
         grad = ones_like(root)
     order = _topological(root)
     grads = {id(root): grad}
+    traced = autograd.current_tracer() is not None
+    outer = autograd.current_scope()
     with autograd.no_grad():
         for t in reversed(order):
             g = grads.pop(id(t), None)
             if g is None:
                 continue
+            if traced:           # an op's gradient is grouped as "backward" of the op's own scope
+                autograd.set_scope(_backward_scope(outer, getattr(t.data, "scope", ())))
             if t._node is None:
                 if g.dtype != t.dtype:
                     g = g.cast(t.dtype)
@@ -106,6 +120,7 @@ def backward(root, grad=None) -> None:
                     continue
                 gx = unbroadcast(gx, x.shape)
                 grads[id(x)] = gx if id(x) not in grads else grads[id(x)] + gx
+    autograd.set_scope(outer)
     for t in order:          # free the graph, as after one backward in PyTorch
         t._node = None
 

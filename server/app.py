@@ -23,6 +23,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .dashboard import dashboard_routes
+from .logdir import Logdir
 from .modules import Modules
 from .snapshot import Snapshots
 from .wheel import core_wheel
@@ -32,7 +34,7 @@ mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 
-PAGES = {"playground": "playground.html", "console": "console.html"}
+PAGES = {"playground": "playground.html", "console": "console.html", "runs": "runs.html", "graph": "graph.html"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}   # for URLs that name their content
 
 # Cross-origin isolation: precise performance.now() in the page (5 us, not 100 us) for timing
@@ -102,6 +104,7 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
     snapshots = Snapshots(web)
     modules = Modules(web / "node_modules")
     pyodide_url = f"/pyodide/{pyodide_version(web)}/"
+    runs = Logdir(logdir)
 
     async def page(request: Request):
         name = request.path_params.get("name", "playground")
@@ -115,7 +118,8 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
         if path is None:
             raise HTTPException(404, f"no module file {request.path_params['path']!r}: the pages' import map "
                                      f"names those served")
-        return FileResponse(path, media_type="text/javascript", headers=IMMUTABLE)
+        media = "text/css" if path.suffix == ".css" else "text/javascript"      # uPlot's stylesheet beside its module
+        return FileResponse(path, media_type=media, headers=IMMUTABLE)
 
     async def core(request: Request):
         """What the page's worker loads: Pyodide, the core's wheel for these sources and its snapshot."""
@@ -144,7 +148,9 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
     @contextlib.asynccontextmanager
     async def lifespan(app):
         snapshots.make(core_wheel())     # in the background: the first page may already start from it
+        runs.start()                     # the logdir read behind, so the dashboard's run list is there at once
         yield
+        runs.close()
 
     app = Starlette(routes=[
         Route("/", page),
@@ -152,12 +158,13 @@ def create_app(logdir: str | os.PathLike = "runs", web: Path | None = None) -> S
         Route("/wheels/{digest}/{name}", wheel),
         Route("/snapshots/{name}", snapshot),
         Route("/modules/{path:path}", module),
+        *dashboard_routes(runs),
         Mount(pyodide_url.rstrip("/"), ImmutableFiles(directory=pyodide_dir(web)), name="pyodide"),
         Mount("/js", StaticFiles(directory=web / "js"), name="js"),
         Mount("/css", StaticFiles(directory=web / "css"), name="css"),
         Route("/{name}", page),
     ], middleware=[Middleware(CrossOriginIsolation)], lifespan=lifespan,
        exception_handlers={HTTPException: json_error})
-    app.state.logdir = Path(logdir)
+    app.state.logdir = runs
     app.state.web = web
     return app

@@ -2,5 +2,6 @@
 from .function import Function, function
 from .ir import Graph, Node
 from .trace import TraceError
+from .view import graph_view
 
-__all__ = ["Function", "function", "Graph", "Node", "TraceError"]
+__all__ = ["Function", "function", "Graph", "Node", "TraceError", "graph_view"]

@@ -40,14 +40,16 @@ def scalar_value(n: "Node"):
 
 class Node:
     """One value of the graph: ``op`` applied to ``inputs`` with ``attrs``."""
-    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "payload", "group")
+    __slots__ = ("id", "op", "inputs", "attrs", "shape", "dtype", "payload", "group", "scope", "site")
 
-    def __init__(self, op: str, inputs, attrs: dict, shape, dtype, payload=None):
+    def __init__(self, op: str, inputs, attrs: dict, shape, dtype, payload=None, scope=(), site=None):
         self.id = next(_ids)
         self.op, self.inputs, self.attrs = op, tuple(inputs), dict(attrs)
         self.shape, self.dtype = tuple(shape), dtype
         self.payload = payload   # const: bytes; capture: the tensor; fused: the expression; input: position
         self.group = None        # id of the fused kernel this node ended up in, for the viewer
+        self.scope = scope       # the layer or phase that made it (autograd.scope), for the viewer
+        self.site = site         # ((file, line) of the code that made it, (file, line) of the user's call or None)
 
     @property
     def type_text(self) -> str:

@@ -31,6 +31,8 @@ class Plan:
         self.graph, self.device = graph, device
         self.loc: dict[int, tuple[str, View]] = {}
         self.steps: list[tuple[object, list[str], tuple]] = []     # (kernel, slots, workgroups)
+        self.made_by: list[tuple[int, ...]] = []   # step -> the graph nodes it computes (the viewer's kernel boxes)
+        self._unit: tuple[int, ...] = ()           # the nodes being lowered now
         self.tmp_bytes: dict[str, int] = {}
         self.consts: dict[str, GPUArray] = {}
         self.ret: dict[int, str] = {}        # node id -> ret slot
@@ -58,6 +60,10 @@ class Plan:
         if self.graph.writes:
             for node in self.graph.captures:
                 leave_arena(node.payload, self.device)
+
+    def _add(self, step: tuple) -> None:
+        self.steps.append(step)
+        self.made_by.append(self._unit)
 
     def _tmp(self, nbytes: int) -> str:
         name = f"tmp{len(self.tmp_bytes)}"
@@ -88,7 +94,7 @@ class Plan:
         self.recipes[len(self.steps)] = (name, exprs, ins, in_slots, outs, out_slots)
         for s in out_slots:
             self.producer[s] = len(self.steps)
-        self.steps.append(self._elementwise_step(name, exprs, ins, in_slots, outs, out_slots))
+        self._add(self._elementwise_step(name, exprs, ins, in_slots, outs, out_slots))
 
     def _elementwise_step(self, name, exprs, ins, in_slots, outs, out_slots, aliases=None) -> tuple:
         launch = elementwise_launch(name, exprs, ins, outs, aliases)
@@ -109,9 +115,11 @@ class Plan:
         random_index = {n.id: k for k, n in enumerate(g.randoms)}
         for unit in g.units():
             if isinstance(unit, FusedGroup):
+                self._unit = unit.node_ids()
                 self._lower_fused(unit)
                 continue
             n = unit
+            self._unit = (n.id,)
             if n.op == INPUT:
                 self.loc[n.id] = (f"arg{n.payload}", View.contiguous(n.shape))
             elif n.op == CAPTURE:
@@ -136,6 +144,7 @@ class Plan:
         for cap, value in g.writes:
             k = capture_index[cap.id]
             self.write_steps[k] = (len(self.steps), value)
+            self._unit = ()                    # a copy into the parameter: no node of its own
             self._copy(self.loc[value.id], value.dtype, (f"cap{k}", self.capture_views[k]), "write_back")
 
     def _lower_op(self, n) -> None:
@@ -170,7 +179,7 @@ class Plan:
                 named.update({c: self._const_slot(data) for c, data in launch.consts.items()})
                 if "out0" in launch.args:
                     self.producer[out] = len(self.steps)
-                self.steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
+                self._add((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
         self.loc[n.id] = (out, View.contiguous(n.shape))
 
     def _as_kernel_reads(self, op, nodes, ins) -> list:
@@ -242,14 +251,15 @@ class Plan:
             steps.append((launch.kernel, [named[a] for a in launch.args], launch.kernel.workgroups))
         if step is not None:          # redoing the last launch in place
             return steps[-1]
-        self.steps.extend(steps[:-1])
+        for earlier in steps[:-1]:
+            self._add(earlier)
         last = len(self.steps)
         self.recipes[last] = ("epilogue", head, exprs, ins, in_slots, out_views, out_slots)
         self.epilogue_temps[last] = {t: named[t] for launch in launches for t in launch.temps}
         self.epilogue_copies[last] = copied if pro is None else {}
         for s in out_slots:
             self.producer[s] = last
-        self.steps.append(steps[-1])
+        self._add(steps[-1])
 
     def _write_in_place(self) -> None:
         """Let the kernel that computes a captured tensor's new value write it into the tensor's own
@@ -303,6 +313,7 @@ class Plan:
                     self.loc[nid] = (cap, v)
             dropped.add(copy_step)
         self.steps = [st for j, st in enumerate(self.steps) if j not in dropped]
+        self.made_by = [m for j, m in enumerate(self.made_by) if j not in dropped]
 
     # ---- buffer planning ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ concrete storage back, and whatever the function did to it becomes a write-back 
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 
 from .. import autograd
@@ -40,6 +41,30 @@ def _user_line() -> str:
     return "unknown line"
 
 
+_CORE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# where ops are made, not where they are written: a frame in these is passed over to find the line that made it
+_MACHINERY = tuple(os.path.join(_CORE, p) for p in ("tensor.py", "functional.py", "autograd.py", "random.py",
+                                                   "convolution.py", "ops", "graph", "devices"))
+
+
+def _site() -> tuple:
+    """(file, line) of the code that made the op being traced (a layer's line, or the user's), and
+    (file, line) of the user's code that called it when that is another (a ``model.fit``), or None."""
+    frame, made = sys._getframe(2), None
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if made is None and not name.startswith(_MACHINERY):
+            made = (name, frame.f_lineno)
+        if not name.startswith(_CORE):
+            return (made, None if made[0] == name else (name, frame.f_lineno))
+        frame = frame.f_back
+    return (made, None)
+
+
+def _node(op: str, inputs, attrs, shape, dtype, payload=None) -> Node:
+    return Node(op, inputs, attrs, shape, dtype, payload, autograd.current_scope(), _site())
+
+
 class TraceDevice:
     kind = "trace"
     name = "trace"
@@ -48,10 +73,10 @@ class TraceDevice:
         return "<webgrad device trace>"
 
     def run(self, op, inputs, attrs, shape, dtype) -> Node:
-        return Node(op.name, inputs, attrs, shape, dtype)
+        return _node(op.name, inputs, attrs, shape, dtype)
 
     def from_bytes(self, data, shape, dtype) -> Node:
-        return Node(CONST, (), {}, shape, dtype, payload=bytes(data))
+        return _node(CONST, (), {}, shape, dtype, payload=bytes(data))
 
     def to_bytes(self, x):
         raise TraceError(
@@ -81,7 +106,7 @@ class Tracer:
     def symbolic(self, x):
         if x.device is self.device:
             return x
-        node = Node(CAPTURE, (), {}, x.shape, x.dtype, payload=x)
+        node = _node(CAPTURE, (), {}, x.shape, x.dtype, payload=x)
         self.captured[id(x)] = (x, x.data, x.device, x.grad, node)
         self.order.append(id(x))
         x.data, x.device = node, self.device
@@ -89,7 +114,7 @@ class Tracer:
 
     def random_params(self, generator, n_values: int):
         """Random numbers inside a trace: fresh key/counter params for each call, not a constant."""
-        node = Node(RANDOM, (), {"n_values": n_values}, (5,), int32, payload=generator)
+        node = _node(RANDOM, (), {"n_values": n_values}, (5,), int32, payload=generator)
         self.randoms.append(node)
         return Tensor._make(node, (5,), int32, self.device)
 

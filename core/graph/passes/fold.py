@@ -22,5 +22,5 @@ def fold_constants(graph: Graph, device) -> Graph:
         with no_grad():
             value = apply(op, *(_tensor(i, device) for i in n.inputs), device=device, **n.attrs)
         assert isinstance(value, Tensor)
-        mapping[n.id] = Node(CONST, (), {}, n.shape, n.dtype, payload=value)
+        mapping[n.id] = Node(CONST, (), {}, n.shape, n.dtype, payload=value, scope=n.scope, site=n.site)
     return graph.replace(mapping)

@@ -68,6 +68,12 @@ class FusedGroup:
         self.exprs = [exprs[m.id] for m in self.outputs]
         self.shape = members[-1].shape
 
+    def node_ids(self) -> tuple[int, ...]:
+        """The graph nodes this kernel computes: its head, its prologue's members and its own."""
+        pro = self.prologue.members if self.prologue is not None else []
+        return tuple(dict.fromkeys(([self.head.id] if self.head is not None else []) + [m.id for m in pro]
+                                   + [m.id for m in self.members]))
+
     @property
     def deps(self) -> list[Node]:
         """What must be computed before this kernel runs."""

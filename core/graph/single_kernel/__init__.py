@@ -95,7 +95,7 @@ class SteppedPlan:
     def summary(self) -> dict:
         s = dict(self.plan.summary())
         per_step = s["dispatches"]
-        s.update(lowering="plan", dispatches=per_step * self.steps, steps_per_dispatch=1,
+        s.update(lowering="plan", dispatches=per_step * self.steps, steps_per_call=self.steps, steps_per_dispatch=1,
                  dispatches_per_step=per_step, single_kernel=self.reason)
         return s
 

@@ -153,7 +153,7 @@ class SingleKernelPlan:
                           name=f"single_kernel_{g.name}"[:60])
 
     def kernel(self, variant: str):
-        """The kernel of ``variant`` and how many dispatches a call makes of it."""
+        """The kernel of ``variant``, how many dispatches a call makes of it, and its bindings' names."""
         if variant not in self.kernels:
             per = sk.steps_per_dispatch(self.program, variant, self.adapter)
             kernel, names = sk.render(self.program, variant, per)
