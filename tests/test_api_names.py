@@ -9,14 +9,15 @@ import webgrad as wg
 
 from conftest import assert_close
 
-# Keras's InputSpec takes ``axes``: a dict from an axis to its size, not the axes of a reduction.
-KERAS_SPELLS_IT_SO = {"InputSpec.__init__"}
+# Keras's InputSpec takes ``axes``: a dict from an axis to its size, not the axes of a reduction; its Permute
+# takes ``dims``, the new order of a sample's axes (a script passes it by that name).
+KERAS_SPELLS_IT_SO = {"InputSpec.__init__", "Permute.__init__"}
 OTHER_SPELLINGS = ("axes", "dim", "dims", "axes_", "keepdim")
 
 
 def _public_callables():
     modules = [wg] + [getattr(wg, m) for m in ("activations", "callbacks", "initializers", "layers", "losses",
-                                                "metrics", "models", "optimizers", "regularizers", "saving")]
+                                                "metrics", "models", "optimizers", "regularizers", "saving", "utils")]
     seen = set()
     for module in modules:
         for name in dir(module):

@@ -10,7 +10,8 @@ imports it. Its parts are public as ``wg.layers``, ``wg.optimizers``, ... (and i
     >>> model.predict(wg.ones(3, 2), verbose=0).shape
     (3, 1)
 """
-from . import activations, callbacks, initializers, layers, losses, metrics, models, optimizers, regularizers, saving
+from . import (activations, callbacks, initializers, layers, losses, metrics, models, optimizers, regularizers, saving,
+               utils)
 
-__all__ = ["activations", "callbacks", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+__all__ = ["activations", "callbacks", "initializers", "layers", "losses", "metrics", "models", "optimizers", "utils",
            "regularizers", "saving"]

@@ -307,6 +307,15 @@ class Optimizer:
         """
         return [t for s in self.state.values() for t in s.values()]
 
+    def _state_labels(self, weight_labels: dict[int, str]) -> dict[int, str]:
+        """id(state tensor) -> its label in the graph viewer: "hidden/kernel/m", "adam/iterations", "adam/lr"."""
+        out = {id(t): f"{weight_labels.get(pid, 'param')}/{slot}" for pid, state in self.state.items()
+               for slot, t in state.items()}
+        if self._step is not None:
+            out[id(self._step)] = f"{self.name}/iterations"
+        out.update({id(held[1]): f"{self.name}/{key}" for key, held in self._scalars.items()})
+        return out
+
     def clip(self, grads: list[Tensor]) -> list[Tensor]:
         """The gradients after ``clipvalue``, ``clipnorm`` and ``global_clipnorm``, in that order (as given
         when none is set); ``apply`` calls it before ``update``.
@@ -337,8 +346,9 @@ class Optimizer:
         """
         return {"lr": lr}
 
-    def apply(self, grads, params) -> None:
-        """One step: ``params[i]`` moves along ``grads[i]`` (None gradients are skipped).
+    def apply(self, grads, params, names=None) -> None:
+        """One step: ``params[i]`` moves along ``grads[i]`` (None gradients are skipped); traced, the
+        update of ``params[i]`` is grouped under ``names[i]`` (the graph viewer's boxes).
 
         Example:
             >>> w, b = wg.tensor([1.0, 2.0]), wg.zeros(1)
@@ -346,7 +356,9 @@ class Optimizer:
             >>> w.tolist(), b.tolist()
             ([0.5, 1.5], [0.0])
         """
-        pairs = [(g, p) for g, p in zip(grads, params) if g is not None]
+        names = [f"{k}" for k in range(len(params))] if names is None else list(names)
+        named = [(g, p, n) for g, p, n in zip(grads, params, names) if g is not None]
+        pairs = [(g, p) for g, p, _ in named]
         if not pairs:
             return
         device = autograd.real_device(pairs[0][1])
@@ -359,15 +371,16 @@ class Optimizer:
         with autograd.outside_trace():           # state is real even when first made in a trace
             self.build([p for _, p in pairs], device)
         if autograd.current_tracer() is not None:
-            self._update_all([g for g, _ in pairs], [p for _, p in pairs], scalars)
+            self._update_all([g for g, _ in pairs], [p for _, p in pairs], scalars, [n for *_, n in named])
         else:
             self._fused_update([p for _, p in pairs], scalars)(*(g.detach() for g, _ in pairs))
 
-    def _update_all(self, grads, params, scalars) -> None:
+    def _update_all(self, grads, params, scalars, names=None) -> None:
         with no_grad():
             grads = self.clip([g.detach() for g in grads])
-            for g, p in zip(grads, params):
-                self.update(p, g, self.state[id(p)], **scalars)
+            for k, (g, p) in enumerate(zip(grads, params)):
+                with autograd.scope(names[k] if names else f"{k}"):
+                    self.update(p, g, self.state[id(p)], **scalars)
 
     def _fused_update(self, params, scalars):
         """The whole update as a traced function, so that eagerly too it runs as fused kernels (one
@@ -686,7 +699,100 @@ class Adagrad(Optimizer):
                     epsilon=self.epsilon)
 
 
-ALL = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+class Adamax(Optimizer):
+    """Adamax (Adam with the infinity norm), as Keras: ``u = max(b2 * u, |g|)``,
+    ``p -= lr / (1 - b1^t) * m / (u + epsilon)``.
+
+    Example:
+        >>> w = wg.tensor([1.0, -2.0])
+        >>> wg.optimizers.Adamax(learning_rate=0.1).apply([wg.tensor([0.5, -0.5])], [w])
+        >>> [round(v, 4) for v in w.tolist()]           # the first step is lr * sign(g)
+        [0.9, -1.9]
+    """
+
+    slots = ("m", "u")
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def scalars(self, lr, step):
+        """The learning rate and the bias-corrected step size ``alpha = lr / (1 - b1^t)``.
+
+        Example:
+            >>> round(wg.optimizers.Adamax().scalars(0.1, 1)["alpha"], 6)
+            1.0
+        """
+        return {"lr": lr, "alpha": lr / (1.0 - self.beta_1 ** step)}
+
+    def update(self, p, g, state, lr, alpha):
+        """Update ``state["m"]`` and the infinity norm ``state["u"]``, then step ``p`` by ``alpha * m / (u + epsilon)``.
+
+        Example:
+            >>> opt, w, state = wg.optimizers.Adamax(), wg.tensor([1.0]), {"m": wg.zeros(1), "u": wg.zeros(1)}
+            >>> opt.update(w, wg.tensor([2.0]), state, **opt.scalars(0.1, 1))
+            >>> round(state["m"].item(), 4), state["u"].item(), round(w.item(), 4)
+            (0.2, 2.0, 0.9)
+        """
+        m, u = state["m"], state["u"]
+        m.assign(m + (g - m) * (1.0 - self.beta_1))
+        u.assign((u * self.beta_2).maximum(abs(g)))
+        p.assign(p - alpha * m / (u + self.epsilon))
+
+    def get_config(self):
+        """The learning rate and clipping, ``beta_1``, ``beta_2`` and ``epsilon``.
+
+        Example:
+            >>> wg.optimizers.Adamax().get_config()
+            {'learning_rate': 0.001, 'beta_1': 0.9, 'beta_2': 0.999, 'epsilon': 1e-07}
+        """
+        return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+
+
+class Lion(Optimizer):
+    """Lion (Chen et al., "Symbolic discovery of optimization algorithms"), as Keras: the step is the sign of
+    ``b1 * m + (1 - b1) * g`` times the learning rate; then ``m = b2 * m + (1 - b2) * g``.
+
+    Example:
+        >>> w = wg.tensor([1.0, -2.0])
+        >>> wg.optimizers.Lion(learning_rate=0.1).apply([wg.tensor([0.5, -3.0])], [w])
+        >>> [round(v, 4) for v in w.tolist()]
+        [0.9, -1.9]
+    """
+
+    slots = ("m",)
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.99, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        if not 0.0 < beta_1 <= 1.0:
+            raise ValueError(f"Lion: beta_1 must be in (0, 1], got {beta_1}")
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+
+    def update(self, p, g, state, lr):
+        """Step ``p`` by ``lr * sign(b1 * m + (1 - b1) * g)``, then move ``state["m"]`` towards ``g`` by ``1 - b2``.
+
+        Example:
+            >>> opt, w, state = wg.optimizers.Lion(), wg.tensor([1.0]), {"m": wg.zeros(1)}
+            >>> opt.update(w, wg.tensor([2.0]), state, lr=0.1)
+            >>> round(w.item(), 4), round(state["m"].item(), 4)
+            (0.9, 0.02)
+        """
+        m = state["m"]
+        p.assign(p - lr * (m * self.beta_1 + g * (1.0 - self.beta_1)).sign())
+        m.assign(m * self.beta_2 + g * (1.0 - self.beta_2))
+
+    def get_config(self):
+        """The learning rate and clipping, ``beta_1`` and ``beta_2``.
+
+        Example:
+            >>> wg.optimizers.Lion().get_config()
+            {'learning_rate': 0.001, 'beta_1': 0.9, 'beta_2': 0.99}
+        """
+        return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2)
+
+
+ALL = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad, "adamax": Adamax,
+       "lion": Lion}
 
 
 def get(identifier) -> Optimizer:

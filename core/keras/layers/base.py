@@ -20,7 +20,7 @@ import functools
 import inspect
 import re
 
-from ...autograd import no_grad
+from ...autograd import no_grad, scope
 from ...ops import ShapeError
 from ...tensor import Tensor
 from .. import initializers, regularizers
@@ -206,7 +206,8 @@ class Layer:
         self._check_input(shape)
         if _accepts_training(type(self)):
             kwargs["training"] = training
-        out = self.call(inputs, *args, **kwargs)
+        with scope(self.name):          # a traced step groups the layer's ops under its name
+            out = self.call(inputs, *args, **kwargs)
         if isinstance(out, Tensor):
             self._output_shape = (None,) + out.shape[1:]
         return out
@@ -334,6 +335,13 @@ class Layer:
             seen[base] = k + 1
             prefix = base if k == 0 else f"{base}_{k}"
             out += [(f"{prefix}/{path}", t) for path, t in layer.named_weights()]
+        return out
+
+    def _weight_labels(self, prefix: str = "") -> dict[int, str]:
+        """id(weight) -> "<layer name>/<weight>" ("hidden/kernel"): how the graph viewer labels weights."""
+        out = {id(t): f"{prefix}{name}" for name, t, _, _ in self._weights}
+        for layer in self._sublayers():
+            out.update(layer._weight_labels(f"{prefix}{layer.name}/"))
         return out
 
     def _layer_of_weights(self) -> dict[int, "Layer"]:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import math
 import sys
 
-from ...autograd import enable_grad, no_grad
+from ...autograd import current_tracer, enable_grad, no_grad, scope
 from ...datasets.batches import Batches, as_device_tensor
 from ...graph import function
 from ...graph.single_kernel import run_eagerly, step_arguments
 from ...ops import ShapeError
-from ...tensor import Tensor, cat, stack
+from ...tensor import Tensor, cat, stack, zeros
 from .. import callbacks as callbacks_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
@@ -109,9 +109,11 @@ class Trainer:
 
     def train_step(self, x, y) -> Tensor:
         """One optimizer step on the batch (x, y); returns the loss (a 0-d tensor, not read back)."""
-        with enable_grad():
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred)
+        with enable_grad():            # traced, the graph's phases: forward, loss, backward, update, metrics
+            with scope("forward"):
+                y_pred = self(x, training=True)
+            with scope("loss"):
+                loss = self.compute_loss(x, y, y_pred)
         params = self.trainable_weights        # after the call: a subclassed model builds in it
         if not params:
             raise ValueError(f"model {self.name!r} has no trainable weights to fit")
@@ -121,8 +123,11 @@ class Trainer:
         grads = [p.grad for p in params]
         for p in params:
             p.grad = None
-        self.optimizer.apply(grads, params)
-        self._update_metrics(x, y, y_pred.detach(), loss.detach())
+        with scope("update"):
+            names = self._weight_labels() if current_tracer() else {}
+            self.optimizer.apply(grads, params, [names.get(id(p), f"{k}") for k, p in enumerate(params)])
+        with scope("metrics"):
+            self._update_metrics(x, y, y_pred.detach(), loss.detach())
         return loss
 
     def _train_function(self, steps: int = 1):
@@ -144,6 +149,30 @@ class Trainer:
         if traced is None or traced.fn != self.train_step:
             traced = self._traced_train_steps[steps] = function(self.train_step, steps_per_execution=steps)
         return traced
+
+    def _graph_source(self):
+        """What ``wg.graph_view`` draws of this model: the traced training step fit ran, the one of most steps a
+        call where it ran several (``steps_per_execution``'s, not the short last call of an epoch), else the
+        forward pass traced on one example; with the weights' labels ("hidden/kernel")."""
+        ran = {steps: f for steps, f in getattr(self, "_traced_train_steps", {}).items() if f._last is not None}
+        if ran:
+            weights = self._weight_labels()
+            metrics = {id(t): f"{m.name}/{attr}" for m in self.metrics
+                       for attr, t in vars(m).items() if isinstance(t, Tensor)}
+            return ran[max(ran)], {**metrics, **self.optimizer._state_labels(weights), **weights}
+        try:
+            shape = self.input_shape
+        except (AttributeError, ValueError):
+            shape = None
+        if not isinstance(shape, tuple) or not all(isinstance(d, int) or d is None for d in shape):
+            raise ValueError(f"graph_view: model {self.name!r} has not been built or fit, or takes several inputs; "
+                             f"fit it once (its training step is drawn) or call it on a batch first")
+        def forward(x):
+            return self(x, training=False)
+        forward.__name__ = self.name
+        traced = function(forward)
+        traced(zeros(1, *shape[1:]))
+        return traced, self._weight_labels()
 
     def _first_steps(self, x, y) -> Tensor:
         """A first call of several stacked steps: the first eagerly, the rest by the traced single step
@@ -223,7 +252,8 @@ class Trainer:
         history = callbacks_module.History()
         user = list(callbacks or [])
         cbs = ([callbacks_module.ProgbarLogger(verbose)] if verbose else []) + user + [history]
-        cb = callbacks_module.CallbackList(cbs, model=self, params={"epochs": epochs, "steps": steps, "verbose": verbose})
+        cb = callbacks_module.CallbackList(cbs, model=self, params={"epochs": epochs, "steps": steps, "verbose": verbose,
+                                                                    "batch_size": batch_size})
         self.history = history
         self.stop_training = False
         watch = _NanWatch(self, [c for c in user if isinstance(c, callbacks_module.TerminateOnNaN)])

@@ -1,0 +1,92 @@
+"""Keras 3 (on PyTorch CPU) as the oracle: the same layer built in Keras and in webgrad, on the same random
+inputs, gives the same outputs and the same gradients with respect to its input."""
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402  (a dev dependency, pyproject.toml: the oracle)
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import webgrad as wg  # noqa: E402
+
+CASES = [
+    ("ReLU", {}, (4, 6)),
+    ("ReLU", {"max_value": 1.5, "negative_slope": 0.1, "threshold": 0.2}, (4, 6)),
+    ("LeakyReLU", {}, (3, 5)),
+    ("LeakyReLU", {"negative_slope": 0.05}, (3, 5)),
+    ("Softmax", {}, (3, 7)),
+    ("Softmax", {"axis": 1}, (2, 4, 3)),
+    ("Identity", {}, (2, 3)),
+    ("RepeatVector", {"n": 4}, (3, 5)),
+    ("Permute", {"dims": (2, 1)}, (2, 3, 4)),
+    ("Permute", {"dims": (3, 1, 2)}, (2, 3, 4, 5)),
+    ("ZeroPadding2D", {}, (2, 3, 4, 2)),
+    ("ZeroPadding2D", {"padding": ((1, 2), (0, 3))}, (2, 3, 4, 2)),
+    ("Cropping2D", {"cropping": ((1, 0), (2, 1))}, (2, 5, 6, 3)),
+    ("Cropping2D", {"cropping": 1}, (1, 4, 4, 2)),
+    ("UpSampling2D", {}, (2, 3, 4, 2)),
+    ("UpSampling2D", {"size": (3, 1)}, (1, 2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("name, config, shape", CASES, ids=[f"{n}{c or ''}" for n, c, _ in CASES])
+def test_layer_matches_keras(gpu, name, config, shape):
+    rng = np.random.default_rng(len(name) + len(config))
+    x = (rng.normal(size=shape) * 2).astype(np.float32)
+    theirs_in = torch.tensor(x, requires_grad=True)
+    theirs = getattr(keras.layers, name)(**config)(theirs_in)
+    weight = rng.normal(size=tuple(theirs.shape)).astype(np.float32)       # d(sum(out * weight)) / d input
+    (theirs * torch.tensor(weight)).sum().backward()
+
+    ours_in = wg.tensor(x, device=gpu, requires_grad=True)
+    ours = getattr(wg.layers, name)(**config)(ours_in)
+    assert ours.shape == tuple(theirs.shape), name
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (ours * wg.tensor(weight, device=gpu)).sum().backward()
+    np.testing.assert_allclose(ours_in.grad.numpy(), theirs_in.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("labels, classes", [([0, 2, 1, 2], None), ([[1], [0], [3]], 5), ([], 3)])
+def test_to_categorical_matches_keras(labels, classes):
+    ours = wg.utils.to_categorical(labels, num_classes=classes)
+    theirs = keras.utils.to_categorical(np.array(labels, dtype=np.int64), num_classes=classes)
+    assert ours.shape == theirs.shape and ours.tolist() == theirs.tolist()
+
+
+def test_to_categorical_names_an_id_out_of_range():
+    with pytest.raises(ValueError, match=r"class ids must be in \[0, 2\), got 0..3"):
+        wg.utils.to_categorical([0, 3], num_classes=2)
+
+
+@pytest.mark.parametrize("name, config", [("Adamax", {"learning_rate": 0.05}),
+                                          ("Adamax", {"learning_rate": 0.01, "beta_1": 0.8, "epsilon": 1e-3}),
+                                          ("Lion", {"learning_rate": 0.02}),
+                                          ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9})])
+def test_optimizer_steps_match_keras(gpu, name, config):
+    """Five steps on the same gradients: the same parameters as Keras's optimizer gives."""
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(3, 4)).astype(np.float32)
+    grads = [rng.normal(size=(3, 4)).astype(np.float32) for _ in range(5)]
+    theirs = keras.Variable(start)
+    keras_opt = getattr(keras.optimizers, name)(**config)
+    ours = wg.tensor(start, device=gpu)
+    our_opt = getattr(wg.optimizers, name)(**config)
+    for g in grads:
+        keras_opt.apply_gradients([(keras.ops.convert_to_tensor(g), theirs)])
+        our_opt.apply([wg.tensor(g, device=gpu)], [ours])
+    np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["adamax", "lion"])
+def test_a_new_optimizer_trains_a_model_in_fit(name):
+    wg.manual_seed(0)
+    model = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(8, activation="tanh"), wg.layers.Dense(1)])
+    optimizer = wg.optimizers.get(name)          # by its name, as compile("adamax") finds it
+    optimizer.learning_rate = 0.01
+    model.compile(optimizer, "mse", steps_per_execution=4)
+    x = wg.randn(64, 2)
+    y = (x[:, :1] * x[:, 1:]).tanh()
+    history = model.fit(x, y, batch_size=16, epochs=30, verbose=0).history["loss"]
+    assert history[-1] < 0.6 * history[0], history
