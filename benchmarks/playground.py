@@ -258,11 +258,19 @@ def _hash(h: str) -> str:
     return f"{h}&seed={SEED}" if h else f"seed={SEED}"
 
 
-def write_section(path: Path, section: str) -> str:
-    """Replace the section under HEADING (up to the next ``## ``) or append it; returns what was done."""
+def publish(text: str, heading: str, write: bool) -> None:
+    """Print a benchmark's table and, with ``write``, put it in BENCHMARKS.md under ``heading``."""
+    print(text)
+    if write:
+        path = ROOT / "BENCHMARKS.md"
+        print(f"{write_section(path, text, heading)} {path.name}")
+
+
+def write_section(path: Path, section: str, heading: str = HEADING) -> str:
+    """Replace the section under ``heading`` (up to the next ``## ``) or append it; returns what was done."""
     text = path.read_text() if path.exists() else "# webgrad benchmarks\n"
     lines = text.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip("\n") == HEADING), None)
+    start = next((i for i, ln in enumerate(lines) if ln.rstrip("\n") == heading), None)
     if start is None:
         path.write_text(text.rstrip("\n") + "\n\n" + section)
         return "appended to"

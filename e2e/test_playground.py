@@ -11,7 +11,7 @@ import time
 from urllib.parse import unquote
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 from .conftest import WEBGPU_ARGS, _launch
 from .test_console import READY_TIMEOUT
@@ -42,19 +42,14 @@ def epoch(page) -> int:
     return int(page.inner_text("#iter-number").replace(",", ""))
 
 
-def settled_epoch(page, quiet_ms: int = 1000, within_s: float = 20) -> int:
-    """The epoch counter once it has not moved for ``quiet_ms`` (a training call still in flight
-    lands first: on a busy machine one takes more than a second)."""
-    deadline = time.monotonic() + within_s
-    last, since = epoch(page), time.monotonic()
-    while time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-        now = epoch(page)
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since >= quiet_ms / 1000:
-            return now
-    raise AssertionError(f"the epoch counter was still moving {within_s} s after pause")
+def settled_epoch(page, within_s: float = 30) -> int:
+    """The epoch counter once play has stopped: the training call in flight when pause was pressed
+    has landed and is drawn (the page holds body[data-training] until then)."""
+    try:
+        page.wait_for_function("() => !document.body.hasAttribute('data-training')", timeout=within_s * 1000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"training was still going {within_s} s after pause") from None
+    return epoch(page)
 
 
 def heatmap_pixels(page) -> list[int]:
@@ -206,6 +201,34 @@ def test_the_trained_network_downloads_as_a_script_and_its_weights(page, server,
     assert abs(got - shown) <= 0.0015, (got, shown, ran.stdout)
 
 
+def test_the_graph_button_shows_the_step_that_trains_as_one_kernel(page, server, artifacts):
+    """The Graph button opens the traced training step the page runs: its phases, each layer's ops, and the
+    single kernel that runs many steps a dispatch."""
+    open_playground(page, server, "#networkShape=3,2&seed=0.5")
+    play_until(page, below=1.0, max_epochs=20)
+    settled_epoch(page)
+    page.click("#show-graph")
+    expect(page.locator("#graph-dialog")).to_be_visible()
+    frame = page.frame_locator("#graph-frame")
+    expect(frame.locator("body")).to_have_attribute("data-state", "ready", timeout=30_000)
+    titles = frame.locator("#viewport .box.collapsed .title").all_text_contents()
+    assert sorted(t.split()[1] for t in titles) == ["backward", "forward", "loss", "metrics", "update"], titles
+    summary = frame.locator("#summary")      # one kernel for many steps, or (SwiftShader compiling it) a plan a step
+    expect(summary).to_contain_text(re.compile(r"· (1 kernels · \d+ dispatches a call of \d+ steps \(single_kernel\)|"
+                                               r"\d+ kernels · \d+ dispatches a call of \d+ steps \(plan\))"))
+    kernels = int(re.search(r"(\d+) kernels", summary.inner_text()).group(1))
+    frame.locator("#viewport .box .title", has_text="forward").click()
+    expect(frame.locator("body")).to_have_attribute("data-state", "ready")
+    layers = frame.locator("#viewport .box.collapsed .title").all_text_contents()
+    assert sum(t.split()[1].startswith("dense") for t in layers) == 3, layers     # 3 and 2 hidden, and the output
+    frame.locator("#fit").click()
+    page.screenshot(path=str(artifacts / "playground_graph.png"))
+    frame.locator("#group-by").select_option("kernels")
+    expect(frame.locator("#viewport .box.kernel")).to_have_count(kernels)
+    page.click("#close-graph")
+    expect(page.locator("#graph-dialog")).to_be_hidden()
+
+
 def test_adam_and_cross_entropy_train_and_the_metrics_show(page, server, artifacts):
     """Beyond the Playground: the optimizer and the loss are controls (and URL keys of our own); the
     test accuracy and the test points' confusion matrix show next to the loss, R² for a regression."""
@@ -332,6 +355,25 @@ def test_own_data_from_a_csv_trains_and_a_bad_file_names_its_line(page, server, 
     expect(page).to_have_url(re.compile(r"dataset=xor"))
 
 
+def test_batch_norm_and_dropout_are_set_by_link_and_by_control_and_train(page, server, artifacts):
+    open_playground(page, server, "#seed=0.5&batchNorm=true&dropout=0.1&learningRate=0.1")
+    expect(page.locator("#batchNorm")).to_be_checked()
+    expect(page.locator("#dropout")).to_have_value("0.1")
+    code = page.locator(".cm-content")
+    expect(code).to_contain_text('L.BatchNormalization(momentum=0.9), L.Activation("tanh")', timeout=30_000)
+    expect(code).to_contain_text("L.Dropout(0.1)")
+    at, loss = play_until(page, below=0.12, max_epochs=300)       # 0.085 at epoch 30 on the desktop
+    assert loss < 0.12, (at, loss)
+    settled_epoch(page)
+    page.screenshot(path=str(artifacts / "playground_batch_norm_dropout.png"))
+    page.uncheck("#batchNorm")                  # a new network: no batch norm, the epoch back to 0
+    page.select_option("#dropout", "0")
+    expect(page.locator("#iter-number")).to_have_text("000,000")
+    assert state(page)["batchNorm"] == "false" and state(page)["dropout"] == "0"
+    expect(code).not_to_contain_text("BatchNormalization", timeout=30_000)
+    expect(code).not_to_contain_text("Dropout")
+
+
 def test_each_hidden_layer_takes_its_own_activation(page, server):
     """Per-layer activation (TF Playground issue #50): a layer's own select changes that layer only,
     the URL keeps it (a key of our own), and the global activation puts every layer back on it."""
@@ -386,12 +428,55 @@ def test_the_speed_control_sets_the_epochs_between_two_pictures(page, server):
     open_playground(page, server, "#seed=0.8")
     page.select_option("#epochsPerFrame", "1")
     expect(page).to_have_url(re.compile(r"epochsPerFrame=1"))
+    # every text the counter takes, seen in the page (polling from here misses frames shorter than a round trip)
+    page.evaluate("""() => { window.counterTexts = [];
+        new MutationObserver(() => window.counterTexts.push(document.getElementById('iter-number').textContent))
+            .observe(document.getElementById('iter-number'), { childList: true, characterData: true, subtree: true }); }""")
     page.click("#play-pause-button")
-    seen = []
-    deadline = time.monotonic() + 60
-    while len(set(seen)) < 12 and time.monotonic() < deadline:
-        seen.append(epoch(page))
-        page.wait_for_timeout(5)
+    page.wait_for_function("new Set(window.counterTexts).size >= 12", timeout=60_000)
     page.click("#play-pause-button")
-    shown = sorted(set(seen))
+    shown = sorted({int(t.replace(",", "")) for t in page.evaluate("window.counterTexts")})
     assert len(shown) >= 12 and all(b - a == 1 for a, b in zip(shown[1:], shown[2:])), shown
+
+
+def logged_runs(server, seed: str) -> list[dict]:
+    """The dashboard's runs that the playground logged with ``seed``, oldest first."""
+    import httpx
+    runs = httpx.get(server + "/api/runs").json()["runs"]
+    return [r for r in runs if r["name"].startswith("playground/") and r["hparams"].get("seed") == seed]
+
+
+def test_each_run_from_play_to_reset_is_logged_and_opens_in_the_dashboard(page, server, artifacts):
+    import httpx
+    seed = "0.24680"
+    open_playground(page, server, f"#seed={seed}&learningRate=0.1")
+    at, _ = play_until(page, below=0.0, max_epochs=40)
+    paused = settled_epoch(page)
+    deadline = time.monotonic() + 10                # the page's writer sends what waits within a second of the pause
+    while time.monotonic() < deadline:
+        runs = logged_runs(server, seed)
+        rows = runs and httpx.get(server + "/api/scalars", params={"run": runs[0]["name"], "tag": "loss/test"}).json()
+        if isinstance(rows, list) and rows and rows[-1][1] == paused:     # a 404 (no such tag yet) is a dict
+            break
+        time.sleep(0.2)
+    [run] = logged_runs(server, seed)       # listed again: the list fetched before the scalars read the run may lack its tags
+    assert run["hparams"]["dataset"] == "circle" and run["hparams"]["learningRate"] == 0.1
+    assert run["hparams"]["networkShape"] == "4,2" and run["hparams"]["activation"] == "tanh"
+    assert sorted(run["tags"]["scalars"]) == ["accuracy/test", "accuracy/train", "loss/test", "loss/train"]
+    steps = [r[1] for r in rows]
+    assert steps[-1] == paused and steps == sorted(steps) and len(steps) >= 2
+    assert abs(rows[-1][2] - float(page.inner_text("#loss-test"))) < 1e-3     # the number on screen
+
+    page.click("#reset-button")
+    expect(page.locator("#iter-number")).to_have_text("000,000")
+    page.click("#next-step-button")
+    expect(page.locator("#iter-number")).to_have_text("000,001")
+    deadline = time.monotonic() + 10
+    while len(logged_runs(server, seed)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(logged_runs(server, seed)) == 2, "the run after reset was not logged as a run of its own"
+
+    page.goto(server + "/runs#runs=" + run["name"].replace("/", "%2F"))
+    expect(page.locator("body")).to_have_attribute("data-state", "ready", timeout=20_000)
+    expect(page.locator('.card[data-tag="loss/test"]')).to_have_attribute("data-points", str(len(steps)), timeout=10_000)
+    page.screenshot(path=str(artifacts / "runs_playground_run.png"))

@@ -144,7 +144,7 @@ def test_wrong_input_shape_names_layer_and_shapes(gpu):
         small_model().fit(np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32"))
     with pytest.raises(ValueError, match="unknown loss 'cross_entropy'; valid names: "):
         model.compile("adam", "cross_entropy")
-    with pytest.raises(ValueError, match="unknown optimizer 'sgdm'; valid names: adagrad, adam, adamw, rmsprop, sgd"):
+    with pytest.raises(ValueError, match="unknown optimizer 'sgdm'; valid names: adagrad, adam, adamax, adamw, lion, rmsprop, sgd"):
         model.compile("sgdm", "mse")
 
 
@@ -381,8 +381,9 @@ def test_fit_with_steps_per_execution_trains_as_step_by_step_in_one_kernel(gpu):
     {"networkShape": [3, 2], "activations": "relu,sigmoid"},
     {"dataset": "spiral", "classes": 3, "networkShape": [5], "optimizer": "adam", "loss": "crossentropy"},
     {"dataset": "gauss", "classes": 4, "networkShape": [3], "noise": 10},
+    {"networkShape": [4, 3], "batchNorm": True, "dropout": 0.2, "learningRate": 0.1},
 ], ids=["regression", "no_hidden_layer", "spiral", "adam_crossentropy", "momentum", "layer_activations",
-        "three_classes_crossentropy", "four_classes_squared"])
+        "three_classes_crossentropy", "four_classes_squared", "batch_norm_dropout"])
 def test_the_playgrounds_exported_weights_give_its_test_loss_in_its_script(state):
     """The playground's export on the desktop: its script, run with its weights, rebuilds the same
     points and network and prints the test loss the playground computes for them."""
@@ -431,3 +432,24 @@ def test_the_playgrounds_three_class_spiral_reaches_90_percent_on_its_test_point
     # the output's heatmap: each grid value is a class (0, 1, 2) plus its probability
     grid = np.frombuffer(frame["maps"], dtype=np.float32)[:100 * 100]
     assert set(np.floor(grid).astype(int)) == {0, 1, 2} and ((grid % 1) >= 1 / 3 - 1e-6).all()
+
+
+def test_a_playground_script_with_batch_norm_and_dropout_comes_back_as_its_state():
+    """The code panel's run reads batch norm and dropout back from the model it builds; a model the page cannot
+    draw (batch norm on one hidden layer only) is refused by name, and the network stays."""
+    import asyncio
+
+    from webgrad.playground import Playground, PlaygroundError
+    from webgrad.playground.script import script
+    pg = Playground()
+    asyncio.run(pg.configure({"seed": "1", "networkShape": [3, 2]}))
+    shown = asyncio.run(pg.run(script(dict(pg.state, batchNorm=True, dropout=0.3), epochs=1)))
+    assert (shown["state"]["batchNorm"], shown["state"]["dropout"], shown["network"]) == (True, 0.3, [2, 3, 2, 1])
+    text = script(dict(pg.state, batchNorm=False, dropout=0.0), epochs=1)
+    one = text.replace('    L.Dense(2, activation="tanh"',
+                       '    L.Dense(2, activation="linear"', 1).replace(
+        'bias_initializer=bias),\n    L.Dense(1,', 'bias_initializer=bias),\n    L.BatchNormalization(), L.Activation("tanh"),\n    L.Dense(1,', 1)
+    assert "BatchNormalization" in one
+    with pytest.raises(PlaygroundError, match="on every hidden layer or on none"):
+        asyncio.run(pg.run(one))
+    assert pg.state["batchNorm"] is True and [type(x).__name__ for x in pg.model.layers].count("Dropout") == 2

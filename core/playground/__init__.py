@@ -6,8 +6,9 @@ draws what comes back. Training is the Playground's: weights uniform in [-0.5, 0
 (0 with ``initZero``), tanh output and labels -1/+1 for a classification, a linear output for a
 regression, the loss the mean of ½(output - label)², plain SGD, one epoch a pass over the
 training points in order; keys of our own choose another optimizer (``optimizer``: sgd, momentum,
-adam) and loss (``loss``: squared, crossentropy), ``classes`` (3 to 5: gauss and spiral with more
-than two classes, a softmax output), and each frame carries the accuracy (R²) too. Here it is a
+adam) and loss (``loss``: squared, crossentropy), ``dropout`` and ``batchNorm`` in each hidden layer
+(``network.py``), ``classes`` (3 to 5: gauss and spiral with more than two classes, a softmax
+output), and each frame carries the accuracy (R²) too. Here it is a
 Keras model trained by ``fit`` with ``steps_per_execution``: many steps in one single-kernel
 dispatch.
 
@@ -27,17 +28,20 @@ import io
 import random
 import struct
 import sys
+import time
 import traceback
 
+from .. import event_files
 from ..autograd import no_grad
 from ..datasets import playground as problems
 from ..graph import function
-from ..keras import activations as activations_module
-from ..keras import initializers, layers, optimizers, regularizers
+from ..graph.view import graph_view
+from ..keras import optimizers
 from ..keras.models import Sequential
 from ..keras.saving import save
 from ..tensor import cat, tensor, zeros
 from .losses import class_squared_error, half_squared_error, loss_function, tanh_cross_entropy
+from .network import blocks, build_model
 from .script import SCRIPT_EPOCHS, SCRIPT_NAME, WEIGHTS_NAME, script
 from .state import (DATA_KEYS, DATASETS, DEFAULTS, DENSITY, DOMAIN, EPOCHS_PER_DISPATCH, FEATURES, NETWORK_KEYS,
                     NEURON_DENSITY, OPTIMIZERS, REG_DATASETS, TRAINING_KEYS, PlaygroundError, _point, _seed,
@@ -46,9 +50,19 @@ from .state import (DATA_KEYS, DATASETS, DEFAULTS, DENSITY, DOMAIN, EPOCHS_PER_D
 
 class Playground:
     """One playground: its state, data, model and epoch count. Every method returns what the page
-    draws next (see ``configure`` and ``frame``)."""
+    draws next (see ``configure`` and ``frame``).
 
-    def __init__(self):
+    With ``log_runs`` (the page's), every run from its first trained epoch to the next new network
+    (reset, another shape or activation...) is logged as a TensorBoard run ``playground/<time>-<n>-<dataset>``:
+    its hyper-parameters and, each frame, the losses and the metric of both sets at its epoch
+    (``event_files.writer``: in the page the server writes them under its ``--logdir``).
+    """
+
+    def __init__(self, log_runs: bool = False):
+        self.log_runs = log_runs
+        self.logged = None            # the event writer of the run being logged
+        self.runs_logged = 0
+        self._warming = False
         self.state: dict | None = None
         self.model = None
         self.epoch = 0
@@ -184,24 +198,12 @@ class Playground:
         self.y_eval = cat([self.y_train, self.y_test])
 
     def _make_model(self) -> None:
+        self._end_run()
         s = self.state
         self._make_tensors()
         classes = s["classes"] if s["classes"] > 2 else 1
         self.sizes = [len(self.feature_names), *s["networkShape"], classes]
-        bias = initializers.Zeros() if s["initZero"] else initializers.Constant(0.1)
-        reg = None
-        if s["regularization"] == "L1":
-            reg = regularizers.L1(s["regularizationRate"])
-        elif s["regularization"] == "L2":      # the Playground's L2 is ½w², Keras's w²
-            reg = regularizers.L2(s["regularizationRate"] / 2)
-        output = ("softmax" if classes > 1 else "tanh") if s["problem"] == "classification" else "linear"
-        self.model = Sequential(
-            [layers.Input(shape=(self.sizes[0],))]
-            + [layers.Dense(n, activation=act, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
-                            bias_initializer=bias, kernel_regularizer=reg)
-               for n, act in zip(s["networkShape"], layer_activations(s))]
-            + [layers.Dense(classes, activation=output, kernel_initializer=initializers.RandomUniform(-0.5, 0.5),
-                            bias_initializer=bias, kernel_regularizer=reg)])
+        self.model = build_model(s, self.sizes[0], classes)
         self.epoch = 0
         self._frame = None
         self._compile()
@@ -221,7 +223,11 @@ class Playground:
         if self._warm == key:
             return False
         weights, epoch = self.model.get_weights(), self.epoch
-        await self.train(EPOCHS_PER_DISPATCH)
+        self._warming = True
+        try:
+            await self.train(EPOCHS_PER_DISPATCH)
+        finally:
+            self._warming = False
         self.model.set_weights(weights)
         self.epoch, self._warm = epoch, key
         return True
@@ -238,7 +244,44 @@ class Playground:
         self.model.steps_per_execution = max(1, len(self.train_points) * EPOCHS_PER_DISPATCH // self.state["batchSize"])
         self.model.fit(*data, batch_size=self.state["batchSize"], epochs=1, shuffle=False, verbose=0)
         self.epoch += epochs
-        return self.frame()
+        shown = self.frame()
+        if self.log_runs and not self._warming:     # not the warm-up's epochs, which are put back
+            self._log(shown)
+        return shown
+
+    # ---- logged runs ----------------------------------------------------------------------------
+
+    def hparams(self) -> dict:
+        """The state as TensorBoard hyper-parameters (numbers and strings; the shape and features as text).
+
+        Example:
+            >>> import asyncio
+            >>> pg = Playground(); _ = asyncio.run(pg.configure({"networkShape": [4, 2]}))
+            >>> hp = pg.hparams(); hp["networkShape"], hp["learningRate"], hp["features"]
+            ('4,2', 0.03, 'x,y')
+        """
+        s = self.state
+        hp = {k: s[k] for k in ("dataset" if s["problem"] == "classification" else "regDataset", "problem",
+                                "learningRate", "activation", "batchSize", "regularization", "regularizationRate",
+                                "noise", "percTrainData", "optimizer", "loss", "classes", "initZero", "seed")}
+        hp.update(networkShape=",".join(map(str, s["networkShape"])), features=",".join(self.feature_names))
+        return {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in hp.items()}
+
+    def _log(self, shown: dict) -> None:
+        if self.logged is None:
+            name = self.state["dataset"] if self.state["problem"] == "classification" else self.state["regDataset"]
+            self.runs_logged += 1
+            self.logged = event_files.writer(f"playground/{time.strftime('%Y%m%d-%H%M%S')}-{self.runs_logged}-{name}")
+            self.logged.hparams(self.hparams())
+        metric = shown["metric"]
+        for tag, value in (("loss/train", shown["loss_train"]), ("loss/test", shown["loss_test"]),
+                           (f"{metric}/train", shown["metric_train"]), (f"{metric}/test", shown["metric_test"])):
+            self.logged.scalar(tag, value, self.epoch)
+
+    def _end_run(self) -> None:
+        if self.logged is not None:
+            self.logged.close()
+            self.logged = None
 
     async def set_weight(self, change) -> dict:
         """Set one weight, as the Playground's link card edits it: ``change`` is ``{"layer": l, "source": i,
@@ -253,7 +296,7 @@ class Playground:
             0.25
         """
         c = dict(change.to_py()) if hasattr(change, "to_py") else dict(change)
-        layer = self.model.layers[int(c["layer"]) - 1]
+        layer = blocks(self.model)[int(c["layer"]) - 1].dense
         k, value = int(c["target"]), float(c["value"])
         weight = layer.bias if c.get("bias") else layer.kernel
         values = weight.tolist()                 # at most 8 x 8: read, change one, write back
@@ -281,6 +324,20 @@ class Playground:
                                                          "epoch": str(self.epoch)})
         return {"script": script(self.state, max(self.epoch, 1)), "weights": weights, "epoch": self.epoch,
                 "names": [SCRIPT_NAME, WEIGHTS_NAME]}
+
+    async def graph(self) -> dict:
+        """The graph view (``wg.graph_view``) of what trains: the training step that ``fit`` traced (many
+        steps to a dispatch, as play runs it), by phase and layer, and the kernels it runs; the forward
+        pass before the first training call.
+
+        Example:
+            >>> import asyncio
+            >>> pg = Playground(); _ = asyncio.run(pg.configure({"seed": "1"})); _ = asyncio.run(pg.train(1))
+            >>> view = asyncio.run(pg.graph())
+            >>> view["format"], sorted({n["scope"][0] for n in view["nodes"] if n["scope"]})
+            ('webgrad.graph', ['backward', 'forward', 'loss', 'metrics', 'update'])
+        """
+        return graph_view(self.model)
 
     async def run(self, text: str) -> dict:
         r"""Run a person's edit of the code panel (``script``'s text, changed) and take the network it
@@ -329,22 +386,21 @@ class Playground:
     def _state_of(self, model) -> dict:
         """The state that draws ``model``: its hidden layers' widths and activations, its optimizer and
         learning rate, the rest as it was. A model the page cannot draw raises ``PlaygroundError``."""
-        dense = [layer for layer in model.layers if not isinstance(layer, layers.InputLayer)]
-        for layer in dense:
-            if not isinstance(layer, layers.Dense):
-                raise PlaygroundError(f"the playground draws Dense layers; {layer.name} is a {type(layer).__name__}")
+        drawn = blocks(model)
+        dense = [b.dense for b in drawn]
         inputs, outputs = dense[0].kernel.shape[0] if dense else 0, dense[-1].units if dense else 0
         if inputs != len(self.feature_names):
             raise PlaygroundError(f"the model takes {inputs} inputs; the playground's features are "
                                   f"{len(self.feature_names)} ({', '.join(FEATURES[k][1] for k in self.feature_names)})")
         if outputs != self.sizes[-1]:
             raise PlaygroundError(f"the model's last layer has {outputs} units; this problem needs {self.sizes[-1]}")
-        names = [activations_module.name_of(layer.activation) for layer in dense[:-1]]
+        names = [b.activation for b in drawn[:-1]]
         optimizer = model.optimizer
         kind = "adam" if isinstance(optimizer, optimizers.Adam) else \
             "momentum" if getattr(optimizer, "momentum", 0) else "sgd"
         s = dict(self.state, networkShape=[layer.units for layer in dense[:-1]], activations=names, optimizer=kind,
-                 learningRate=float(optimizer.learning_rate))
+                 learningRate=float(optimizer.learning_rate), batchNorm=any(b.normed for b in drawn),
+                 dropout=max([b.rate for b in drawn], default=0.0))
         s["activation"] = names[0] if names and all(n == names[0] for n in names) else s["activation"]
         return normalize(s)
 
@@ -375,9 +431,11 @@ class Playground:
         a layer, not three), then both losses, the metrics, the maps and the weights as one flat tensor."""
         n_train, n_eval = len(self.train_points), len(self.train_points) + len(self.test_points)
         h, maps = self.x_frame, []
+        shown = {id(b.shown) for b in blocks(self.model)}
         for layer in self.model.layers:
             h = layer(h)
-            maps.append(_coarse(h[n_eval:]))
+            if id(layer) in shown:
+                maps.append(_coarse(h[n_eval:]))
         out, y, grid = h[:n_eval], self.y_eval, h[n_eval:]
         per_point = loss_function(self.state)(y, out)
         parts = [per_point[:n_train].mean(), per_point[n_train:].mean()]
@@ -400,7 +458,7 @@ class Playground:
                 parts.append(1 - ((o - t) ** 2).sum() / ((t - t.mean()) ** 2).sum().clip(1e-12))
             parts.append(zeros(4))              # no confusion matrix
         return cat([p.reshape(-1) for p in parts] + [grid.reshape(-1)] + [m.reshape(-1) for m in maps]
-                   + [w.reshape(-1) for w in self.model.weights])
+                   + [w.reshape(-1) for b in blocks(self.model) for w in (b.dense.kernel, b.dense.bias)])
 
     def _feature_maps(self) -> bytes:
         """Each input feature's heatmap (NEURON_DENSITY² values), as float32 bytes."""

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from .losses import CLASS_LOSS_SCRIPTS, LOSS_SCRIPTS
+from .network import BN_MOMENTUM
 from .state import DATASETS, FEATURES, OPTIMIZERS, REG_DATASETS, layer_activations, normalize
 
 SCRIPT_NAME, WEIGHTS_NAME = "webgrad_playground.py", "webgrad_playground.safetensors"   # the downloads' names
@@ -37,14 +38,22 @@ def script(state: dict, epochs: int = 100) -> str:
            "L2": f", kernel_regularizer=wg.regularizers.L2({s['regularizationRate'] / 2!r})"}[s["regularization"]]
     classes = s["classes"] if s["classes"] > 2 else 1
     output = ("softmax" if classes > 1 else "tanh") if classify else "linear"
-    dense = [f'    L.Dense({n}, activation="{act}", kernel_initializer=init, bias_initializer=bias{reg}),'
-             for n, act in zip(s["networkShape"], layer_activations(s))]
+    dense = []
+    for n, act in zip(s["networkShape"], layer_activations(s)):
+        if s["batchNorm"]:          # as network.build_model: linear Dense, batch norm, then the activation
+            dense += [f'    L.Dense({n}, activation="linear", kernel_initializer=init, bias_initializer=bias{reg}),',
+                      f'    L.BatchNormalization(momentum={BN_MOMENTUM}), L.Activation("{act}"),']
+        else:
+            dense.append(f'    L.Dense({n}, activation="{act}", kernel_initializer=init, bias_initializer=bias{reg}),')
+        if s["dropout"]:
+            dense.append(f'    L.Dropout({s["dropout"]!r}),')
     dense.append(f'    L.Dense({classes}, activation="{output}", kernel_initializer=init, bias_initializer=bias{reg}),')
     bias = "wg.initializers.Zeros()" if s["initZero"] else "wg.initializers.Constant(0.1)"
     shape = ",".join(map(str, s["networkShape"]))
     return "\n".join([
         f'"""webgrad playground: {name}, network {shape or "(no hidden layer)"}, {",".join(layer_activations(s))}, '
-        f'learning rate {s["learningRate"]}, batch size {s["batchSize"]}.',
+        + ("batch norm, " if s["batchNorm"] else "") + (f'dropout {s["dropout"]}, ' if s["dropout"] else "")
+        + f'learning rate {s["learningRate"]}, batch size {s["batchSize"]}.',
         "",
         f"    python {SCRIPT_NAME}                                      # train it: {epochs} epochs, as the page did",
         f"    python {SCRIPT_NAME} {WEIGHTS_NAME}      # the weights the page trained, evaluated",

@@ -1,6 +1,6 @@
 """The playground's state: TensorFlow Playground's keys, their defaults and checks, and a person's
 own points. A state is a dict of the Playground's own URL keys (``networkShape``, ``learningRate``,
-``dataset``, ...) and ours (``optimizer``, ``loss``, ``activations``, ``classes``).
+``dataset``, ...) and ours (``optimizer``, ``loss``, ``activations``, ``classes``, ``dropout``, ``batchNorm``).
 
     >>> normalize({"networkShape": "3,1"})["networkShape"], normalize({})["learningRate"]
     ([3, 1], 0.03)
@@ -39,15 +39,18 @@ DEFAULTS = {
     "networkShape": [4, 2], "seed": "0.00000", "percTrainData": 50, "problem": "classification",
     "initZero": False, "x": True, "y": True, "xTimesY": False, "xSquared": False, "ySquared": False,
     "sinX": False, "sinY": False, "optimizer": "sgd", "loss": "squared", "activations": [], "classes": 2,
+    "dropout": 0.0, "batchNorm": False,
 }
 DOMAIN = 6.0          # the heatmaps cover [-6, 6]²
 DENSITY = 100         # the output's heatmap is DENSITY x DENSITY, a neuron's DENSITY / 10 squared
 NEURON_DENSITY = DENSITY // 10
 MAX_LAYERS, MAX_NEURONS = 6, 8
+MAX_DROPOUT = 0.5          # a key of our own (dropout after each hidden layer), with batchNorm (before its activation)
 EPOCHS_PER_DISPATCH = 5    # epochs of steps in one single-kernel dispatch (play asks for multiples of it)
 # Which keys of the state decide the data, the network, the training: a change rebuilds from there on.
 DATA_KEYS = ("dataset", "regDataset", "problem", "noise", "seed", "percTrainData", "classes")
-NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "activations", "initZero", "regularization", "regularizationRate",
+NETWORK_KEYS = DATA_KEYS + ("networkShape", "activation", "activations", "dropout", "batchNorm", "initZero",
+                            "regularization", "regularizationRate",
                             "x", "y", "xTimesY", "xSquared", "ySquared", "sinX", "sinY")
 TRAINING_KEYS = ("optimizer", "loss")     # a change keeps the weights, with a fresh optimizer
 
@@ -145,9 +148,9 @@ def normalize(state: dict) -> dict:
     s["networkShape"] = [int(v) for v in s["networkShape"]]
     for key in ("batchSize", "noise", "percTrainData", "classes"):
         s[key] = int(float(s[key]))
-    for key in ("learningRate", "regularizationRate"):
+    for key in ("learningRate", "regularizationRate", "dropout"):
         s[key] = float(s[key])
-    for key in ("initZero", *FEATURES):
+    for key in ("initZero", "batchNorm", *FEATURES):
         s[key] = s[key] not in (False, "false", 0, "0")
     s["seed"] = str(s["seed"])
     _one_of(s, "activation", ACTIVATIONS)
@@ -171,6 +174,8 @@ def normalize(state: dict) -> dict:
     if not 1 <= s["batchSize"] <= 30 or not 0 <= s["noise"] <= 50 or not 10 <= s["percTrainData"] <= 90:
         raise PlaygroundError(f"batchSize 1-30, noise 0-50 and percTrainData 10-90, got {s['batchSize']}, "
                               f"{s['noise']} and {s['percTrainData']}")
+    if not 0 <= s["dropout"] <= MAX_DROPOUT:
+        raise PlaygroundError(f"dropout is a rate from 0 to {MAX_DROPOUT}, got {s['dropout']}")
     if not any(s[name] for name in FEATURES):
         raise PlaygroundError("choose at least one input feature (x, y, xSquared, ...)")
     return s

@@ -16,7 +16,7 @@ const DEFAULTS = {
   xSquared: false, ySquared: false, sinX: false, sinY: false, problem: "classification", initZero: false,
   hideText: false,
   // keys of our own: the Playground has SGD, ½(out - y)² and one activation for every layer
-  optimizer: "sgd", loss: "squared", activations: [], epochsPerFrame: 0, classes: 2,
+  optimizer: "sgd", loss: "squared", activations: [], epochsPerFrame: 0, classes: 2, dropout: 0, batchNorm: false,
 };
 const ACTIVATIONS = { relu: "ReLU", tanh: "Tanh", sigmoid: "Sigmoid", linear: "Linear" };
 const KEYS = Object.keys(DEFAULTS);
@@ -122,7 +122,9 @@ const py = new PythonWorker({
     document.body.dataset.state = "ready";
     $("status").textContent = `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s`;
     window.webgradReady = { device, timings, python, total: Math.round(performance.now()) };
-    for (const id of ["play-pause-button", "next-step-button", "download-script", "download-weights", "run-code"]) $(id).disabled = false;
+    for (const id of ["play-pause-button", "next-step-button", "download-script", "download-weights", "show-graph", "run-code"]) {
+      $(id).disabled = false;
+    }
   },
   onUnavailable: ({ kind, reason, help }) => {
     document.body.dataset.state = kind;
@@ -173,7 +175,7 @@ function showScript(from, printed = "") {
   $("code-output").textContent = printed;
   $("code-output").classList.remove("error");
 }
-const TAKEN = ["networkShape", "activations", "activation", "optimizer", "learningRate"];  // what a script decides
+const TAKEN = ["networkShape", "activations", "activation", "optimizer", "learningRate", "dropout", "batchNorm"];  // what a script decides
 function runCode(text) {
   if (!ready) return;
   pause();
@@ -210,31 +212,40 @@ function reconfigure() {
 
 // ---- training --------------------------------------------------------------------------------
 
-let rate = { epochs: 0, t: 0 };
+let rate = { epochs: 0, t: 0 }, plays = 0, loops = 0;
+// body[data-training] while a play loop runs: after pause, until the call then in flight has landed and is drawn
+const looping = (by) => { loops += by; document.body.toggleAttribute("data-training", loops > 0); };
+
 async function play() {
   playing = true;
+  const mine = ++plays;       // a pause then play before the call in flight lands starts a new loop; this one ends
   document.body.classList.add("playing");
   $("play-pause-button").setAttribute("aria-label", "pause");
   rate = { epochs: shown.epoch, t: performance.now() };
   let epochs = state.epochsPerFrame || EPOCHS_PER_DISPATCH, asked = performance.now();
   const train = () => exclusive(() => py.call("train", epochs));
   let next = train();
-  while (playing) {
-    const frame = await next;
-    const took = performance.now() - asked;
-    // as many epochs a call as keep it near FRAME_MS (fast networks train more between two frames),
-    // or as many as the speed control says
-    if (state.epochsPerFrame) epochs = state.epochsPerFrame;
-    else if (took < FRAME_MS * 0.7 && epochs < 20 * EPOCHS_PER_DISPATCH) epochs += EPOCHS_PER_DISPATCH;
-    else if (took > FRAME_MS * 1.4 && epochs > EPOCHS_PER_DISPATCH) epochs -= EPOCHS_PER_DISPATCH;
-    asked = performance.now();
-    next = playing ? train() : null;       // the worker trains on while this frame is drawn
-    if (frame) drawFrame(frame);
-    const now = performance.now();
-    if (now - rate.t > 500 && frame) {
-      $("steps-per-second").textContent = `${Math.round((frame.epoch - rate.epochs) / ((now - rate.t) / 1000))} epochs/s`;
-      rate = { epochs: frame.epoch, t: now };
+  looping(+1);
+  try {
+    while (next) {       // the call in flight when pause is pressed lands and is drawn: the page shows the weights it holds
+      const frame = await next;
+      const took = performance.now() - asked;
+      // as many epochs a call as keep it near FRAME_MS (fast networks train more between two frames),
+      // or as many as the speed control says
+      if (state.epochsPerFrame) epochs = state.epochsPerFrame;
+      else if (took < FRAME_MS * 0.7 && epochs < 20 * EPOCHS_PER_DISPATCH) epochs += EPOCHS_PER_DISPATCH;
+      else if (took > FRAME_MS * 1.4 && epochs > EPOCHS_PER_DISPATCH) epochs -= EPOCHS_PER_DISPATCH;
+      asked = performance.now();
+      next = playing && mine === plays ? train() : null;       // the worker trains on while this frame is drawn
+      if (frame) drawFrame(frame);
+      const now = performance.now();
+      if (now - rate.t > 500 && frame) {
+        $("steps-per-second").textContent = `${Math.round((frame.epoch - rate.epochs) / ((now - rate.t) / 1000))} epochs/s`;
+        rate = { epochs: frame.epoch, t: now };
+      }
     }
+  } finally {
+    looping(-1);
   }
 }
 
@@ -269,6 +280,27 @@ const exported = (pick) => () => exclusive(async () => {
 });
 $("download-script").onclick = exported("script");
 $("download-weights").onclick = exported("weights");
+
+// The graph viewer (/graph) in a dialog, given the traced step the worker trains with (wg.graph_view), by message.
+let graphFrameReady = null;
+function graphFrame() {
+  graphFrameReady ||= new Promise((resolve) => {
+    addEventListener("message", function ready(e) {
+      if (e.source !== $("graph-frame").contentWindow || e.data?.type !== "webgrad.graph.ready") return;
+      removeEventListener("message", ready);
+      resolve();
+    });
+    $("graph-frame").src = "/graph?embed=1&from=parent";
+  });
+  return graphFrameReady;
+}
+$("show-graph").onclick = () => exclusive(async () => {
+  const view = await py.call("graph");
+  $("graph-dialog").showModal();
+  await graphFrame();
+  $("graph-frame").contentWindow.postMessage({ type: "webgrad.graph", view }, location.origin);
+});
+$("close-graph").onclick = () => $("graph-dialog").close();
 
 // ---- drawing a frame -------------------------------------------------------------------------
 
@@ -647,7 +679,8 @@ $("own-data").onchange = async (e) => {
   useData(text, file.name);
 };
 
-const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "optimizer", "loss", "epochsPerFrame", "problem", "classes"];
+const SELECTS = ["learningRate", "activation", "regularization", "regularizationRate", "dropout", "optimizer", "loss", "epochsPerFrame",
+                 "problem", "classes"];
 const PAGE_ONLY = ["epochsPerFrame"];     // keys the page alone uses: a change trains on, rebuilding nothing
 const SLIDERS = ["percTrainData", "noise", "batchSize"];
 function syncControls() {
@@ -660,6 +693,7 @@ function syncControls() {
   for (const id of SLIDERS) { $(id).value = state[id]; $(`${id}-value`).textContent = state[id]; }
   $("showTestData").checked = state.showTestData;
   $("discretize").checked = state.discretize;
+  $("batchNorm").checked = state.batchNorm;
   document.body.classList.toggle("many-classes", state.classes > 2);
   document.body.classList.toggle("regression", state.problem === "regression");
 }
@@ -683,6 +717,7 @@ for (const id of SLIDERS) {
   $(id).oninput = (e) => { $(`${id}-value`).textContent = e.target.value; };
   $(id).onchange = (e) => { state[id] = +e.target.value; reconfigure(); };
 }
+$("batchNorm").onchange = (e) => { state.batchNorm = e.target.checked; reconfigure(); };
 $("showTestData").onchange = (e) => { state.showTestData = e.target.checked; serialize(state); drawPoints(); };
 $("discretize").onchange = (e) => { state.discretize = e.target.checked; serialize(state); if (lastFrame) drawFrame(lastFrame); };
 $("add-layer").onclick = () => {
