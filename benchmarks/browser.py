@@ -120,6 +120,33 @@ def start_server(cache: str) -> tuple[subprocess.Popen, str]:
         time.sleep(0.2)
 
 
+def make_cache(cache: str) -> None:
+    """The server's cache (the core's wheel, Pyodide's snapshot) made by one start, as a user's server has it."""
+    proc, _ = start_server(cache)
+    proc.terminate()
+    proc.wait(10)
+
+
+def serve_logdir(logdir: Path, cache: str) -> tuple[subprocess.Popen, str]:
+    """``webgrad serve --logdir`` on a free loopback port with its cache in ``cache``: (process, URL); not
+    waited for."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "webgrad_server.cli", "serve", "--port", str(port),
+                             "--logdir", str(logdir)], cwd=ROOT, env=dict(os.environ, WEBGRAD_CACHE=cache),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def serve_tensorboard(logdir: Path) -> tuple[subprocess.Popen, str]:
+    """``tensorboard --logdir`` (this environment's, its Rust data server where installed) on a free loopback
+    port: (process, URL); not waited for."""
+    port = free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("tensorboard")), "--logdir", str(logdir),
+                             "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, f"http://127.0.0.1:{port}"
+
+
 @contextlib.contextmanager
 def fresh_browser(playwright, prefix: str = "webgrad-bench-chromium-", **options):
     """Chromium with WebGPU (the e2e tests' flags) on a new, empty profile (a cold first visit),

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-# What the pages import by name: the code editor (CodeMirror 6) and its Python mode.
-ROOTS = ("codemirror", "@codemirror/lang-python", "@codemirror/commands", "@codemirror/state", "@codemirror/view")
+# What the pages import by name: the code editor (CodeMirror 6) and its Python mode; the dashboard's charts (uPlot);
+# the graph viewer's layout (elkjs, a classic script its worker loads).
+ROOTS = ("codemirror", "@codemirror/lang-python", "@codemirror/commands", "@codemirror/state", "@codemirror/view",
+         "uplot", "elkjs")
 MARKER = "<!-- import map -->"      # where a page wants the import map
 
 
@@ -40,7 +42,7 @@ class Modules:
             return
         meta = json.loads(meta_file.read_text())
         self.packages[name] = (folder, meta["version"])
-        self.imports[name] = f"/modules/{name}@{meta['version']}/{_entry(meta)}"
+        self.imports[name] = f"/modules/{name}@{meta['version']}/{_entry(meta, folder)}"
         for dependency in meta.get("dependencies", {}):
             self._add(dependency)
 
@@ -69,8 +71,9 @@ class Modules:
             return None
 
 
-def _entry(meta: dict) -> str:
-    """A package's ES module entry: ``module``, else ``exports["."]``'s import, else ``main``."""
+def _entry(meta: dict, folder: Path) -> str:
+    """A package's ES module entry: ``module``, else ``exports["."]``'s import, else ``main`` (which, as
+    Node resolves it, may leave off its ``.js``: elkjs's is ``lib/main``)."""
     exports = meta.get("exports")
     if isinstance(exports, dict) and "." in exports:
         dot = exports["."]
@@ -81,4 +84,5 @@ def _entry(meta: dict) -> str:
             found = found.get("default")
         if isinstance(found, str):
             return found.removeprefix("./")
-    return (meta.get("module") or meta.get("main") or "index.js").removeprefix("./")
+    entry = (meta.get("module") or meta.get("main") or "index.js").removeprefix("./")
+    return entry + ".js" if not (folder / entry).is_file() and (folder / f"{entry}.js").is_file() else entry

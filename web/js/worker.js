@@ -85,7 +85,7 @@ async function start() {
   post({ type: MSG.STATUS, text: "Opening the device…" });
   const console_ = pyodide.runPython("from webgrad.console import Console\nConsole()");
   runner = console_.run;
-  if (APP === "playground") app = pyodide.runPython("from webgrad.playground import Playground\nPlayground()");
+  if (APP === "playground") app = pyodide.runPython("from webgrad.playground import Playground\nPlayground(log_runs=True)");
   const device = pyodide.runPython("import webgrad\nwebgrad.default_device().name");
   phase("import");
   post({ type: MSG.READY, device, adapter: self.webgradGPU.info, timings, python: from });
