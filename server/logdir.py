@@ -100,13 +100,19 @@ class Series:
         self.wall, self.step, self.value = array("f"), array("i"), array("f")
 
     def append(self, wall: float, step: int, value: float) -> None:
+        self.extend([wall], [step], [value])
+
+    def extend(self, walls: list, steps: list, values: list) -> None:
+        """Many points at once, as many ``append`` calls (a file's points go in this way)."""
+        if not steps:
+            return
         if self.first_wall is None:
-            self.first_wall = wall
-        if self.step.typecode == "i" and not -(1 << 31) <= step < (1 << 31):
+            self.first_wall = walls[0]
+        if self.step.typecode == "i" and not (-(1 << 31) <= min(steps) and max(steps) < (1 << 31)):
             self.step = array("q", self.step)
-        self.wall.append(wall - self.first_wall)
-        self.step.append(step)
-        self.value.append(value)
+        self.wall.frombytes((np.asarray(walls, dtype=np.float64) - self.first_wall).astype(np.float32).tobytes())
+        self.step.extend(steps)
+        self.value.extend(values)
 
     def _steps(self) -> np.ndarray:
         return np.frombuffer(self.step, dtype=np.int32 if self.step.typecode == "i" else np.int64)
@@ -186,29 +192,44 @@ class EventFile:
         if self.broken is not None:
             return out
         try:
-            f = open(self.path, "rb", buffering=CHUNK)
+            f = open(self.path, "rb")
         except OSError:
             return out
         with f:
-            f.seek(self.offset)
-            while True:
-                head = f.read(12)
-                if len(head) < 12:                # the end, or a header cut short: wait for the rest
-                    break
-                if struct.unpack("<I", head[8:])[0] != _masked_crc(head[:8]):
-                    self.broken = f"a record's length fails its CRC at byte {self.offset}"
-                    break
-                (length,) = struct.unpack("<Q", head[:8])
-                rest = f.read(length + 4)
-                if len(rest) < length + 4:       # cut short (a writer mid-record, a killed run)
-                    break
-                body = rest[:length]
-                if struct.unpack("<I", rest[length:])[0] == _masked_crc(body):
-                    out.append(body)
-                else:
-                    self.bad += 1
-                self.offset += 12 + length + 4
-        return out
+            size = CHUNK
+            while True:                           # a block at a time
+                f.seek(self.offset)
+                block = f.read(size)
+                used = self._parse(block, out)
+                self.offset += used
+                if self.broken is not None or len(block) < size:
+                    return out
+                if used:
+                    size = CHUNK
+                    continue
+                # a record longer than a block: read it whole once the file holds all of it
+                size = 12 + struct.unpack_from("<Q", block)[0] + 4
+                if os.fstat(f.fileno()).st_size - self.offset < size:
+                    return out
+
+    def _parse(self, block: bytes, out: list) -> int:
+        """The complete records at the start of ``block`` appended to ``out``; the bytes they take."""
+        at, end, unpack, crc = 0, len(block), struct.unpack_from, _masked_crc
+        while end - at >= 12:
+            length, length_crc = unpack("<QI", block, at)
+            if length_crc != crc(block[at:at + 8]):
+                self.broken = f"a record's length fails its CRC at byte {self.offset + at}"
+                break
+            stop = at + 12 + length
+            if stop + 4 > end:                    # cut short (a writer mid-record, a killed run, the block's end)
+                break
+            body = block[at + 12:stop]
+            if unpack("<I", block, stop)[0] == crc(body):
+                out.append(body)
+            else:
+                self.bad += 1
+            at = stop + 4
+        return at
 
 
 class Run:
@@ -259,43 +280,51 @@ class Run:
         except OSError:                      # the folder went away: keep what was read
             names = []
         touched = set()
+        from_string = event_pb2.Event.FromString
         for n in names:
             file = self.files.get(n) or self.files.setdefault(n, EventFile(self.folder / n))
+            scalars: dict[str, tuple] = {}        # tag -> its new walls, steps, values (added at the file's end)
+            first, last = math.inf, -math.inf
             for record in file.records():
                 try:
-                    event = event_pb2.Event.FromString(record)
+                    event = from_string(record)
                 except Exception:             # not an Event: skip it as TensorBoard does
                     file.bad += 1
                     continue
-                self._take(event, touched)
-        self.loaded = True
-        return touched
-
-    def _take(self, event, touched: set) -> None:
-        wall, step = float(event.wall_time), int(event.step)
-        self.first_wall = wall if self.first_wall is None else min(self.first_wall, wall)
-        self.last_wall = wall if self.last_wall is None else max(self.last_wall, wall)
-        what = event.WhichOneof("what")
-        if what == "graph_def":
-            self.graph = bytes(event.graph_def)
-            touched.add(("graph", ""))
-            return
-        if what != "summary":
-            return
-        for value in event.summary.value:
-            tag = value.tag
-            if value.WhichOneof("value") == "simple_value":       # the common case, without a migration
+                wall = event.wall_time
+                first, last = min(first, wall), max(last, wall)
+                what = event.WhichOneof("what")
+                if what == "summary":
+                    step = event.step
+                    for value in event.summary.value:
+                        if value.WhichOneof("value") == "simple_value":     # the common case, without a migration
+                            columns = scalars.get(value.tag)
+                            if columns is None:
+                                columns = scalars[value.tag] = ([], [], [])
+                            columns[0].append(wall)
+                            columns[1].append(step)
+                            columns[2].append(value.simple_value)
+                        else:
+                            self._take_value(value, wall, step, touched, scalars)
+                elif what == "graph_def":
+                    self.graph = bytes(event.graph_def)
+                    touched.add(("graph", ""))
+            if first <= last:
+                self.first_wall = first if self.first_wall is None else min(self.first_wall, first)
+                self.last_wall = last if self.last_wall is None else max(self.last_wall, last)
+            for tag, columns in scalars.items():
                 series = self.scalars.get(tag)
                 if series is None:
                     series = self.scalars[tag] = Series()
-                series.append(wall, step, value.simple_value)
+                series.extend(*columns)
                 touched.add(("scalars", tag))
-            else:
-                self._take_value(value, wall, step, touched)
+        self.loaded = True
+        return touched
 
-    def _take_value(self, value, wall: float, step: int, touched: set) -> None:
+    def _take_value(self, value, wall: float, step: int, touched: set, scalars: dict) -> None:
         """A value in any other form (a tensor with its plugin's metadata, an old-style histogram...), read
-        as TensorBoard reads it: ``data_compat`` first, then by the plugin its tag's first metadata named."""
+        as TensorBoard reads it: ``data_compat`` first, then by the plugin its tag's first metadata named.
+        A scalar goes to ``scalars`` (tag -> walls, steps, values), in order with the file's simple values."""
         from tensorboard import data_compat
         from tensorboard.util import tensor_util
 
@@ -320,7 +349,10 @@ class Run:
         if plugin == "scalars":
             if data.size != 1:
                 return
-            self.scalars.setdefault(tag, Series()).append(wall, step, float(data.reshape(-1)[0]))
+            columns = scalars.setdefault(tag, ([], [], []))
+            columns[0].append(wall)
+            columns[1].append(step)
+            columns[2].append(float(data.reshape(-1)[0]))
         elif plugin == "histograms":
             if data.ndim != 2 or data.shape[1] != 3:
                 return
