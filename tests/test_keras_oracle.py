@@ -63,7 +63,12 @@ def test_to_categorical_names_an_id_out_of_range():
 @pytest.mark.parametrize("name, config", [("Adamax", {"learning_rate": 0.05}),
                                           ("Adamax", {"learning_rate": 0.01, "beta_1": 0.8, "epsilon": 1e-3}),
                                           ("Lion", {"learning_rate": 0.02}),
-                                          ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9})])
+                                          ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "beta_2": 0.9}),
+                                          ("Nadam", {"learning_rate": 0.05}),
+                                          ("Nadam", {"learning_rate": 0.01, "beta_1": 0.8, "beta_2": 0.9,
+                                                     "epsilon": 1e-3}),
+                                          ("Adadelta", {"learning_rate": 1.0}),
+                                          ("Adadelta", {"learning_rate": 0.5, "rho": 0.8, "epsilon": 1e-4})])
 def test_optimizer_steps_match_keras(gpu, name, config):
     """Five steps on the same gradients: the same parameters as Keras's optimizer gives."""
     rng = np.random.default_rng(3)
@@ -79,12 +84,39 @@ def test_optimizer_steps_match_keras(gpu, name, config):
     np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["adamax", "lion"])
+@pytest.mark.parametrize("name", ["Nadam", "Adam"])
+def test_traced_optimizer_steps_match_keras(gpu, name):
+    """Two eager steps, then five steps inside one @wg.function (its step count and Nadam's momentum
+    product live on the device): the parameters Keras's optimizer gives after seven steps."""
+    rng = np.random.default_rng(4)
+    start = rng.normal(size=(3, 4)).astype(np.float32)
+    grads = [rng.normal(size=(3, 4)).astype(np.float32) for _ in range(7)]
+    theirs = keras.Variable(start)
+    keras_opt = getattr(keras.optimizers, name)(learning_rate=0.05)
+    ours = wg.tensor(start, device=gpu)
+    our_opt = getattr(wg.optimizers, name)(learning_rate=0.05)
+
+    @wg.function
+    def step(g):
+        our_opt.apply([g], [ours])
+
+    for k, g in enumerate(grads):
+        keras_opt.apply_gradients([(keras.ops.convert_to_tensor(g), theirs)])
+        if k < 2:
+            our_opt.apply([wg.tensor(g, device=gpu)], [ours])
+        else:
+            step(wg.tensor(g, device=gpu))
+    # traced, the step's scalars are float32 on the device (Keras's are too; ours eagerly are float64)
+    np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs), rtol=1e-5, atol=2e-5)
+    assert our_opt.iterations == 7
+
+
+@pytest.mark.parametrize("name", ["adamax", "lion", "nadam", "adadelta"])
 def test_a_new_optimizer_trains_a_model_in_fit(name):
     wg.manual_seed(0)
     model = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(8, activation="tanh"), wg.layers.Dense(1)])
     optimizer = wg.optimizers.get(name)          # by its name, as compile("adamax") finds it
-    optimizer.learning_rate = 0.01
+    optimizer.learning_rate = 1.0 if name == "adadelta" else 0.01      # Adadelta's steps are small: Keras's advice
     model.compile(optimizer, "mse", steps_per_execution=4)
     x = wg.randn(64, 2)
     y = (x[:, :1] * x[:, 1:]).tanh()

@@ -791,8 +791,134 @@ class Lion(Optimizer):
         return dict(super().get_config(), beta_1=self.beta_1, beta_2=self.beta_2)
 
 
+class Nadam(Adam):
+    """Nadam (Adam with Nesterov momentum, Dozat), as Keras: a momentum schedule
+    ``u_t = b1 * (1 - 0.5 * 0.96^t)`` and its running product, ``m_hat = u_(t+1) m / (1 - prod u_(t+1))
+    + (1 - u_t) g / (1 - prod u_t)``, ``p -= lr * m_hat / (sqrt(v / (1 - b2^t)) + epsilon)``.
+
+    Example:
+        >>> w = wg.tensor([1.0, -2.0])
+        >>> wg.optimizers.Nadam(learning_rate=0.1).apply([wg.tensor([0.5, -0.5])], [w])
+        >>> [round(v, 4) for v in w.tolist()]           # a little over lr * sign(g): the look-ahead
+        [0.8937, -1.8937]
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 **kwargs):
+        super().__init__(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
+        self._u_product: Tensor | None = None      # prod u_k up to the last traced step, on the device
+
+    def _u(self, step):
+        return self.beta_1 * (1.0 - 0.5 * 0.96 ** step)
+
+    def _u_product_at(self, step: int) -> float:
+        """prod_{k=1..step} u_k on the host (the factors are 1 in float64 after a few hundred steps)."""
+        out = 1.0
+        for k in range(1, min(step, 1000) + 1):
+            out *= self._u(k)
+        return out * self.beta_1 ** max(0, step - 1000)
+
+    def scalars(self, lr, step):
+        """The learning rate and the three factors of this step's update, from the momentum schedule.
+
+        Example:
+            >>> s = wg.optimizers.Nadam().scalars(0.1, 1)
+            >>> round(s["c_m"], 4), round(s["c_g"], 4), round(s["c_v"], 4)
+            (0.6279, 1.0, 1000.0)
+        """
+        if isinstance(step, Tensor):                # traced: the running product lives on the device
+            with autograd.outside_trace():
+                if self._u_product is None:
+                    device = autograd.real_device(step)
+                    self._u_product = tensor(self._u_product_at(self._iterations), device=device)
+            u_t = (1.0 - 0.5 * (step * math.log(0.96)).exp()) * self.beta_1
+            u_next = (1.0 - 0.5 * ((step + 1.0) * math.log(0.96)).exp()) * self.beta_1
+            with no_grad():
+                self._u_product.assign(self._u_product * u_t)
+            product = self._u_product
+            b2_power = (step * math.log(self.beta_2)).exp()
+        else:
+            if self._u_product is not None:           # a traced step ran: the device holds the product
+                with no_grad():
+                    self._u_product.assign(self._u_product_at(step))
+            u_t, u_next, product, b2_power = self._u(step), self._u(step + 1), self._u_product_at(step), \
+                self.beta_2 ** step
+        return {"lr": lr, "c_m": u_next / (1.0 - product * u_next), "c_g": (1.0 - u_t) / (1.0 - product),
+                "c_v": 1.0 / (1.0 - b2_power)}
+
+    def update(self, p, g, state, lr, c_m, c_g, c_v):
+        """Update the moments ``state["m"]`` and ``state["v"]``, then step ``p`` by
+        ``lr * (c_m m + c_g g) / (sqrt(c_v v) + epsilon)``.
+
+        Example:
+            >>> opt, w, state = wg.optimizers.Nadam(), wg.tensor([1.0]), {"m": wg.zeros(1), "v": wg.zeros(1)}
+            >>> opt.update(w, wg.tensor([2.0]), state, **opt.scalars(0.1, 1))
+            >>> round(state["m"].item(), 4), round(w.item(), 4)
+            (0.2, 0.8937)
+        """
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = state["m"], state["v"]
+        m.assign(m + (g - m) * (1.0 - b1))
+        v.assign(v + (g * g - v) * (1.0 - b2))
+        p.assign(p - lr * (m * c_m + g * c_g) / ((v * c_v).sqrt() + self.epsilon))
+
+    def get_config(self):
+        """The learning rate and clipping, ``beta_1``, ``beta_2`` and ``epsilon``.
+
+        Example:
+            >>> wg.optimizers.Nadam().get_config()
+            {'learning_rate': 0.001, 'beta_1': 0.9, 'beta_2': 0.999, 'epsilon': 1e-07}
+        """
+        cfg = super().get_config()
+        del cfg["amsgrad"]
+        return cfg
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler), as Keras: running averages of the squared gradients and of the squared steps,
+    ``delta = -sqrt(acc_delta + eps) / sqrt(acc_grad + eps) * g``, ``p += lr * delta``.
+
+    Example:
+        >>> w = wg.tensor([1.0, -2.0])
+        >>> wg.optimizers.Adadelta(learning_rate=1.0).apply([wg.tensor([0.5, -0.5])], [w])
+        >>> [round(v, 5) for v in w.tolist()]
+        [0.99859, -1.99859]
+    """
+
+    slots = ("accumulated_grad", "accumulated_delta")
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.95, epsilon: float = 1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def update(self, p, g, state, lr):
+        """Update ``state["accumulated_grad"]``, take the step, then update ``state["accumulated_delta"]``.
+
+        Example:
+            >>> opt, w = wg.optimizers.Adadelta(), wg.tensor([1.0])
+            >>> state = {"accumulated_grad": wg.zeros(1), "accumulated_delta": wg.zeros(1)}
+            >>> opt.update(w, wg.tensor([2.0]), state, lr=1.0)
+            >>> round(state["accumulated_grad"].item(), 4), round(w.item(), 5)
+            (0.2, 0.99859)
+        """
+        acc_g, acc_d = state["accumulated_grad"], state["accumulated_delta"]
+        acc_g.assign(acc_g * self.rho + g * g * (1.0 - self.rho))
+        delta = -((acc_d + self.epsilon).sqrt() * g) / (acc_g + self.epsilon).sqrt()
+        acc_d.assign(acc_d * self.rho + delta * delta * (1.0 - self.rho))
+        p.assign(p + delta * lr)
+
+    def get_config(self):
+        """The learning rate and clipping, ``rho`` and ``epsilon``.
+
+        Example:
+            >>> wg.optimizers.Adadelta().get_config()
+            {'learning_rate': 0.001, 'rho': 0.95, 'epsilon': 1e-07}
+        """
+        return dict(super().get_config(), rho=self.rho, epsilon=self.epsilon)
+
+
 ALL = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad, "adamax": Adamax,
-       "lion": Lion}
+       "lion": Lion, "nadam": Nadam, "adadelta": Adadelta}
 
 
 def get(identifier) -> Optimizer:
