@@ -224,7 +224,7 @@ def test_unknown_names_list_the_valid_ones():
         L.Dense(3, kernel_initializer="glorot")(wg.ones(1, 2))
     with pytest.raises(ValueError, match="unknown loss 'crossentropy'; valid names: .*binary_crossentropy"):
         wg.losses.get("crossentropy")
-    with pytest.raises(ValueError, match="unknown optimizer 'nadamx'; valid names: adagrad, adam, adamax, adamw, lion, rmsprop, sgd"):
+    with pytest.raises(ValueError, match="unknown optimizer 'nadamx'; valid names: adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd"):
         wg.optimizers.get("nadamx")
     with pytest.raises(ValueError, match="unknown metric 'acuracy'; valid names: .*accuracy"):
         wg.metrics.get("acuracy")

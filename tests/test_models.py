@@ -144,7 +144,7 @@ def test_wrong_input_shape_names_layer_and_shapes(gpu):
         small_model().fit(np.zeros((4, 2), "float32"), np.zeros((4, 1), "float32"))
     with pytest.raises(ValueError, match="unknown loss 'cross_entropy'; valid names: "):
         model.compile("adam", "cross_entropy")
-    with pytest.raises(ValueError, match="unknown optimizer 'sgdm'; valid names: adagrad, adam, adamax, adamw, lion, rmsprop, sgd"):
+    with pytest.raises(ValueError, match="unknown optimizer 'sgdm'; valid names: adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd"):
         model.compile("sgdm", "mse")
 
 

@@ -8,7 +8,7 @@ object (optimizer, loss, metric, initializer, regularizer), and one error that l
     >>> from_identifier("optimizer", "adamm", optimizers.Optimizer, optimizers.ALL)
     Traceback (most recent call last):
     ...
-    ValueError: unknown optimizer 'adamm'; valid names: adagrad, adam, adamax, adamw, lion, rmsprop, sgd
+    ValueError: unknown optimizer 'adamm'; valid names: adadelta, adagrad, adam, adamax, adamw, lion, nadam, rmsprop, sgd
 """
 from __future__ import annotations
 
