@@ -122,3 +122,44 @@ def test_a_new_optimizer_trains_a_model_in_fit(name):
     y = (x[:, :1] * x[:, 1:]).tanh()
     history = model.fit(x, y, batch_size=16, epochs=30, verbose=0).history["loss"]
     assert history[-1] < 0.6 * history[0], history
+
+
+@pytest.mark.parametrize("name, config, kind", [("KLDivergence", {}, "probabilities"), ("Hinge", {}, "binary"),
+                                                ("Hinge", {}, "signs"), ("LogCosh", {}, "real"),
+                                                ("Poisson", {}, "counts"), ("CosineSimilarity", {}, "real"),
+                                                ("CosineSimilarity", {"axis": 0}, "real")])
+def test_loss_matches_keras(gpu, name, config, kind):
+    """The loss and its gradient with respect to the predictions, as Keras's on the same values."""
+    rng = np.random.default_rng(5)
+    shape = (6, 3)
+    if kind == "probabilities":
+        y_true = rng.dirichlet(np.ones(3), size=6).astype(np.float32)
+        y_pred = rng.dirichlet(np.ones(3), size=6).astype(np.float32)
+    else:
+        y_pred = rng.normal(size=shape).astype(np.float32)
+        y_true = {"binary": rng.integers(0, 2, size=shape), "signs": rng.choice([-1, 1], size=shape),
+                  "real": rng.normal(size=shape), "counts": rng.poisson(2.0, size=shape)}[kind].astype(np.float32)
+        if kind == "counts":
+            y_pred = np.abs(y_pred) + 0.1
+    theirs_pred = torch.tensor(y_pred, requires_grad=True)
+    theirs = getattr(keras.losses, name)(**config)(torch.tensor(y_true), theirs_pred)
+    theirs.backward()
+    ours_pred = wg.tensor(y_pred, device=gpu, requires_grad=True)
+    ours = getattr(wg.losses, name)(**config)(wg.tensor(y_true, device=gpu), ours_pred)
+    ours.backward()
+    np.testing.assert_allclose(ours.item(), float(theirs.detach()), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_pred.grad.numpy(), theirs_pred.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["kld", "hinge", "log_cosh", "poisson", "cosine_similarity"])
+def test_a_new_loss_is_found_by_name_and_trains_in_fit(name):
+    wg.manual_seed(0)
+    model = wg.Sequential([wg.Input(shape=(2,)), wg.layers.Dense(8, activation="tanh"),
+                           wg.layers.Dense(2, activation="softmax" if name in ("kld", "poisson") else None)])
+    model.compile(wg.optimizers.Adam(0.02), name, steps_per_execution=4)
+    x = wg.randn(64, 2)
+    y = wg.tensor(np.eye(2, dtype=np.float32)[((x[:, 0] * x[:, 1]).numpy() > 0).astype(int)])
+    if name == "hinge":
+        y = y * 2.0 - 1.0
+    history = model.fit(x, y, batch_size=16, epochs=30, verbose=0).history["loss"]
+    assert history[-1] < history[0] - 0.1 * abs(history[0]), history

@@ -12,6 +12,8 @@ Probabilities are clipped to [1e-7, 1 - 1e-7] before the log, as Keras does; pas
 """
 from __future__ import annotations
 
+import math
+
 from .. import functional as F
 from ..ops import ShapeError
 from ..ops.registry import fmt
@@ -160,6 +162,72 @@ def sparse_categorical_crossentropy(y_true, y_pred: Tensor, from_logits: bool = 
     # picked, not multiplied by the one-hot: a masked logit of -inf must give 0, not 0 * -inf = nan
     picked = where(labels.one_hot(y_pred.shape[-1]) > 0, _log_probs(y_pred, from_logits, axis), 0.0)
     return -picked.sum(axis)
+
+
+_EPSILON = 1e-7        # Keras's backend.epsilon(): the clip of probabilities and rates
+
+
+def kl_divergence(y_true, y_pred: Tensor) -> Tensor:
+    """sum(y_true * log(y_true / y_pred)) over the last axis, both clipped to [1e-7, 1] (as Keras).
+
+    Example:
+        >>> round(wg.losses.kl_divergence(wg.tensor([[0.5, 0.5]]), wg.tensor([[0.25, 0.75]])).item(), 4)
+        0.1438
+    """
+    y_true = _align("kl_divergence", y_true, y_pred).clip(_EPSILON, 1.0)
+    y_pred = y_pred.clip(_EPSILON, 1.0)
+    return (y_true * (y_true / y_pred).log()).sum(-1)
+
+
+def hinge(y_true, y_pred: Tensor) -> Tensor:
+    """mean(max(1 - y_true * y_pred, 0)) over the last axis; labels of 0 and 1 are taken as -1 and 1 (as Keras).
+
+    Example:
+        >>> [round(v, 4) for v in wg.losses.hinge(wg.tensor([[1.0], [0.0]]), wg.tensor([[0.3], [0.5]])).tolist()]
+        [0.7, 1.5]
+    """
+    y_true = _align("hinge", y_true, y_pred)
+    binary = (y_true * (y_true - 1.0) == 0).all()
+    y_true = (y_true * 2.0 - 1.0).where(binary, y_true)
+    return mean_last((1.0 - y_true * y_pred).relu())
+
+
+def log_cosh(y_true, y_pred: Tensor) -> Tensor:
+    """mean(log(cosh(y_pred - y_true))) over the last axis, computed as x + softplus(-2x) - log 2 (no overflow).
+
+    Example:
+        >>> round(wg.losses.log_cosh(wg.tensor([[0.0]]), wg.tensor([[1.0]])).item(), 4)   # log(cosh(1))
+        0.4338
+    """
+    x = y_pred - _align("log_cosh", y_true, y_pred)
+    z = x * -2.0
+    softplus = z.relu() + ((-z.abs()).exp() + 1.0).log()
+    return mean_last(x + softplus - math.log(2.0))
+
+
+def poisson(y_true, y_pred: Tensor) -> Tensor:
+    """mean(y_pred - y_true * log(y_pred + 1e-7)) over the last axis.
+
+    Example:
+        >>> round(wg.losses.poisson(wg.tensor([[2.0]]), wg.tensor([[1.0]])).item(), 4)   # 1 - 2 log 1
+        1.0
+    """
+    y_true = _align("poisson", y_true, y_pred)
+    return mean_last(y_pred - y_true * (y_pred + _EPSILON).log())
+
+
+def cosine_similarity(y_true, y_pred: Tensor, axis: int = -1) -> Tensor:
+    """The negative cosine of the angle between ``y_true`` and ``y_pred`` along ``axis`` (-1: the same
+    direction, 0: at right angles), as Keras: a loss to minimize.
+
+    Example:
+        >>> y_true, y_pred = wg.tensor([[1.0, 0.0], [1.0, 1.0]]), wg.tensor([[2.0, 0.0], [-1.0, 1.0]])
+        >>> [round(v, 4) + 0.0 for v in wg.losses.cosine_similarity(y_true, y_pred).tolist()]
+        [-1.0, 0.0]
+    """
+    y_true = _align("cosine_similarity", y_true, y_pred)
+    unit = lambda v: v / (v * v).sum(axis, keepdims=True).maximum(1e-12).sqrt()
+    return -(unit(y_true) * unit(y_pred)).sum(axis)
 
 
 def _log_probs(y_pred: Tensor, from_logits: bool, axis: int) -> Tensor:
@@ -314,17 +382,74 @@ class SparseCategoricalCrossentropy(Loss):
         super().__init__(reduction, name, from_logits=from_logits)
 
 
+class KLDivergence(Loss):
+    """``KLDivergence()``, also ``"kld"``, for probability distributions.
+
+    Example:
+        >>> round(wg.losses.KLDivergence()(wg.tensor([[0.5, 0.5]]), wg.tensor([[0.25, 0.75]])).item(), 4)
+        0.1438
+    """
+    fn = staticmethod(kl_divergence)
+
+
+class Hinge(Loss):
+    """``Hinge()`` for labels of -1 and 1 (or 0 and 1).
+
+    Example:
+        >>> round(wg.losses.Hinge()(wg.tensor([[1.0], [0.0]]), wg.tensor([[0.3], [0.5]])).item(), 4)   # (0.7 + 1.5) / 2
+        1.1
+    """
+    fn = staticmethod(hinge)
+
+
+class LogCosh(Loss):
+    """``LogCosh()``: like squared error for small errors, like absolute error for large ones.
+
+    Example:
+        >>> round(wg.losses.LogCosh()(wg.tensor([[0.0], [0.0]]), wg.tensor([[1.0], [-1.0]])).item(), 4)
+        0.4338
+    """
+    fn = staticmethod(log_cosh)
+
+
+class Poisson(Loss):
+    """``Poisson()`` for counts predicted as rates.
+
+    Example:
+        >>> round(wg.losses.Poisson()(wg.tensor([[2.0], [0.0]]), wg.tensor([[1.0], [3.0]])).item(), 4)   # (1 + 3) / 2
+        2.0
+    """
+    fn = staticmethod(poisson)
+
+
+class CosineSimilarity(Loss):
+    """``CosineSimilarity(axis=-1)``: minus the mean cosine of the angle between target and prediction.
+
+    Example:
+        >>> wg.losses.CosineSimilarity()(wg.tensor([[1.0, 0.0]]), wg.tensor([[3.0, 0.0]])).item()
+        -1.0
+    """
+    fn = staticmethod(cosine_similarity)
+
+    def __init__(self, axis: int = -1, reduction="sum_over_batch_size", name=None):
+        super().__init__(reduction, name, axis=axis)
+
+
 ALL = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
     "huber": Huber, "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "kl_divergence": KLDivergence, "kld": KLDivergence, "hinge": Hinge, "log_cosh": LogCosh, "poisson": Poisson,
+    "cosine_similarity": CosineSimilarity,
 }
 FUNCTIONS = {"mean_squared_error": mean_squared_error, "mse": mean_squared_error, "mae": mean_absolute_error,
              "mean_absolute_error": mean_absolute_error, "huber": huber, "binary_crossentropy": binary_crossentropy,
              "categorical_crossentropy": categorical_crossentropy,
-             "sparse_categorical_crossentropy": sparse_categorical_crossentropy}
+             "sparse_categorical_crossentropy": sparse_categorical_crossentropy, "kl_divergence": kl_divergence,
+             "kld": kl_divergence, "hinge": hinge, "log_cosh": log_cosh, "poisson": poisson,
+             "cosine_similarity": cosine_similarity}
 
 
 def get(identifier) -> Loss:
