@@ -163,3 +163,70 @@ def test_a_new_loss_is_found_by_name_and_trains_in_fit(name):
         y = y * 2.0 - 1.0
     history = model.fit(x, y, batch_size=16, epochs=30, verbose=0).history["loss"]
     assert history[-1] < history[0] - 0.1 * abs(history[0]), history
+
+
+@pytest.mark.parametrize("config", [{"factor": 0.5, "patience": 2}, {"factor": 0.2, "patience": 1, "cooldown": 2},
+                                    {"factor": 0.1, "patience": 0, "min_lr": 0.002, "min_delta": 0.05},
+                                    {"mode": "max", "monitor": "val_accuracy", "patience": 1}])
+def test_reduce_lr_on_plateau_lowers_the_rate_at_the_epochs_keras_does(config):
+    rng = np.random.default_rng(6)
+    values = np.round(1.0 + np.cumsum(rng.normal(scale=0.1, size=25)), 3).tolist()
+    monitor = config.get("monitor", "val_loss")
+    theirs_model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+    theirs_model.compile(keras.optimizers.SGD(0.1), "mse")
+    ours_model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+    ours_model.compile(wg.optimizers.SGD(0.1), "mse")
+    theirs, ours = keras.callbacks.ReduceLROnPlateau(**config), wg.callbacks.ReduceLROnPlateau(**config)
+    theirs.set_model(theirs_model)
+    ours.set_model(ours_model)
+    theirs.on_train_begin()
+    ours.on_train_begin()
+    theirs_rates, ours_rates = [], []
+    for epoch, v in enumerate(values):
+        theirs.on_epoch_end(epoch, {monitor: v})
+        ours.on_epoch_end(epoch, {monitor: v})
+        theirs_rates.append(float(keras.ops.convert_to_numpy(theirs_model.optimizer.learning_rate)))
+        ours_rates.append(ours_model.optimizer.learning_rate)
+    np.testing.assert_allclose(ours_rates, theirs_rates, rtol=1e-6)
+    assert ours_rates[-1] < 0.1, ours_rates            # it did lower the rate
+
+
+def test_reduce_lr_on_plateau_in_fit_lowers_the_rate_and_logs_it():
+    model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(wg.optimizers.SGD(1e-9), "mse")          # too small to learn: the loss stays on its plateau
+    plateau = wg.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2)
+    history = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=7, verbose=0, callbacks=[plateau]).history
+    # each epoch logs the rate it trained with: halved after epochs 3 and 5 (2 epochs without improvement each)
+    assert history["learning_rate"] == pytest.approx([1e-9, 1e-9, 1e-9, 5e-10, 5e-10, 2.5e-10, 2.5e-10])
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_csv_logger_writes_the_file_keras_writes(tmp_path, append):
+    epochs = [{"loss": 0.5, "accuracy": 0.25}, {"loss": 0.25, "accuracy": 0.75}]
+    files = {}
+    for who, cls in (("theirs", keras.callbacks.CSVLogger), ("ours", wg.callbacks.CSVLogger)):
+        path = tmp_path / f"{who}.csv"
+        for run in range(2 if append else 1):           # with append, a second fit continues the file
+            log = cls(str(path), append=append)
+            log.on_train_begin()
+            for epoch, logs in enumerate(epochs):
+                log.on_epoch_end(epoch, dict(logs))
+            log.on_train_end()
+        files[who] = path.read_text()
+    assert files["ours"] == files["theirs"]
+    assert files["ours"].splitlines()[0] == "epoch,accuracy,loss,val_accuracy,val_loss"
+
+
+def test_csv_logger_keeps_each_finished_epoch_of_a_fit_that_fails(tmp_path):
+    path = tmp_path / "log.csv"
+    model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(wg.optimizers.SGD(0.1), "mse")
+
+    def fail_at_third(epoch, logs):
+        if epoch == 2:
+            raise KeyboardInterrupt
+    callbacks = [wg.callbacks.CSVLogger(str(path)), wg.callbacks.LambdaCallback(on_epoch_end=fail_at_third)]
+    with pytest.raises(KeyboardInterrupt):
+        model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=5, verbose=0, callbacks=callbacks)
+    rows = path.read_text().splitlines()
+    assert rows[0] == "epoch,loss,val_loss" and [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2"], rows

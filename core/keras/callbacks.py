@@ -2,8 +2,8 @@
 
 ``fit`` always adds a ``History`` and, when ``verbose`` is not 0, a ``ProgbarLogger``. The
 others are passed in ``callbacks=[...]``: EarlyStopping, ModelCheckpoint, LearningRateScheduler,
-TerminateOnNaN, LambdaCallback, and ProgressHook, which hands plain dicts to a function (the
-browser page streams them to its charts).
+ReduceLROnPlateau, CSVLogger, TerminateOnNaN, TensorBoard, LambdaCallback, and ProgressHook, which
+hands plain dicts to a function (the browser page streams them to its charts).
 
 Batch logs are read lazily: ``logs`` given to ``on_train_batch_end`` is a mapping whose values
 are read back from the device only when a callback looks at them, so callbacks that ignore them
@@ -814,6 +814,167 @@ class LearningRateScheduler(Callback):
         """
         if logs is not None and isinstance(logs, dict):
             logs["learning_rate"] = self.model.optimizer.current_learning_rate
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by ``factor`` when ``monitor`` has not improved by ``min_delta`` for
+    ``patience`` epochs, then waits ``cooldown`` epochs before counting again, never below ``min_lr``
+    (as Keras's, epoch for epoch).
+
+    Example:
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> plateau = wg.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
+        >>> plateau.set_model(model)
+        >>> plateau.on_train_begin()
+        >>> for epoch, loss in enumerate([1.0, 0.5, 0.6, 0.7]):
+        ...     plateau.on_epoch_end(epoch, {"loss": loss})
+        >>> model.optimizer.learning_rate
+        0.025
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, verbose: int = 0,
+                 mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0, min_lr: float = 0.0):
+        super().__init__()
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be below 1 (it multiplies the learning rate), "
+                             f"got {factor}")
+        self.monitor, self.factor, self.patience, self.verbose = monitor, float(factor), patience, verbose
+        self.min_delta, self.cooldown, self.min_lr = min_delta, cooldown, float(min_lr)
+        self.mode = _mode(mode, monitor)
+        self.on_train_begin()
+
+    def on_train_begin(self, logs=None):
+        """Resets the wait, the cooldown and the best value.
+
+        Example:
+            >>> plateau = wg.callbacks.ReduceLROnPlateau()
+            >>> plateau.wait = 4
+            >>> plateau.on_train_begin()
+            >>> plateau.wait, plateau.best
+            (0, inf)
+        """
+        self.wait, self.cooldown_counter = 0, 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+
+    def _better(self, value) -> bool:
+        return value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Adds ``learning_rate`` to the logs, then lowers it after ``patience`` epochs without an improvement.
+
+        Example:
+            >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1)])
+            >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+            >>> plateau = wg.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, verbose=1)
+            >>> plateau.set_model(model)
+            >>> plateau.on_epoch_end(0, {"loss": 1.0}); plateau.on_epoch_end(1, {"loss": 1.0})
+            Epoch 2: ReduceLROnPlateau reducing learning rate to 0.010000000000000002.
+        """
+        opt = self.model.optimizer
+        if callable(opt.learning_rate):
+            raise TypeError(f"ReduceLROnPlateau: the optimizer's learning rate is a schedule "
+                            f"({type(opt.learning_rate).__name__}); it needs a float learning rate to lower")
+        if logs is not None and isinstance(logs, dict):
+            logs["learning_rate"] = opt.learning_rate
+        value = _monitored(self, logs)
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._better(value):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience and opt.learning_rate > self.min_lr:
+                opt.learning_rate = max(opt.learning_rate * self.factor, self.min_lr)
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {opt.learning_rate}.")
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class CSVLogger(Callback):
+    """Writes each epoch's logs as a row of a CSV file (``epoch`` and the logs' keys in name order, with a
+    ``val_`` column of each, "NA" while there is no validation, as Keras writes it); each row is flushed, so
+    a run killed mid-fit leaves every finished epoch in the file. ``append=True`` continues a file.
+
+    Example:
+        >>> import os, tempfile
+        >>> model = wg.Sequential([wg.Input(shape=(1,)), wg.layers.Dense(1, kernel_initializer="zeros")])
+        >>> model.compile(wg.optimizers.SGD(0.1), "mse")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = os.path.join(d, "log.csv")
+        ...     log = wg.callbacks.CSVLogger(path)
+        ...     _ = model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=2, verbose=0, callbacks=[log])
+        ...     print(open(path).read().splitlines()[0])
+        epoch,loss,val_loss
+    """
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename, self.sep, self.append = str(filename), separator, append
+        self.file = self.writer = self.keys = None
+
+    def on_train_begin(self, logs=None):
+        """Opens the file (truncated, or appended to with ``append``; a header only in an empty file).
+
+        Example:
+            >>> import os, tempfile
+            >>> log = wg.callbacks.CSVLogger(os.path.join(tempfile.mkdtemp(), "log.csv"))
+            >>> log.on_train_begin(); log.file.closed
+            False
+        """
+        import os
+        self.header = not (self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0)
+        if self.file is not None and not self.file.closed:
+            self.file.close()
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+        self.writer = self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Writes the epoch's row (the header first, from the first epoch's keys) and flushes it.
+
+        Example:
+            >>> import os, tempfile
+            >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+            >>> log = wg.callbacks.CSVLogger(path, separator=";")
+            >>> log.on_train_begin(); log.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.75}); log.on_train_end()
+            >>> open(path).read().splitlines()
+            ['epoch;loss;val_loss', '0;0.5;0.75']
+        """
+        import csv
+        logs = dict(logs or {})
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys += [f"val_{k}" for k in self.keys]
+        if self.writer is None:
+            self.writer = csv.writer(self.file, delimiter=self.sep)
+            if self.header:
+                self.writer.writerow(["epoch"] + self.keys)
+        self.writer.writerow([epoch] + [_csv_value(logs.get(k, "NA")) for k in self.keys])
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        """Closes the file.
+
+        Example:
+            >>> import os, tempfile
+            >>> log = wg.callbacks.CSVLogger(os.path.join(tempfile.mkdtemp(), "log.csv"))
+            >>> log.on_train_begin(); log.on_train_end(); log.file.closed
+            True
+        """
+        if self.file is not None and not self.file.closed:
+            self.file.close()
+        self.writer = None
+
+
+def _csv_value(v):
+    """A log value as Keras's CSVLogger writes it: a list as "[a, b]", anything else as it is."""
+    if isinstance(v, (list, tuple)):
+        return f'"[{", ".join(map(str, v))}]"'
+    return v
 
 
 class TerminateOnNaN(Callback):
