@@ -812,11 +812,14 @@ class Nadam(Adam):
         return self.beta_1 * (1.0 - 0.5 * 0.96 ** step)
 
     def _u_product_at(self, step: int) -> float:
-        """prod_{k=1..step} u_k on the host (the factors are 1 in float64 after a few hundred steps)."""
-        out = 1.0
-        for k in range(1, min(step, 1000) + 1):
+        """prod_{k=1..step} u_k on the host: one factor more than the last step's (recomputed after a jump)."""
+        at, out = getattr(self, "_host_product", (0, 1.0))
+        if step < at:
+            at, out = 0, 1.0
+        for k in range(at + 1, step + 1):
             out *= self._u(k)
-        return out * self.beta_1 ** max(0, step - 1000)
+        self._host_product = (step, out)
+        return out
 
     def scalars(self, lr, step):
         """The learning rate and the three factors of this step's update, from the momentum schedule.
