@@ -15,7 +15,9 @@ are read back from the device only when a callback looks at them, so callbacks t
 """
 from __future__ import annotations
 
+import csv
 import math
+import os
 import sys
 import time
 import weakref
@@ -625,11 +627,6 @@ class EarlyStopping(Callback):
         self.mode = _mode(mode, monitor)
         self.stopped_epoch = 0
 
-    def _better(self, value, reference) -> bool:
-        if reference is None:
-            return True
-        return value < reference - self.min_delta if self.mode == "min" else value > reference + self.min_delta
-
     def on_train_begin(self, logs=None):
         """Resets the wait count and the best value, so one callback can serve several fits.
 
@@ -663,12 +660,12 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self.model.get_weights()
         self.wait += 1
-        if self._better(value, self.best):
+        if _improved(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch = value, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
             # as Keras: the best epoch is tracked always; the patience restarts only past the baseline
-            if self.baseline is None or self._better(value, self.baseline):
+            if self.baseline is None or _improved(value, self.baseline, self.mode, self.min_delta):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
@@ -704,6 +701,13 @@ def _mode(mode: str, monitor: str) -> str:
     if mode != "auto":
         return mode
     return "max" if any(k in monitor for k in ("acc", "auc", "precision", "recall")) else "min"
+
+
+def _improved(value, reference, mode: str, min_delta: float) -> bool:
+    """Whether ``value`` beats ``reference`` (None: nothing yet) by more than ``min_delta`` in ``mode``."""
+    if reference is None:
+        return True
+    return value < reference - min_delta if mode == "min" else value > reference + min_delta
 
 
 def _monitored(cb, logs):
@@ -857,9 +861,6 @@ class ReduceLROnPlateau(Callback):
         self.wait, self.cooldown_counter = 0, 0
         self.best = math.inf if self.mode == "min" else -math.inf
 
-    def _better(self, value) -> bool:
-        return value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
-
     def on_epoch_end(self, epoch, logs=None):
         """Adds ``learning_rate`` to the logs, then lowers it after ``patience`` epochs without an improvement.
 
@@ -883,7 +884,7 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._better(value):
+        if _improved(value, self.best, self.mode, self.min_delta):
             self.best, self.wait = value, 0
         elif self.cooldown_counter <= 0:
             self.wait += 1
@@ -925,7 +926,6 @@ class CSVLogger(Callback):
             >>> log.on_train_begin(); log.file.closed
             False
         """
-        import os
         self.header = not (self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0)
         if self.file is not None and not self.file.closed:
             self.file.close()
@@ -943,7 +943,6 @@ class CSVLogger(Callback):
             >>> open(path).read().splitlines()
             ['epoch;loss;val_loss', '0;0.5;0.75']
         """
-        import csv
         logs = dict(logs or {})
         if self.keys is None:
             self.keys = sorted(logs)
