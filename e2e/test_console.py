@@ -263,3 +263,30 @@ def test_a_single_kernel_step_asked_for_runs_from_its_first_call(page, server):
     open_console(page, server)
     out = run(page, SINGLE_KERNEL_FROM_THE_FIRST_CALL)
     assert "lowering single_kernel same True" in out and "Traceback" not in out, out
+
+
+TIERED_ONE_STEP = """
+import webgrad as wg
+wg.manual_seed(0)
+w = wg.randn(4, 8)
+def forward(x):
+    return ((x @ w).tanh() @ w.T).sum(axis=1)
+x = wg.rand(64, 4)
+tiered, plain = wg.function(forward, single_kernel="tiered"), wg.function(forward)
+first = tiered(x).tolist()
+before = tiered.plan.summary()["lowering"]
+wg.default_device().finish_compiles()
+again = tiered(x).tolist()
+after = tiered.plan.summary()["lowering"]
+want = plain(x).tolist()
+same = all(abs(p - q) < 1e-5 for p, q in zip(first + again, want + want))
+print("before", before, "after", after, "same", same)
+"""
+
+
+def test_a_tiered_one_step_function_runs_the_plan_until_its_kernel_compiled(page, server):
+    # single_kernel="tiered" (the playground's frame): the first call waits for no big compile, runs the
+    # normal plan, and once the one kernel has compiled in the background the next call runs it
+    open_console(page, server)
+    out = run(page, TIERED_ONE_STEP)
+    assert "before plan after single_kernel same True" in out and "Traceback" not in out, out

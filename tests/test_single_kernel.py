@@ -122,6 +122,18 @@ def test_momentum_optimizer_state_lives_in_the_arena(gpu, variant):
         assert_close(p.numpy(), q.numpy(), TOL, "parameters")
 
 
+def test_tiered_one_step_runs_the_plan_where_nothing_compiles_in_the_background(gpu):
+    """single_kernel="tiered" asks for one kernel once it has compiled in the background; on the desktop,
+    where a first call would wait for its compile (and its kernel shapes' timing), it is the plan."""
+    params = make_mlp(gpu, 8)
+    x = wg.tensor(np.random.default_rng(3).normal(size=(10, 2)).astype(np.float32), device=gpu)
+    tiered, plain = wg.function(lambda x: forward(params, x), single_kernel="tiered"), wg.function(lambda x: forward(params, x))
+    assert_close(tiered(x).numpy(), plain(x).numpy(), TOL, "outputs")
+    assert tiered.plan.summary()["lowering"] == "plan"
+    with pytest.raises(ValueError, match="single_kernel must be None, True, False or 'tiered', got 'yes'"):
+        wg.function(lambda x: x, single_kernel="yes")
+
+
 def test_outputs_come_back_stacked(gpu):
     params = make_mlp(gpu, 8)
     inner = sgd_step(params)

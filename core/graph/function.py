@@ -22,7 +22,10 @@ signature: a new value traces again, as with ``tf.function``.
 ``steps_per_execution=K`` (as in Keras) runs K steps per call: every tensor argument carries a
 leading axis of K (step k gets ``arg[k]``), every returned tensor comes back with one, and a small
 enough step runs as one generated kernel, K steps in one dispatch (see single_kernel.py);
-``single_kernel=True`` asks for that kernel even for one step per call, ``False`` never uses it.
+``single_kernel=True`` asks for that kernel even for one step per call (a call waits for its compile),
+``"tiered"`` runs one step a call there too once its kernel has compiled in the background (the normal
+plan until then; where nothing compiles in the background, the desktop, always the plan), ``False``
+never uses it.
 ``fn.plan.summary()`` says which lowering runs and how many dispatches a call makes.
 """
 from __future__ import annotations
@@ -80,13 +83,15 @@ class Function:
     """
 
     def __init__(self, fn, optimize_graph: bool = True, passes=None, steps_per_execution: int = 1,
-                 single_kernel: bool | None = None):
+                 single_kernel: bool | str | None = None):
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.optimize_graph = optimize_graph
         self.passes = passes
         self.steps_per_execution = int(steps_per_execution)
         self.single_kernel = single_kernel
+        if single_kernel not in (None, True, False, "tiered"):
+            raise ValueError(f"single_kernel must be None, True, False or 'tiered', got {single_kernel!r}")
         if self.steps_per_execution < 1:
             raise ValueError(f"steps_per_execution must be at least 1, got {steps_per_execution}")
         self._cache: dict[tuple, _Entry] = {}
@@ -162,7 +167,7 @@ class Function:
         return self._last.plan
 
 
-def function(fn=None, *, optimize: bool = True, steps_per_execution: int = 1, single_kernel: bool | None = None):
+def function(fn=None, *, optimize: bool = True, steps_per_execution: int = 1, single_kernel: bool | str | None = None):
     """Trace ``fn`` into a graph on first call, and replay the optimized graph afterwards.
 
     Use as ``@wg.function`` or ``@wg.function(optimize=False)`` (no passes: one kernel per op);

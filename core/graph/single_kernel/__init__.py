@@ -125,28 +125,33 @@ class TieredPlan:
         return dict(self.current.summary(), tiered=self.current is self.fast or "the single kernel is compiling")
 
 
-def lower(graph: Graph, device, steps: int = 1, stacked: bool = False, single_kernel: bool | None = None):
+def lower(graph: Graph, device, steps: int = 1, stacked: bool = False, single_kernel: bool | str | None = None):
     """The plan for ``graph``: one kernel for ``steps`` steps where the graph allows it and
-    ``single_kernel`` asks for it (None: when ``steps`` > 1 and the step is small enough), else the
-    normal plan once per step. The kernels it compiles now go before those it queues to compile
-    in the background (the single kernel, a matmul variant)."""
+    ``single_kernel`` asks for it (None: when ``steps`` > 1 and the step is small enough; "tiered": the
+    same for one step too where kernels compile in the background, as in the browser, the kernel
+    taking over once compiled; elsewhere a first call would wait seconds for it), else the normal plan
+    once per step. The kernels it compiles now go before
+    those it queues to compile in the background (the single kernel, a matmul variant)."""
     with device.holding_compiles():
         return _plan(graph, device, steps, stacked, single_kernel)
 
 
-def _plan(graph: Graph, device, steps: int, stacked: bool, single_kernel: bool | None):
+def _plan(graph: Graph, device, steps: int, stacked: bool, single_kernel: bool | str | None):
     reason = "not asked for (single_kernel=False)" if single_kernel is False else None
-    if reason is None and single_kernel is None and steps == 1:
+    if reason is None and steps == 1 and (single_kernel is None or (
+            single_kernel == "tiered" and not hasattr(device.backend, "compile_later"))):
         return Plan(graph, device)
     if reason is None:
         try:
-            fast = SingleKernelPlan(graph, device, steps, stacked, max_work=None if single_kernel else MAX_AUTO_WORK)
-            if fast.ready() or single_kernel:        # asked for one kernel: it waits for it
+            # a step of many a call goes first in the background queue; one step a call ("tiered") last
+            fast = SingleKernelPlan(graph, device, steps, stacked, max_work=None if single_kernel is True else MAX_AUTO_WORK,
+                                    first=steps > 1 or single_kernel != "tiered")
+            if fast.ready() or single_kernel is True:        # asked for one kernel: it waits for it
                 return fast
             return TieredPlan(fast, SteppedPlan(Plan(graph, device), steps, stacked, "compiling in the background"))
         except NotEligible as e:
             reason = f"not eligible: {e}"
-            if single_kernel:
+            if single_kernel is True:
                 warnings.warn(f"{graph.name}: single kernel {reason}; running the normal plan", stacklevel=3)
     return SteppedPlan(Plan(graph, device), steps, stacked, reason)
 

@@ -36,8 +36,9 @@ class SingleKernelPlan:
     lowering = "single_kernel"
 
     def __init__(self, graph: Graph, device, steps: int = 1, stacked: bool | None = None, variant: str | None = None,
-                 max_work: int | None = None):
+                 max_work: int | None = None, first: bool = True):
         self.graph, self.device, self.steps = graph, device, int(steps)
+        self.first = first          # background compiles: at the head of the queue (a training step), or its tail
         self.stacked = steps > 1 if stacked is None else stacked
         a = self.analysis = _Analysis(graph)
         self.work = sum(u.work for u in a.units)
@@ -168,7 +169,7 @@ class SingleKernelPlan:
         # runs while the others compile; the variants are timed once all are there
         variants = [self.variant] if self.variant is not None else sorted(
             self.candidates, key=lambda v: len(self.kernel(v)[0].source))
-        return self.device.ready([self.kernel(v)[0] for v in variants], first=True) or bool(self._compiled(variants))
+        return self.device.ready([self.kernel(v)[0] for v in variants], first=self.first) or bool(self._compiled(variants))
 
     def _compiled(self, variants) -> list[str]:
         return [v for v in variants if self.kernel(v)[0].source in self.device.pipelines]
