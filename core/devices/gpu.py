@@ -439,6 +439,18 @@ class GPUDevice:
             self.background[source] = (self.backend.compile_later(source, name), name)
         return self.landed
 
+    def compiles_pending(self) -> int:
+        """Land the background compiles that are done, start the next queued one, and return how many
+        are still queued or compiling. The page's worker asks between two calls, so that compiles go on
+        while nothing runs (a queued one starts only when Python polls).
+
+        Example:
+            >>> wg.default_device().compiles_pending()
+            0
+        """
+        self.poll_background()
+        return len(self.background)
+
     @contextmanager
     def holding_compiles(self):
         """Queue background compiles without starting them while the block runs, and start the

@@ -19,6 +19,21 @@ let runner = null;
 let app = null;      // the page's Python object that CALL messages reach (?app=playground)
 const APP = new URL(self.location.href).searchParams.get("app");
 let queue = Promise.resolve();   // runs one at a time, in the order sent
+// Background compiles (tiered compiling: core/devices/gpu.py) start one at a time when Python polls,
+// so while the page sends nothing the worker polls every POLL_MS until none is left: a playground
+// left idle after loading has its single kernels ready when play is pressed.
+const POLL_MS = 100;
+let compilesPending = null, polling = false;
+function pollCompiles() {
+  if (polling || !compilesPending) return;
+  polling = true;
+  setTimeout(() => {
+    queue = queue.then(() => {
+      polling = false;
+      if (compilesPending() > 0) pollCompiles();
+    });
+  }, POLL_MS);
+}
 
 // Python with the core installed: from the server's memory snapshot of it when there is one (about a
 // second), else booted and imported the plain way (about five); the wheel's files go into the file
@@ -87,6 +102,8 @@ async function start() {
   runner = console_.run;
   if (APP === "playground") app = pyodide.runPython("from webgrad.playground import Playground\nPlayground(log_runs=True)");
   const device = pyodide.runPython("import webgrad\nwebgrad.default_device().name");
+  const core = pyodide.runPython("webgrad.default_device()");
+  if (typeof core.compiles_pending === "function") compilesPending = () => core.compiles_pending();
   phase("import");
   post({ type: MSG.READY, device, adapter: self.webgradGPU.info, timings, python: from });
 }
@@ -117,7 +134,7 @@ async function call(msg) {
 self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === MSG.CALL) {
-    queue = queue.then(() => call(msg));
+    queue = queue.then(() => call(msg)).then(pollCompiles);
     return;
   }
   if (msg.type !== MSG.RUN) return;
@@ -135,5 +152,5 @@ self.onmessage = (event) => {
       post({ type: MSG.STDERR, text: String(e && e.message || e) + "\n" });
     }
     post({ type: MSG.DONE, id: msg.id, ok, ms: performance.now() - t0 });
-  });
+  }).then(pollCompiles);
 };
