@@ -20,19 +20,23 @@ let app = null;      // the page's Python object that CALL messages reach (?app=
 const APP = new URL(self.location.href).searchParams.get("app");
 let queue = Promise.resolve();   // runs one at a time, in the order sent
 // Background compiles (tiered compiling: core/devices/gpu.py) start one at a time when Python polls,
-// so while the page sends nothing the worker polls every POLL_MS until none is left: a playground
-// left idle after loading has its single kernels ready when play is pressed.
-const POLL_MS = 100;
-let compilesPending = null, polling = false;
-function pollCompiles() {
+// so once the worker has had nothing to run for IDLE_MS it polls, and again every IDLE_MS until none
+// is left: a playground left idle after loading has its single kernels ready when play is pressed.
+// Only when idle: a compile started between two calls the page sent together (configure, then warm)
+// took the cores from the second's own compiles (its warm-up 0.5 s -> 1.4 s).
+const IDLE_MS = 250;
+let compilesPending = null, polling = false, busy = 0;   // busy: messages queued or running
+function run(task) {
+  busy++;
+  queue = queue.then(task).finally(() => { busy--; pollWhenIdle(); });
+}
+function pollWhenIdle() {
   if (polling || !compilesPending) return;
   polling = true;
   setTimeout(() => {
-    queue = queue.then(() => {
-      polling = false;
-      if (compilesPending() > 0) pollCompiles();
-    });
-  }, POLL_MS);
+    polling = false;
+    if (busy === 0 && compilesPending() > 0) pollWhenIdle();   // busy: that message polls when it is done
+  }, IDLE_MS);
 }
 
 // Python with the core installed: from the server's memory snapshot of it when there is one (about a
@@ -134,11 +138,11 @@ async function call(msg) {
 self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === MSG.CALL) {
-    queue = queue.then(() => call(msg)).then(pollCompiles);
+    run(() => call(msg));
     return;
   }
   if (msg.type !== MSG.RUN) return;
-  queue = queue.then(async () => {
+  run(async () => {
     await started;
     if (!runner) {
       post({ type: MSG.DONE, id: msg.id, ok: false, ms: 0 });
@@ -152,5 +156,5 @@ self.onmessage = (event) => {
       post({ type: MSG.STDERR, text: String(e && e.message || e) + "\n" });
     }
     post({ type: MSG.DONE, id: msg.id, ok, ms: performance.now() - t0 });
-  }).then(pollCompiles);
+  });
 };
