@@ -114,7 +114,13 @@ class TieredPlan:
         return self.current.lowering
 
     def outdated(self) -> bool:
-        return self.current.outdated()
+        """Never as a whole. While the normal plan runs, a kernel it stands in for that has landed gives
+        a new normal plan here, and the single kernel is kept: tracing and lowering the step again, its
+        arena and its WGSL too, on every landing stalled the page's playground for about a second."""
+        if self.current is self.slow and self.slow.outdated():
+            slow = self.slow
+            self.slow = self.current = SteppedPlan(Plan(self.graph, self.device), slow.steps, slow.stacked, slow.reason)
+        return False
 
     def run(self, args):
         if self.current is self.slow and self.fast.ready():
