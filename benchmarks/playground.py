@@ -61,8 +61,9 @@ PAGES = ("tf", "webgrad")
 VIEWPORT = {"width": 1280, "height": 760}
 POLL_MS = 20
 RATE_S = 5.0         # the epochs/s window, from the first epoch shown
-PLAY_S = 15.0        # play at least this long from the first epoch shown: three windows, the later ones past the
-                     # first seconds' background compiles (webgrad's page tiers its kernels: see the instant-start issue)
+# Play at least PLAY_S from the first epoch shown: three windows, the later ones past the first seconds'
+# background compiles (webgrad's page tiers its kernels: see the instant-start issue).
+PLAY_S = 15.0
 CAP_S = 30.0         # how long to wait for a test loss below THRESHOLD
 THRESHOLD = 0.1
 
@@ -251,7 +252,8 @@ def table(results: dict) -> str:
                     f"{_cell(wg, 'epochs_per_s', 'rate')} | {_cell(tf, 'below_s', 'time')} | "
                     f"{_cell(wg, 'below_s', 'time')} | {_cell(wg, 'first_epoch_s', 'time')} |")
     rows += ["", f"Epochs/s in each {RATE_S:.0f} s of play from the first epoch shown, until the run stopped "
-             f"(a test loss below {THRESHOLD:g} and {max(RATE_S, PLAY_S):.0f} s of play, or {CAP_S:.0f} s from the click):", "",
+             f"(a test loss below {THRESHOLD:g} and {max(RATE_S, PLAY_S):.0f} s of play, or {CAP_S:.0f} s from the "
+             "click):", "",
              "| setup | TF Playground | webgrad |", "| --- | --- | --- |"]
     for label, hash_ in SETUPS:
         rows.append(f"| {label} | {_chunks(results[(hash_, 'tf')])} | {_chunks(results[(hash_, 'webgrad')])} |")

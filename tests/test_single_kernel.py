@@ -127,7 +127,9 @@ def test_tiered_one_step_runs_the_plan_where_nothing_compiles_in_the_background(
     where a first call would wait for its compile (and its kernel shapes' timing), it is the plan."""
     params = make_mlp(gpu, 8)
     x = wg.tensor(np.random.default_rng(3).normal(size=(10, 2)).astype(np.float32), device=gpu)
-    tiered, plain = wg.function(lambda x: forward(params, x), single_kernel="tiered"), wg.function(lambda x: forward(params, x))
+    def f(x):
+        return forward(params, x)
+    tiered, plain = wg.function(f, single_kernel="tiered"), wg.function(f)
     assert_close(tiered(x).numpy(), plain(x).numpy(), TOL, "outputs")
     assert tiered.plan.summary()["lowering"] == "plan"
     with pytest.raises(ValueError, match="single_kernel must be None, True, False or 'tiered', got 'yes'"):

@@ -150,8 +150,9 @@ def _plan(graph: Graph, device, steps: int, stacked: bool, single_kernel: bool |
     if reason is None:
         try:
             # a step of many a call goes first in the background queue; one step a call ("tiered") last
-            fast = SingleKernelPlan(graph, device, steps, stacked, max_work=None if single_kernel is True else MAX_AUTO_WORK,
-                                    first=steps > 1 or single_kernel != "tiered")
+            most = None if single_kernel is True else MAX_AUTO_WORK
+            first = steps > 1 or single_kernel != "tiered"
+            fast = SingleKernelPlan(graph, device, steps, stacked, max_work=most, first=first)
             if fast.ready() or single_kernel is True:        # asked for one kernel: it waits for it
                 return fast
             return TieredPlan(fast, SteppedPlan(Plan(graph, device), steps, stacked, "compiling in the background"))
