@@ -230,3 +230,65 @@ def test_csv_logger_keeps_each_finished_epoch_of_a_fit_that_fails(tmp_path):
         model.fit([[0.0], [1.0]], [[0.0], [2.0]], epochs=5, verbose=0, callbacks=callbacks)
     rows = path.read_text().splitlines()
     assert rows[0] == "epoch,loss,val_loss" and [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2"], rows
+
+
+# ---- metrics: the same values as Keras's over several batches ----------------------------------
+
+def _batches_of_scores(seed, classes=6, batches=3, n=16):
+    rng = np.random.default_rng(seed)
+    return [(rng.integers(0, classes, n), rng.normal(size=(n, classes)).astype(np.float32)) for _ in range(batches)]
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_top_k_accuracies_match_keras(gpu, k):
+    batches = _batches_of_scores(k)
+    pairs = [(keras.metrics.SparseTopKCategoricalAccuracy(k=k), wg.metrics.SparseTopKCategoricalAccuracy(k=k), False),
+             (keras.metrics.TopKCategoricalAccuracy(k=k), wg.metrics.TopKCategoricalAccuracy(k=k), True)]
+    for theirs, ours, one_hot in pairs:
+        for labels, scores in batches:
+            y = np.eye(scores.shape[1], dtype=np.float32)[labels] if one_hot else labels
+            theirs.update_state(y, scores)
+            ours.update_state(wg.tensor(y, device=gpu), wg.tensor(scores, device=gpu))
+        assert ours.name == theirs.name
+        assert abs(ours.result() - float(theirs.result())) < 1e-6, (ours.name, ours.result(), float(theirs.result()))
+
+
+@pytest.mark.parametrize("config", [{}, {"class_aggregation": "variance_weighted_average"},
+                                    {"class_aggregation": None}, {"num_regressors": 2}])
+def test_r2_score_matches_keras_over_batches(gpu, config):
+    rng = np.random.default_rng(7)
+    theirs, ours = keras.metrics.R2Score(**config), wg.metrics.R2Score(**config)
+    for _ in range(3):
+        y = rng.normal(size=(20, 3)).astype(np.float32) * [1.0, 2.0, 0.5]
+        p = (y + rng.normal(size=(20, 3)) * 0.7).astype(np.float32)
+        theirs.update_state(y, p)
+        ours.update_state(wg.tensor(y, device=gpu), wg.tensor(p, device=gpu))
+    want = np.asarray(theirs.result(), np.float64)
+    got = np.asarray(ours.result_tensor().tolist(), np.float64)
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-6), (got, want)
+    ours.reset_state()
+    exact = wg.tensor([[1.0, 0.0, 2.0], [3.0, 2.0, 0.0]], device=gpu)
+    ours.update_state(exact, exact)                 # a perfect fit after reset_state: 1 (each column's)
+    perfect = 1.0 if config.get("class_aggregation", "") is not None else [1.0] * 3
+    assert np.allclose(ours.result_tensor().tolist(), perfect)
+
+
+@pytest.mark.parametrize("name", ["top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy", "r2_score"])
+def test_a_new_metric_is_found_by_name_and_logged_by_fit(name):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    kind = type(wg.metrics.get(name))
+    if name == "r2_score":
+        model, y = wg.Sequential([wg.Input(shape=(4,)), wg.layers.Dense(1)]), 2 * x[:, :1] + x[:, 1:2]
+        loss, metric = "mse", name
+    else:               # 4 classes: the top 5 hold every one, so the top 1 shows the fit
+        labels = (x[:, 0] > 0).astype(np.int64) + 2 * (x[:, 1] > 0)
+        y = np.eye(4, dtype=np.float32)[labels] if name.startswith("top") else labels
+        model = wg.Sequential([wg.Input(shape=(4,)), wg.layers.Dense(4, activation="softmax")])
+        loss = "categorical_crossentropy" if name.startswith("top") else "sparse_categorical_crossentropy"
+        metric = kind(k=1)
+    assert kind.__name__ == {"r2_score": "R2Score", "top_k_categorical_accuracy": "TopKCategoricalAccuracy",
+                             "sparse_top_k_categorical_accuracy": "SparseTopKCategoricalAccuracy"}[name]
+    model.compile(wg.optimizers.Adam(0.1), loss, metrics=[metric])
+    history = model.fit(x, y, batch_size=16, epochs=40, verbose=0).history
+    assert history[name][-1] > history[name][0] and history[name][-1] > 0.8, history[name]

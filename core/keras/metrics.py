@@ -15,7 +15,7 @@ from .. import autograd as _autograd
 from ..autograd import no_grad
 from ..ops import ShapeError
 from ..ops.registry import fmt
-from ..tensor import Tensor, stack, tensor, zeros
+from ..tensor import Tensor, ones_like, stack, tensor, where, zeros
 from . import losses as L
 from .identifiers import unknown
 
@@ -314,6 +314,132 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name)
 
 
+def sparse_top_k_categorical_accuracy(y_true, y_pred: Tensor, k: int = 5) -> Tensor:
+    """1 where the integer label's score is among the ``k`` highest of the prediction (a label tied
+    with the k-th highest counts as in, as tf.math.in_top_k).
+
+    Example:
+        >>> y_pred = wg.tensor([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+        >>> wg.metrics.sparse_top_k_categorical_accuracy(wg.tensor([1, 2]), y_pred, k=2).tolist()
+        [1.0, 0.0]
+    """
+    labels = L._sparse_labels("sparse_top_k_categorical_accuracy", y_true, y_pred)
+    score = (y_pred * labels.one_hot(y_pred.shape[-1]).float()).sum(-1, keepdims=True)
+    return ((y_pred > score).float().sum(-1) < k).float()
+
+
+def top_k_categorical_accuracy(y_true, y_pred: Tensor, k: int = 5) -> Tensor:
+    """1 where the one-hot target's class (its argmax) is among the ``k`` highest scores of the prediction.
+
+    Example:
+        >>> y_true = wg.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        >>> wg.metrics.top_k_categorical_accuracy(y_true, wg.tensor([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]]), k=2).tolist()
+        [1.0, 0.0]
+    """
+    y = L._align("top_k_categorical_accuracy", y_true, y_pred)
+    return sparse_top_k_categorical_accuracy(y.argmax(-1), y_pred, k)
+
+
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """Share of samples whose one-hot target's class is among the ``k`` highest scores, as Keras'
+    ``TopKCategoricalAccuracy``.
+
+    Example:
+        >>> y_true = wg.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        >>> wg.metrics.TopKCategoricalAccuracy(k=2)(y_true, wg.tensor([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]]))
+        0.5
+    """
+
+    def __init__(self, k: int = 5, name="top_k_categorical_accuracy"):
+        super().__init__(top_k_categorical_accuracy, name, k=k)
+
+
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """Share of samples whose integer label is among the ``k`` highest scores, as Keras'
+    ``SparseTopKCategoricalAccuracy``.
+
+    Example:
+        >>> y_pred = wg.tensor([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]])
+        >>> wg.metrics.SparseTopKCategoricalAccuracy(k=2)(wg.tensor([1, 2]), y_pred)
+        0.5
+    """
+
+    def __init__(self, k: int = 5, name="sparse_top_k_categorical_accuracy"):
+        super().__init__(sparse_top_k_categorical_accuracy, name, k=k)
+
+
+class R2Score(Metric):
+    """The coefficient of determination, 1 - (sum of squared residuals) / (total sum of squares), over
+    every batch seen, per output column, then averaged (``class_aggregation="uniform_average"``), as
+    Keras' ``R2Score``; "variance_weighted_average" weighs each column by its total sum of squares,
+    None returns one value per column (``result_tensor``). The sums stay on the device.
+
+    Example:
+        >>> m = wg.metrics.R2Score()
+        >>> m.update_state(wg.tensor([[1.0], [2.0]]), wg.tensor([[1.0], [3.0]]))
+        >>> m.update_state(wg.tensor([[3.0]]), wg.tensor([[3.0]]))
+        >>> m.result()                         # 1 - 1 / 2
+        0.5
+    """
+
+    AGGREGATIONS = ("uniform_average", "variance_weighted_average", None)
+
+    def __init__(self, class_aggregation: str | None = "uniform_average", num_regressors: int = 0, name="r2_score"):
+        super().__init__(name)
+        if class_aggregation not in self.AGGREGATIONS:
+            raise ValueError(f"R2Score: class_aggregation must be one of {self.AGGREGATIONS}, "
+                             f"got {class_aggregation!r}")
+        if num_regressors < 0:
+            raise ValueError(f"R2Score: num_regressors must be at least 0, got {num_regressors}")
+        self.class_aggregation, self.num_regressors = class_aggregation, int(num_regressors)
+        self.sums = None        # (4, columns): sum of y, sum of y², sum of squared residuals, count
+        self.reset_state()
+
+    def reset_state(self):
+        if self.sums is not None:
+            with _no_grad():
+                self.sums.assign(zeros(*self.sums.shape, device=self.sums.device))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
+        with _no_grad():
+            y = L._align(self.name, y_true, y_pred).float()
+            if y.ndim != 2:
+                raise ValueError(f"R2Score: expects (samples, outputs) targets and predictions, got shape {y.shape}")
+            p = y_pred.detach().float()
+            part = stack([y.sum(0), (y * y).sum(0), ((y - p) ** 2).sum(0), ones_like(y).sum(0)])
+            if self.sums is None:
+                with _autograd.outside_trace():
+                    self.sums = zeros(*part.shape, device=_autograd.real_device(part))
+            self.sums.assign(self.sums + part)
+
+    def result_tensor(self):
+        """The score as a 0-d tensor (one per output column with ``class_aggregation=None``).
+
+        Example:
+            >>> m = wg.metrics.R2Score(class_aggregation=None)
+            >>> m.update_state(wg.tensor([[1.0, 0.0], [3.0, 2.0]]), wg.tensor([[1.0, 1.0], [3.0, 1.0]]))
+            >>> m.result_tensor().tolist()
+            [1.0, 0.0]
+        """
+        if self.sums is None:
+            return zeros(())
+        s_y, s_yy, ss_res, n = self.sums[0], self.sums[1], self.sums[2], self.sums[3]
+        ss_tot = s_yy - s_y * s_y / n.maximum(1.0)
+        raw = where(ss_tot == 0.0, 0.0, 1.0 - ss_res / where(ss_tot == 0.0, 1.0, ss_tot))   # a constant column: 0
+        if self.class_aggregation == "uniform_average":
+            score = raw.mean()
+        elif self.class_aggregation == "variance_weighted_average":
+            score = (raw * ss_tot).sum() / ss_tot.sum().maximum(1e-12)
+        else:
+            score = raw
+        if self.num_regressors:     # adjusted R², with Keras's count: every value seen (samples x outputs)
+            count = n.sum()
+            score = 1.0 - (1.0 - score) * (count - 1.0) / (count - float(self.num_regressors) - 1.0)
+        return score
+
+
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean of ``|y_true - y_pred|`` over the batches seen, as Keras' ``MeanAbsoluteError``; "mae".
 
@@ -509,7 +635,8 @@ ALL = {
     "sparse_categorical_accuracy": SparseCategoricalAccuracy, "auc": AUC, "precision": Precision,
     "recall": Recall, "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
-    "rmse": RootMeanSquaredError,
+    "rmse": RootMeanSquaredError, "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy, "r2_score": R2Score,
 }
 _LOSS_METRICS = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "huber")
 
