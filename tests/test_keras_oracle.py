@@ -292,3 +292,36 @@ def test_a_new_metric_is_found_by_name_and_logged_by_fit(name):
     model.compile(wg.optimizers.Adam(0.1), loss, metrics=[metric])
     history = model.fit(x, y, batch_size=16, epochs=40, verbose=0).history
     assert history[name][-1] > history[name][0] and history[name][-1] > 0.8, history[name]
+
+
+@pytest.mark.parametrize("average", [None, "micro", "macro", "weighted"])
+@pytest.mark.parametrize("beta, threshold", [(1.0, None), (1.0, 0.5), (2.0, 0.3)])
+def test_fbeta_and_f1_scores_match_keras_over_batches(gpu, average, beta, threshold):
+    rng = np.random.default_rng(11)
+    if beta == 1.0:
+        theirs, ours = keras.metrics.F1Score(average, threshold), wg.metrics.F1Score(average, threshold)
+    else:
+        theirs = keras.metrics.FBetaScore(average, beta, threshold)
+        ours = wg.metrics.FBetaScore(average, beta, threshold)
+    for _ in range(3):
+        y = (rng.random((24, 4)) < 0.4).astype(np.float32)
+        p = np.clip(y * 0.5 + rng.random((24, 4)) * 0.6, 0, 1).astype(np.float32)
+        theirs.update_state(y, p)
+        ours.update_state(wg.tensor(y, device=gpu), wg.tensor(p, device=gpu))
+    want = np.asarray(theirs.result(), np.float64)
+    got = np.asarray(ours.result_tensor().tolist(), np.float64)
+    assert ours.name == theirs.name
+    assert got.shape == want.shape and np.allclose(got, want, rtol=1e-5, atol=1e-6), (got, want)
+
+
+def test_f1_score_is_logged_by_fit_and_refuses_a_bad_average():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[(x[:, 0] > 0).astype(np.int64) + 2 * (x[:, 1] > 0)]
+    model = wg.Sequential([wg.Input(shape=(4,)), wg.layers.Dense(4, activation="softmax")])
+    model.compile(wg.optimizers.Adam(0.1), "categorical_crossentropy", metrics=[wg.metrics.F1Score("macro")])
+    f1 = model.fit(x, y, batch_size=16, epochs=40, verbose=0).history["f1_score"]
+    assert f1[-1] > f1[0] and f1[-1] > 0.8, f1
+    assert type(wg.metrics.get("f1_score")).__name__ == "F1Score"
+    with pytest.raises(ValueError, match="average must be one of"):
+        wg.metrics.F1Score("mean")

@@ -440,6 +440,94 @@ class R2Score(Metric):
         return score
 
 
+class FBetaScore(Metric):
+    """The F-beta score of multi-label or one-hot targets, from true and false positives and false negatives
+    per class summed over every batch seen, as Keras' ``FBetaScore``: a prediction is positive above
+    ``threshold``, or where it is its sample's highest score (``threshold=None``). ``average``: None (a
+    score per class, ``result_tensor``), "micro" (counts pooled over classes), "macro" (the classes' mean) or
+    "weighted" (weighted by each class's number of positive targets).
+
+    Example:
+        >>> m = wg.metrics.FBetaScore(beta=2.0, threshold=0.5, average="micro")
+        >>> m.update_state(wg.tensor([[1.0, 0.0], [1.0, 1.0]]), wg.tensor([[0.9, 0.8], [0.2, 0.7]]))
+        >>> round(m.result(), 4)          # precision 2/3, recall 2/3
+        0.6667
+    """
+
+    AVERAGES = (None, "micro", "macro", "weighted")
+
+    def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
+                 name="fbeta_score"):
+        super().__init__(name)
+        if average not in self.AVERAGES:
+            raise ValueError(f"{type(self).__name__}: average must be one of {self.AVERAGES}, got {average!r}")
+        if not beta > 0:
+            raise ValueError(f"{type(self).__name__}: beta must be above 0, got {beta}")
+        if threshold is not None and not 0 < threshold <= 1:
+            raise ValueError(f"{type(self).__name__}: threshold must be in (0, 1], got {threshold}")
+        self.average, self.beta, self.threshold = average, float(beta), threshold
+        self.counts = None          # (4, classes): true positives, false positives, false negatives, positives
+
+    def reset_state(self):
+        if self.counts is not None:
+            with _no_grad():
+                self.counts.assign(zeros(*self.counts.shape, device=self.counts.device))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
+        with _no_grad():
+            y = L._align(self.name, y_true, y_pred).float()
+            p = y_pred.detach().float()
+            if y.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: expects (samples, classes) targets and predictions, "
+                                 f"got shape {y.shape}")
+            if self.threshold is None:      # the sample's highest score, unless every score is 0
+                said = ((p >= p.max(-1, keepdims=True)).float() * (p.abs() > 1e-9).float())
+            else:
+                said = (p > self.threshold).float()
+            part = stack([(said * y).sum(0), (said * (1.0 - y)).sum(0), ((1.0 - said) * y).sum(0), y.sum(0)])
+            if self.counts is None:
+                with _autograd.outside_trace():
+                    self.counts = zeros(*part.shape, device=_autograd.real_device(part))
+            self.counts.assign(self.counts + part)
+
+    def result_tensor(self):
+        """The score as a 0-d tensor (one per class with ``average=None``).
+
+        Example:
+            >>> m = wg.metrics.F1Score(threshold=0.5)
+            >>> m.update_state(wg.tensor([[1.0, 0.0], [0.0, 1.0]]), wg.tensor([[0.9, 0.2], [0.6, 0.1]]))
+            >>> [round(v, 4) for v in m.result_tensor().tolist()]      # class 0: p 1/2, r 1; class 1: none found
+            [0.6667, 0.0]
+        """
+        if self.counts is None:
+            return zeros(())
+        eps, b2 = 1e-7, self.beta ** 2
+        tp, fp, fn, positives = self.counts[0], self.counts[1], self.counts[2], self.counts[3]
+        if self.average == "micro":
+            tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
+        precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
+        score = precision * recall / (b2 * precision + recall + eps) * (1.0 + b2)
+        if self.average == "weighted":
+            return (score * positives / (positives.sum() + eps)).sum()
+        return score.mean() if self.average is not None else score
+
+
+class F1Score(FBetaScore):
+    """The F1 score (F-beta at beta 1), as Keras' ``F1Score``: see ``FBetaScore``; "f1_score".
+
+    Example:
+        >>> m = wg.metrics.F1Score(average="macro", threshold=0.5)
+        >>> m.update_state(wg.tensor([[1.0, 0.0], [0.0, 1.0]]), wg.tensor([[0.9, 0.2], [0.1, 0.8]]))
+        >>> round(m.result(), 4)
+        1.0
+    """
+
+    def __init__(self, average: str | None = None, threshold: float | None = None, name="f1_score"):
+        super().__init__(average, 1.0, threshold, name)
+
+
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean of ``|y_true - y_pred|`` over the batches seen, as Keras' ``MeanAbsoluteError``; "mae".
 
@@ -636,7 +724,8 @@ ALL = {
     "recall": Recall, "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "root_mean_squared_error": RootMeanSquaredError,
     "rmse": RootMeanSquaredError, "top_k_categorical_accuracy": TopKCategoricalAccuracy,
-    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy, "r2_score": R2Score,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy, "r2_score": R2Score, "f1_score": F1Score,
+    "fbeta_score": FBetaScore,
 }
 _LOSS_METRICS = ("binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy", "huber")
 
