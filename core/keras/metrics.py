@@ -368,7 +368,40 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_top_k_categorical_accuracy, name, k=k)
 
 
-class R2Score(Metric):
+class _ColumnSums(Metric):
+    """A metric made of sums per column of (samples, columns) targets and predictions over every batch seen,
+    kept on the device (``sums``: one row per sum) and zeroed in place; subclasses give ``_sums(y, p)``."""
+
+    columns = "outputs"         # what a column is, for the shape error
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.sums = None
+
+    def reset_state(self):
+        if self.sums is not None:
+            with _no_grad():
+                self.sums.assign(zeros(*self.sums.shape, device=self.sums.device))
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is not None:
+            raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
+        with _no_grad():
+            y = L._align(self.name, y_true, y_pred).float()
+            if y.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: expects (samples, {self.columns}) targets and predictions, "
+                                 f"got shape {y.shape}")
+            part = self._sums(y, y_pred.detach().float())
+            if self.sums is None:
+                with _autograd.outside_trace():
+                    self.sums = zeros(*part.shape, device=_autograd.real_device(part))
+            self.sums.assign(self.sums + part)
+
+    def _sums(self, y: Tensor, p: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class R2Score(_ColumnSums):
     """The coefficient of determination, 1 - (sum of squared residuals) / (total sum of squares), over
     every batch seen, per output column, then averaged (``class_aggregation="uniform_average"``), as
     Keras' ``R2Score``; "variance_weighted_average" weighs each column by its total sum of squares,
@@ -392,27 +425,9 @@ class R2Score(Metric):
         if num_regressors < 0:
             raise ValueError(f"R2Score: num_regressors must be at least 0, got {num_regressors}")
         self.class_aggregation, self.num_regressors = class_aggregation, int(num_regressors)
-        self.sums = None        # (4, columns): sum of y, sum of y², sum of squared residuals, count
-        self.reset_state()
 
-    def reset_state(self):
-        if self.sums is not None:
-            with _no_grad():
-                self.sums.assign(zeros(*self.sums.shape, device=self.sums.device))
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        if sample_weight is not None:
-            raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
-        with _no_grad():
-            y = L._align(self.name, y_true, y_pred).float()
-            if y.ndim != 2:
-                raise ValueError(f"R2Score: expects (samples, outputs) targets and predictions, got shape {y.shape}")
-            p = y_pred.detach().float()
-            part = stack([y.sum(0), (y * y).sum(0), ((y - p) ** 2).sum(0), ones_like(y).sum(0)])
-            if self.sums is None:
-                with _autograd.outside_trace():
-                    self.sums = zeros(*part.shape, device=_autograd.real_device(part))
-            self.sums.assign(self.sums + part)
+    def _sums(self, y, p):          # the sum of y, of y², of the squared residuals, the count
+        return stack([y.sum(0), (y * y).sum(0), ((y - p) ** 2).sum(0), ones_like(y).sum(0)])
 
     def result_tensor(self):
         """The score as a 0-d tensor (one per output column with ``class_aggregation=None``).
@@ -440,7 +455,7 @@ class R2Score(Metric):
         return score
 
 
-class FBetaScore(Metric):
+class FBetaScore(_ColumnSums):
     """The F-beta score of multi-label or one-hot targets, from true and false positives and false negatives
     per class summed over every batch seen, as Keras' ``FBetaScore``: a prediction is positive above
     ``threshold``, or where it is its sample's highest score (``threshold=None``). ``average``: None (a
@@ -455,6 +470,7 @@ class FBetaScore(Metric):
     """
 
     AVERAGES = (None, "micro", "macro", "weighted")
+    columns = "classes"
 
     def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
                  name="fbeta_score"):
@@ -466,31 +482,13 @@ class FBetaScore(Metric):
         if threshold is not None and not 0 < threshold <= 1:
             raise ValueError(f"{type(self).__name__}: threshold must be in (0, 1], got {threshold}")
         self.average, self.beta, self.threshold = average, float(beta), threshold
-        self.counts = None          # (4, classes): true positives, false positives, false negatives, positives
 
-    def reset_state(self):
-        if self.counts is not None:
-            with _no_grad():
-                self.counts.assign(zeros(*self.counts.shape, device=self.counts.device))
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        if sample_weight is not None:
-            raise NotImplementedError(f"{self.name}: sample weights are not supported yet")
-        with _no_grad():
-            y = L._align(self.name, y_true, y_pred).float()
-            p = y_pred.detach().float()
-            if y.ndim != 2:
-                raise ValueError(f"{type(self).__name__}: expects (samples, classes) targets and predictions, "
-                                 f"got shape {y.shape}")
-            if self.threshold is None:      # the sample's highest score, unless every score is 0
-                said = ((p >= p.max(-1, keepdims=True)).float() * (p.abs() > 1e-9).float())
-            else:
-                said = (p > self.threshold).float()
-            part = stack([(said * y).sum(0), (said * (1.0 - y)).sum(0), ((1.0 - said) * y).sum(0), y.sum(0)])
-            if self.counts is None:
-                with _autograd.outside_trace():
-                    self.counts = zeros(*part.shape, device=_autograd.real_device(part))
-            self.counts.assign(self.counts + part)
+    def _sums(self, y, p):          # true positives, false positives, false negatives, positives
+        if self.threshold is None:  # the sample's highest score, unless every score is 0
+            said = (p >= p.max(-1, keepdims=True)).float() * (p.abs() > 1e-9).float()
+        else:
+            said = (p > self.threshold).float()
+        return stack([(said * y).sum(0), (said * (1.0 - y)).sum(0), ((1.0 - said) * y).sum(0), y.sum(0)])
 
     def result_tensor(self):
         """The score as a 0-d tensor (one per class with ``average=None``).
@@ -501,10 +499,10 @@ class FBetaScore(Metric):
             >>> [round(v, 4) for v in m.result_tensor().tolist()]      # class 0: p 1/2, r 1; class 1: none found
             [0.6667, 0.0]
         """
-        if self.counts is None:
+        if self.sums is None:
             return zeros(())
         eps, b2 = 1e-7, self.beta ** 2
-        tp, fp, fn, positives = self.counts[0], self.counts[1], self.counts[2], self.counts[3]
+        tp, fp, fn, positives = self.sums[0], self.sums[1], self.sums[2], self.sums[3]
         if self.average == "micro":
             tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
         precision, recall = tp / (tp + fp + eps), tp / (tp + fn + eps)
