@@ -42,11 +42,11 @@ import webgrad as wg
 dev = wg.default_device()
 K, B = 20, 10
 
-def train(variant):
+def train(variant, h1, h2):
     wg.manual_seed(0)
-    params = [wg.randn(2, 8).requires_grad_(), wg.zeros(8, requires_grad=True),
-              (wg.randn(8, 8) * 8 ** -0.5).requires_grad_(), wg.zeros(8, requires_grad=True),
-              (wg.randn(8, 1) * 8 ** -0.5).requires_grad_(), wg.zeros(1, requires_grad=True)]
+    params = [wg.randn(2, h1).requires_grad_(), wg.zeros(h1, requires_grad=True),
+              (wg.randn(h1, h2) * h1 ** -0.5).requires_grad_(), wg.zeros(h2, requires_grad=True),
+              (wg.randn(h2, 1) * h2 ** -0.5).requires_grad_(), wg.zeros(1, requires_grad=True)]
     w1, b1, w2, b2, w3, b3 = params
 
     def step(x, y):
@@ -73,7 +73,10 @@ def train(variant):
         dev.force_variant("single_kernel", None)
     return {"losses": losses, "w1": w1.tolist(), "lowering": lowering}
 
-print("RESULT " + json.dumps({v or "plan": train(v) for v in (None, "workgroup", "small_workgroup", "invocation")}))
+# 2-8-8-1, and 2-6-5-1: matmul blocks of 5 rows by 6, 5 or 3 columns (blocks divide their matrix)
+print("RESULT " + json.dumps({f"{h1}-{h2}": {v or "plan": train(v, h1, h2) for v in
+                                            (None, "workgroup", "small_workgroup", "invocation")}
+                              for h1, h2 in ((8, 8), (6, 5))}))
 """
 
 
@@ -106,13 +109,13 @@ def test_every_single_kernel_variant_trains_like_the_plan_on_swiftshader(page, s
     open_console(page, server)
     text = run(page, SINGLE_KERNEL_SCRIPT)
     assert "Traceback" not in text, text
-    got = _result(text)
-    plan = got.pop("plan")
-    assert plan["lowering"] == "plan"
-    for variant, r in got.items():
-        assert r["lowering"] == f"single_kernel:{variant}", r["lowering"]
-        assert_close(np.array(r["losses"]), np.array(plan["losses"]), 1e-4, f"{variant} losses")
-        assert_close(np.array(r["w1"]), np.array(plan["w1"]), 1e-4, f"{variant} parameters")
+    for widths, got in _result(text).items():
+        plan = got.pop("plan")
+        assert plan["lowering"] == "plan"
+        for variant, r in got.items():
+            assert r["lowering"] == f"single_kernel:{variant}", r["lowering"]
+            assert_close(np.array(r["losses"]), np.array(plan["losses"]), 1e-4, f"2-{widths}-1 {variant} losses")
+            assert_close(np.array(r["w1"]), np.array(plan["w1"]), 1e-4, f"2-{widths}-1 {variant} parameters")
 
 
 SIN_COS_SCRIPT = """import json

@@ -70,7 +70,7 @@ def run_both(gpu, make_step, hidden, batch, steps, params_of=None):
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS), indirect=True)
-@pytest.mark.parametrize("hidden,batch", [(8, 10), (64, 32)])
+@pytest.mark.parametrize("hidden,batch", [(8, 10), (64, 32), (6, 10)])    # 6 by 10: ragged widths, whole blocks
 def test_k_steps_in_one_call_match_k_calls_of_the_plan(gpu, variant, hidden, batch):
     ref_losses, ref_params, losses, params, fn = run_both(gpu, sgd_step, hidden, batch, 100)
     summary = fn.plan.summary()
