@@ -74,6 +74,7 @@ class SingleKernelPlan:
                 data = s.payload + b"\0" * ((-len(s.payload)) % 4)
                 device.write_buffer(self.arena.handle, data, 4 * s.offset)
         self.kernels = {}
+        self._arena_copy = None     # arena_copy's kernel
         self.adapter = device.adapter
         self.usable = [v for v in sk.VARIANTS if sk.steps_per_dispatch(self.program, v, self.adapter) >= 1]
         # The variants a first call times: those that can win. Compiling a variant costs seconds in
@@ -294,9 +295,12 @@ def known_variant(plan: SingleKernelPlan) -> str | None:
 
 
 def arena_copy(plan: SingleKernelPlan):
-    """The kernel that copies ``plan``'s arena (its bits) for ``measure_variants``."""
-    whole = View.contiguous((plan.arena_elements,))
-    return elementwise_kernel("copy", load(0, "i32"), [(whole, "i32")], (whole, "i32"))
+    """The kernel that copies ``plan``'s arena (its bits) for ``measure_variants``, made once a plan
+    (``ready`` asks for it on every call while the normal plan stands in)."""
+    if plan._arena_copy is None:
+        whole = View.contiguous((plan.arena_elements,))
+        plan._arena_copy = elementwise_kernel("copy", load(0, "i32"), [(whole, "i32")], (whole, "i32"))
+    return plan._arena_copy
 
 
 def measure_variants(plan: SingleKernelPlan, handles: dict, repeats: int = 2) -> str:
